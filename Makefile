@@ -1,0 +1,45 @@
+# dnsscience — see README.md. `make run` and `make test` are the two commands.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/dnsscience
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/dnsscience/dnsscience/internal/cli.Version=$(VERSION)
+STATICCHECK_VERSION := 2025.1.1
+GOBIN := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all build run test test-go lint deps bench clean
+
+all: build
+
+# deps installs the Debian packages the tests and benchmarks use (idempotent;
+# needs root or sudo; skipped with a note when neither is available).
+deps:
+	@bash scripts/deps.sh
+
+build:
+	@mkdir -p bin
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dnsscience
+
+# run: on a fresh machine, install what is missing, build, and run the demo.
+run: deps build
+	@bash scripts/demo.sh $(BIN)
+
+test: deps test-go
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+# bench: Go benchmarks, then every scripted comparison in bench/ (each prints
+# its own ratios). Results are recorded in docs/BENCHMARKS.md.
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@for s in bench/*.sh; do [ -e "$$s" ] || continue; echo "== $$s"; bash "$$s" $(BIN) || exit 1; done
+
+clean:
+	rm -rf bin

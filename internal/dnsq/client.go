@@ -1,0 +1,293 @@
+package dnsq
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// ErrNoAnswer is wrapped when every try at a server timed out.
+var ErrNoAnswer = errors.New("no answer")
+
+// Client sends queries. The zero value is ready to use: 5 s per try, 3 tries
+// (like dig), TCP retry when a UDP answer is truncated, system TLS roots.
+type Client struct {
+	// Timeout bounds each try; 0 means 5 s.
+	Timeout time.Duration
+	// Tries is the number of attempts over UDP before giving up; 0 means 3.
+	// TCP, TLS and HTTPS queries are tried once per attempt as well.
+	Tries int
+	// NoTCPFallback keeps truncated UDP answers as they are (dig +ignore).
+	NoTCPFallback bool
+	// TLSConfig is used for DoT and DoH (RootCAs, ServerName); nil means
+	// system roots and the server's host name.
+	TLSConfig *tls.Config
+	// HTTPClient sends DoH requests; nil means a client built from TLSConfig.
+	HTTPClient *http.Client
+	// DoHGet sends DoH queries with GET and a ?dns= parameter instead of POST.
+	DoHGet bool
+	// Dialer opens connections; nil means a net.Dialer. A policy that refuses
+	// some addresses plugs in here.
+	Dialer Dialer
+}
+
+// Dialer is the piece of net.Dialer the client uses.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Response is one server's reply to one query.
+type Response struct {
+	Msg       *dns.Msg      // the reply
+	Server    Server        // where it was sent
+	Transport Transport     // how the answer came back (udp, or tcp after truncation)
+	RTT       time.Duration // time from send to reply, for the try that answered
+	When      time.Time     // when the query was sent
+	SentSize  int           // query size in bytes
+	RecvSize  int           // reply size in bytes
+	Tries     int           // tries it took
+	Truncated bool          // the UDP answer was truncated (and retried over TCP unless disabled)
+}
+
+func (c *Client) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return 5 * time.Second
+}
+
+func (c *Client) tries() int {
+	if c.Tries > 0 {
+		return c.Tries
+	}
+	return 3
+}
+
+func (c *Client) dialer() Dialer {
+	if c.Dialer != nil {
+		return c.Dialer
+	}
+	return &net.Dialer{}
+}
+
+// Exchange sends q to srv and returns its reply. Timeouts are retried up to
+// Tries times; other errors (connection refused, TLS failures) are returned
+// at once. ctx bounds the whole exchange.
+func (c *Client) Exchange(ctx context.Context, srv Server, q Query) (*Response, error) {
+	m, err := q.Msg(uint16(rand.Uint32()))
+	if err != nil {
+		return nil, err
+	}
+	return c.ExchangeMsg(ctx, srv, m)
+}
+
+// ExchangeMsg is Exchange for a prepared message.
+func (c *Client) ExchangeMsg(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
+	var lastErr error
+	for try := 1; try <= c.tries(); try++ {
+		resp, err := c.once(ctx, srv, m)
+		if err == nil {
+			resp.Tries = try
+			return resp, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("querying %s: %w", srv, ctx.Err())
+		}
+		if !isTimeout(err) {
+			return nil, fmt.Errorf("querying %s: %w", srv, err)
+		}
+	}
+	return nil, fmt.Errorf("querying %s: %w after %d tries: %v", srv, ErrNoAnswer, c.tries(), lastErr)
+}
+
+func (c *Client) once(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
+	switch srv.Transport {
+	case HTTPS:
+		return c.doh(ctx, srv, m)
+	case TCP, TLS:
+		return c.stream(ctx, srv, srv.Transport, m)
+	default:
+		resp, err := c.stream(ctx, srv, UDP, m)
+		if err != nil || !resp.Msg.Truncated || c.NoTCPFallback {
+			return resp, err
+		}
+		tcp, err := c.stream(ctx, srv, TCP, m)
+		if err != nil {
+			return nil, fmt.Errorf("retrying truncated answer over TCP: %w", err)
+		}
+		tcp.Truncated = true
+		return tcp, nil
+	}
+}
+
+// stream sends m over one fresh connection: UDP datagrams, TCP or TLS with a
+// two-byte length prefix.
+func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg) (*Response, error) {
+	network := "udp"
+	if t != UDP {
+		network = "tcp"
+	}
+	raw, err := c.dialer().DialContext(ctx, network, srv.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if t == TLS {
+		raw = tls.Client(raw, c.tlsConfig(srv))
+	}
+	co := &dns.Conn{Conn: raw}
+	defer co.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = co.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = co.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if m.IsEdns0() != nil {
+		co.UDPSize = m.IsEdns0().UDPSize()
+	} else {
+		co.UDPSize = dns.MinMsgSize
+	}
+	start := time.Now()
+	if err := co.WriteMsg(m); err != nil {
+		return nil, fmt.Errorf("sending: %w", err)
+	}
+	for {
+		r, err := co.ReadMsg()
+		if err != nil {
+			if errors.Is(err, dns.ErrId) {
+				continue // a stray reply to someone else's query
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("reading reply: %w", err)
+		}
+		if r.Id != m.Id || !sameQuestion(r, m) {
+			continue
+		}
+		rtt := time.Since(start)
+		return &Response{
+			Msg: r, Server: srv, Transport: t, RTT: rtt, When: start,
+			SentSize: m.Len(), RecvSize: r.Len(),
+		}, nil
+	}
+}
+
+func sameQuestion(r, m *dns.Msg) bool {
+	if len(r.Question) == 0 { // e.g. FORMERR replies may carry no question
+		return true
+	}
+	if len(m.Question) == 0 {
+		return false
+	}
+	a, b := r.Question[0], m.Question[0]
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && equalFold(a.Name, b.Name)
+}
+
+func equalFold(a, b string) bool {
+	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+}
+
+func (c *Client) tlsConfig(srv Server) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.TLSConfig != nil {
+		cfg = c.TLSConfig.Clone()
+	}
+	if cfg.ServerName == "" {
+		host, _, _ := net.SplitHostPort(srv.Addr)
+		cfg.ServerName = host
+		if srv.Name != "" && net.ParseIP(srv.Name) == nil {
+			if _, ok := dns.IsDomainName(srv.Name); ok {
+				cfg.ServerName = srv.Name
+			}
+		}
+	}
+	return cfg
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	d := c.dialer()
+	return &http.Client{Transport: &http.Transport{
+		DialContext:       d.DialContext,
+		TLSClientConfig:   c.TLSConfig,
+		ForceAttemptHTTP2: true,
+	}}
+}
+
+// doh sends m as an RFC 8484 request (POST, or GET with ?dns=).
+func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
+	// RFC 8484 §4.1: use id 0 for cache friendliness.
+	q := m.Copy()
+	q.Id = 0
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("packing query: %w", err)
+	}
+	var req *http.Request
+	if c.DoHGet {
+		u := srv.Addr + sep(srv.Addr) + "dns=" + base64.RawURLEncoding.EncodeToString(wire)
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, srv.Addr, bytes.NewReader(wire))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/dns-message")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("building DoH request: %w", err)
+	}
+	req.Header.Set("Accept", "application/dns-message")
+	start := time.Now()
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 65536))
+	if err != nil {
+		return nil, fmt.Errorf("reading DoH reply: %w", err)
+	}
+	rtt := time.Since(start)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("DoH server answered HTTP %s", resp.Status)
+	}
+	r := new(dns.Msg)
+	if err := r.Unpack(body); err != nil {
+		return nil, fmt.Errorf("unpacking DoH reply: %w", err)
+	}
+	r.Id = m.Id
+	return &Response{
+		Msg: r, Server: srv, Transport: HTTPS, RTT: rtt, When: start,
+		SentSize: len(wire), RecvSize: len(body),
+	}, nil
+}
+
+func sep(u string) string {
+	if bytes.ContainsRune([]byte(u), '?') {
+		return "&"
+	}
+	return "?"
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,38 @@
+package dnstest
+
+import (
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// Rcode answers every query with the given rcode and nothing else
+// (SERVFAIL, REFUSED ...).
+func Rcode(rcode int) dns.Handler {
+	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(req, rcode)
+		_ = w.WriteMsg(m)
+	})
+}
+
+// Silent never answers: queries to it time out.
+func Silent() dns.Handler {
+	return dns.HandlerFunc(func(dns.ResponseWriter, *dns.Msg) {})
+}
+
+// DropFirst drops the first n queries it receives and passes the rest to h,
+// to test retries.
+func DropFirst(n int, h dns.Handler) dns.Handler {
+	var mu sync.Mutex
+	seen := 0
+	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		mu.Lock()
+		seen++
+		drop := seen <= n
+		mu.Unlock()
+		if !drop {
+			h.ServeDNS(w, req)
+		}
+	})
+}
