@@ -42,14 +42,14 @@ type Tracer struct {
 // server, and the records it returned (a referral, or the final answer).
 type TraceStep struct {
 	Zone       string   `json:"zone"`
-	Server     string   `json:"server"`      // name server name
-	Addr       string   `json:"address"`     // address#port asked
-	RTTMs      float64  `json:"rtt_ms"`      // round-trip time
-	Size       int      `json:"reply_size"`  // bytes received
-	Rcode      string   `json:"rcode"`       // NOERROR, NXDOMAIN ...
-	Kind       string   `json:"kind"`        // "root", "referral" or "answer"
+	Server     string   `json:"server"`     // name server name
+	Addr       string   `json:"address"`    // address#port asked
+	RTTMs      float64  `json:"rtt_ms"`     // round-trip time
+	Size       int      `json:"reply_size"` // bytes received
+	Rcode      string   `json:"rcode"`      // NOERROR, NXDOMAIN ...
+	Kind       string   `json:"kind"`       // "root", "referral" or "answer"
 	NextZone   string   `json:"next_zone,omitempty"`
-	Records    []Record `json:"records"` // what dig +trace prints for the step
+	Records    []Record `json:"records"`            // what dig +trace prints for the step
 	Glueless   []string `json:"glueless,omitempty"` // NS names resolved separately
 	Authority  bool     `json:"authoritative"`
 	ServersAsk int      `json:"servers_asked"` // servers tried at this level
