@@ -144,6 +144,8 @@ Exit status: 0 healthy, 1 what was measured failed, 2 bad input, 3 could not run
 var commands = []func(*env) *cobra.Command{
 	newVersionCmd,
 	newDigCmd,
+	newPropagationCmd,
+	newResolversCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {
