@@ -138,9 +138,12 @@ func FindResolver(name string, lists ...[]Resolver) (Resolver, bool) {
 }
 
 // ResolveServer parses server syntax like ParseServer, but a host that names
-// a resolver in lists (@cloudflare, tls://quad9, https://google) stands for
+// a resolver in lists (the shipped list when none is given) (@cloudflare, tls://quad9, https://google) stands for
 // that resolver's endpoint for the transport.
 func ResolveServer(s string, lists ...[]Resolver) (Server, error) {
+	if len(lists) == 0 {
+		lists = [][]Resolver{ShippedResolvers()}
+	}
 	in := strings.TrimPrefix(s, "@")
 	scheme, rest, hasScheme := strings.Cut(in, "://")
 	host := in
