@@ -152,11 +152,25 @@ func planDig(o *digOptions, raw []string) (*digPlan, error) {
 	if p.client, err = o.client(a); err != nil {
 		return nil, usageErr("%v", err)
 	}
-	if o.file == "" && !a.trace && len(a.questions) == 0 {
-		a.questions = []digQuestion{{name: ".", types: []uint16{dns.TypeNS}}}
+	if o.file != "" {
+		if len(a.questions) > 0 {
+			return nil, usageErr("-f reads names from a file; do not give names on the command line too (%s)", a.questions[0].name)
+		}
+		q := a.query
+		q.Type, q.Class = dns.TypeA, a.class
+		if len(a.types) > 0 {
+			q.Type = a.types[0]
+		}
+		p.queries = []dnsq.Query{q}
+		p.args = a
+		return p, nil
 	}
-	if o.file != "" && len(a.questions) > 0 {
-		return nil, usageErr("-f reads names from a file; do not give names on the command line too (%s)", a.questions[0].name)
+	if len(a.questions) == 0 && (len(a.types) > 0 || !a.trace) {
+		types := a.types
+		if len(types) == 0 {
+			types = []uint16{dns.TypeNS}
+		}
+		a.questions = []digQuestion{{name: ".", types: types}}
 	}
 	for _, q := range a.questions {
 		types := q.types
@@ -169,24 +183,8 @@ func planDig(o *digOptions, raw []string) (*digPlan, error) {
 			p.queries = append(p.queries, query)
 		}
 	}
-	if o.file != "" {
-		p.queries = []dnsq.Query{a.query}
-		p.queries[0].Type, p.queries[0].Class = dns.TypeA, a.class
-		if o.qtype != "" || len(a.questions) > 0 {
-			p.queries[0].Type = firstQuestionType(a)
-		}
-	}
 	p.args = a
 	return p, nil
-}
-
-func firstQuestionType(a digArgs) uint16 {
-	for _, q := range a.questions {
-		if len(q.types) > 0 {
-			return q.types[0]
-		}
-	}
-	return dns.TypeA
 }
 
 // applyFlags folds the long flags into the parsed arguments.
@@ -244,9 +242,10 @@ func (o *digOptions) applyFlags(a *digArgs) error {
 	}
 	if t != 0 {
 		if len(a.questions) == 0 {
-			a.questions = []digQuestion{{name: "."}}
+			a.types = append([]uint16{t}, a.types...)
+		} else {
+			a.questions[0].types = append([]uint16{t}, a.questions[0].types...)
 		}
-		a.questions[0].types = append([]uint16{t}, a.questions[0].types...)
 	}
 	if o.tries < 1 || o.tries > 10 {
 		return fmt.Errorf("--tries %d: want 1 to 10", o.tries)

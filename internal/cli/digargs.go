@@ -21,6 +21,7 @@ type digQuestion struct {
 type digArgs struct {
 	server    string
 	questions []digQuestion
+	types     []uint16 // types given before any name (bulk mode uses them)
 	class     uint16
 	short     bool
 	trace     bool
@@ -73,9 +74,10 @@ func parseDigArgs(args []string) (digArgs, error) {
 	}
 	if len(pendingTypes) > 0 {
 		if len(a.questions) == 0 {
-			a.questions = append(a.questions, digQuestion{name: "."})
+			a.types = pendingTypes
+		} else {
+			a.questions[0].types = append(pendingTypes, a.questions[0].types...)
 		}
-		a.questions[0].types = append(pendingTypes, a.questions[0].types...)
 	}
 	return a, nil
 }

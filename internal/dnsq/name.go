@@ -100,9 +100,7 @@ func ParseType(s string) (uint16, bool) {
 	if t, ok := dns.StringToType[u]; ok {
 		return t, true
 	}
-	if strings.HasPrefix(u, "TYPE") {
-		u = u[4:]
-	}
+	u = strings.TrimPrefix(u, "TYPE")
 	n, err := strconv.ParseUint(u, 10, 16)
 	if err != nil || u == "" || u[0] == '+' {
 		return 0, false
