@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,7 +161,7 @@ func dumpTable(ctx context.Context, tx *sql.Tx, t table, enc *json.Encoder) (int
 		}
 		row := make([]any, len(holders))
 		for i, h := range holders {
-			row[i], _ = h.(interface{ Value() (any, error) }).Value()
+			row[i], _ = h.(driver.Valuer).Value()
 		}
 		if err := enc.Encode(backupLine{Table: t.name, Row: row}); err != nil {
 			return n, err
