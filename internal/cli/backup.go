@@ -2,9 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,10 +53,15 @@ place once complete and verified; --to - writes to stdout.`,
 		if to == "-" {
 			return s.Backup(cmd.Context(), e.stdout)
 		}
-		sum, err := backupToFile(cmd, s, to)
+		info, err := s.BackupFile(cmd.Context(), to)
 		if err != nil {
 			return err
 		}
+		var size int64
+		if fi, err := os.Stat(to); err == nil {
+			size = fi.Size()
+		}
+		sum := summaryOf(to, size, info)
 		sum.Store = redactURL(sf.url())
 		if e.json {
 			return writeJSON(e.stdout, sum)
@@ -68,41 +71,6 @@ place once complete and verified; --to - writes to stdout.`,
 		return err
 	}
 	return cmd
-}
-
-// backupToFile writes the backup to a temporary file beside path, reads it
-// back to verify it, and renames it to path.
-func backupToFile(cmd *cobra.Command, s *store.Store, path string) (backupSummary, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return backupSummary{}, fmt.Errorf("creating the backup file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	defer tmp.Close()
-	if err := s.Backup(cmd.Context(), tmp); err != nil {
-		return backupSummary{}, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return backupSummary{}, fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return backupSummary{}, fmt.Errorf("verifying %s: %w", tmp.Name(), err)
-	}
-	info, err := store.ReadBackupInfo(tmp)
-	if err != nil {
-		return backupSummary{}, fmt.Errorf("verifying the backup just written: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return backupSummary{}, fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return backupSummary{}, fmt.Errorf("moving the backup into place: %w", err)
-	}
-	var size int64
-	if fi, err := os.Stat(path); err == nil {
-		size = fi.Size()
-	}
-	return summaryOf(path, size, info), nil
 }
 
 func summaryOf(file string, size int64, info store.BackupInfo) backupSummary {

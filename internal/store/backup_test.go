@@ -219,3 +219,5 @@ func TestRestoreRejectsBadBackups(t *testing.T) {
 		}
 	})
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
