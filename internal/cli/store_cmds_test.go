@@ -167,7 +167,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 }
 
 // TestBackupRestoreStdio pipes a backup through stdout and stdin, with the
-// store chosen by $DNSSCIENCE_DB.
+// stores chosen by $DNSSCIENCE_DB and $DNSSCIENCE_DATA.
 func TestBackupRestoreStdio(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	fillStore(t, src)
@@ -176,7 +176,8 @@ func TestBackupRestoreStdio(t *testing.T) {
 	if code := Run(context.Background(), []string{"dnsscience", "backup", "--to", "-"}, strings.NewReader(""), &backup, &errb); code != 0 {
 		t.Fatalf("backup --to -: exit %d: %s", code, errb.String())
 	}
-	t.Setenv(dbEnv, store.SQLiteURL(dst))
+	t.Setenv(dbEnv, "")
+	t.Setenv(dataEnv, dst)
 	var out bytes.Buffer
 	if code := Run(context.Background(), []string{"dnsscience", "restore", "-"}, &backup, &out, &errb); code != 0 {
 		t.Fatalf("restore -: exit %d: %s", code, errb.String())

@@ -13,9 +13,12 @@ import (
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
-// dbEnv names the environment variable that gives the store URL when neither
-// --db nor --data is set.
-const dbEnv = "DNSSCIENCE_DB"
+// Environment variables that give the store URL or the data directory when
+// neither --db nor --data is set (the same as dnsscience serve reads).
+const (
+	dbEnv   = "DNSSCIENCE_DB"
+	dataEnv = "DNSSCIENCE_DATA"
+)
 
 // defaultDataDir is where the SQLite store lives unless told otherwise.
 const defaultDataDir = "./data"
@@ -33,13 +36,13 @@ func addStoreFlags(cmd *cobra.Command) *storeFlags {
 	f := &storeFlags{cmd: cmd}
 	fs := cmd.PersistentFlags()
 	fs.StringVar(&f.db, "db", "", "store URL: postgres://user@host/db, sqlite:///path/file.db or a file path (default $"+dbEnv+", else the file in --data)")
-	fs.StringVar(&f.data, "data", defaultDataDir, "data directory holding the SQLite store "+store.DefaultFileName)
+	fs.StringVar(&f.data, "data", defaultDataDir, "data directory holding the SQLite store "+store.DefaultFileName+" (default $"+dataEnv+", else ./data)")
 	cmd.MarkFlagsMutuallyExclusive("db", "data")
 	return f
 }
 
 // url returns the store URL: --db, else --data when given, else $DNSSCIENCE_DB,
-// else the SQLite file in ./data.
+// else the SQLite file in $DNSSCIENCE_DATA, else in ./data.
 func (f *storeFlags) url() string {
 	if f.db != "" {
 		return f.db
@@ -47,6 +50,9 @@ func (f *storeFlags) url() string {
 	if !f.cmd.Flags().Changed("data") {
 		if v := os.Getenv(dbEnv); v != "" {
 			return v
+		}
+		if v := os.Getenv(dataEnv); v != "" {
+			return store.SQLiteURL(v)
 		}
 	}
 	return store.SQLiteURL(f.data)

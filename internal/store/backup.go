@@ -212,8 +212,14 @@ func (br *backupReader) checkHeader() error {
 		if idx < 0 {
 			return fmt.Errorf("%w: unknown table %q (a backup from a newer schema?)", ErrBadBackup, name)
 		}
+		if len(cols) == 0 {
+			return fmt.Errorf("%w: table %s has no columns", ErrBadBackup, name)
+		}
 		t := table{name: name}
-		for _, c := range cols {
+		for k, c := range cols {
+			if slices.Contains(cols[:k], c) {
+				return fmt.Errorf("%w: column %s.%s named twice", ErrBadBackup, name, c)
+			}
 			j := slices.IndexFunc(backupTables[idx].cols, func(k column) bool { return k.name == c })
 			if j < 0 {
 				return fmt.Errorf("%w: unknown column %s.%s (a backup from a newer schema?)", ErrBadBackup, name, c)
@@ -221,6 +227,7 @@ func (br *backupReader) checkHeader() error {
 			t.cols = append(t.cols, backupTables[idx].cols[j])
 		}
 		br.tables[name] = t
+		br.counts[name] = 0
 	}
 	return nil
 }
@@ -296,6 +303,14 @@ func columnValue(c column, v any) (any, error) {
 	return nil, fmt.Errorf("unexpected value %v (%T)", v, v)
 }
 
+// insertSQL returns the INSERT of one row of t (its columns, checked against
+// backupTables, are never empty).
+func insertSQL(t table) string {
+	names := t.colNames()
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
+	return "INSERT INTO " + t.name + " (" + strings.Join(names, ", ") + ") VALUES (" + marks + ")"
+}
+
 // ReadBackupInfo reads a whole backup, checks it, and returns its header
 // with the row count of every table.
 func ReadBackupInfo(r io.Reader) (BackupInfo, error) {
@@ -335,10 +350,7 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	}
 	stmts := map[string]*sql.Stmt{}
 	for name, t := range br.tables {
-		names := t.colNames()
-		marks := strings.Repeat("?, ", len(names))
-		stmt, err := tx.PrepareContext(ctx, s.q("INSERT INTO "+name+" ("+strings.Join(names, ", ")+
-			") VALUES ("+marks[:len(marks)-2]+")"))
+		stmt, err := tx.PrepareContext(ctx, s.q(insertSQL(t)))
 		if err != nil {
 			return fmt.Errorf("restoring %s: %w", name, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func snapshot(t *testing.T, s *Store) contents {
 
 // fill stores measurements of every shape and keys (admin, used, revoked),
 // and returns the plaintext of a live key.
-func fill(t *testing.T, s *Store) string {
+func fill(t testing.TB, s *Store) string {
 	t.Helper()
 	ctx := context.Background()
 	start := time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)
@@ -197,6 +198,18 @@ func TestRestoreRejectsBadBackups(t *testing.T) {
 			{"newer version", rewrite(t, good, func(s string) string {
 				return strings.Replace(s, `"version":1`, `"version":2`, 1)
 			}), "format version 2"},
+			{"a table without columns", rewrite(t, good, func(s string) string {
+				return strings.Replace(s, `"tables":{`, `"tables":{"x":[],`, 1)
+			}), "unknown table"},
+			{"a known table without columns", rewrite(t, good, func(s string) string {
+				return strings.Replace(s, `"api_keys":["id",`, `"api_keys":[],"x":["id",`, 1)
+			}), ""},
+			{"measurements without columns", rewrite(t, good, func(s string) string {
+				return regexp.MustCompile(`"measurements":\[[^]]*\]`).ReplaceAllString(s, `"measurements":[]`)
+			}), "has no columns"},
+			{"a column twice", rewrite(t, good, func(s string) string {
+				return strings.Replace(s, `"client_id"`, `"target"`, 1)
+			}), "named twice"},
 			{"unknown column", rewrite(t, good, func(s string) string {
 				return strings.Replace(s, `"client_id"`, `"client; DROP TABLE x"`, 1)
 			}), "unknown column"},
