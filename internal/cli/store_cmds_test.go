@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
@@ -210,5 +212,33 @@ func TestBackupRestoreCommandErrors(t *testing.T) {
 	}
 	if got := contentsOf(t, store.SQLiteURL(dir)); len(got.Measurements) != 3 {
 		t.Errorf("after failed restores the store holds %d measurements, want the 3 it had", len(got.Measurements))
+	}
+}
+
+func TestStoreURLPrecedence(t *testing.T) {
+	for _, tc := range []struct {
+		name, envDB, envData string
+		args                 []string
+		want                 string
+	}{
+		{"default", "", "", nil, "sqlite://./data/dnsscience.db"},
+		{"env data", "", "/srv/d", nil, "sqlite:///srv/d/dnsscience.db"},
+		{"env db over env data", "postgres://h/db", "/srv/d", nil, "postgres://h/db"},
+		{"--data over env", "postgres://h/db", "/srv/d", []string{"--data", "/x"}, "sqlite:///x/dnsscience.db"},
+		{"--db over env", "postgres://h/db", "", []string{"--db", "/y/s.db"}, "/y/s.db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(dbEnv, tc.envDB)
+			t.Setenv(dataEnv, tc.envData)
+			cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
+			sf := addStoreFlags(cmd)
+			cmd.SetArgs(tc.args)
+			if err := cmd.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			if got := sf.url(); got != tc.want {
+				t.Errorf("url() = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }

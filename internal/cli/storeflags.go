@@ -27,16 +27,15 @@ const defaultDataDir = "./data"
 // store (serve, backup, restore, apikey).
 type storeFlags struct {
 	db, data string
-	cmd      *cobra.Command
 }
 
 // addStoreFlags registers --db and --data on cmd (persistent, so subcommands
 // inherit them).
 func addStoreFlags(cmd *cobra.Command) *storeFlags {
-	f := &storeFlags{cmd: cmd}
+	f := &storeFlags{}
 	fs := cmd.PersistentFlags()
 	fs.StringVar(&f.db, "db", "", "store URL: postgres://user@host/db, sqlite:///path/file.db or a file path (default $"+dbEnv+", else the file in --data)")
-	fs.StringVar(&f.data, "data", defaultDataDir, "data directory holding the SQLite store "+store.DefaultFileName+" (default $"+dataEnv+", else ./data)")
+	fs.StringVar(&f.data, "data", "", "data directory holding the SQLite store "+store.DefaultFileName+" (default $"+dataEnv+", else ./data)")
 	cmd.MarkFlagsMutuallyExclusive("db", "data")
 	return f
 }
@@ -44,18 +43,17 @@ func addStoreFlags(cmd *cobra.Command) *storeFlags {
 // url returns the store URL: --db, else --data when given, else $DNSSCIENCE_DB,
 // else the SQLite file in $DNSSCIENCE_DATA, else in ./data.
 func (f *storeFlags) url() string {
-	if f.db != "" {
+	switch {
+	case f.db != "":
 		return f.db
+	case f.data != "":
+		return store.SQLiteURL(f.data)
+	case os.Getenv(dbEnv) != "":
+		return os.Getenv(dbEnv)
+	case os.Getenv(dataEnv) != "":
+		return store.SQLiteURL(os.Getenv(dataEnv))
 	}
-	if !f.cmd.Flags().Changed("data") {
-		if v := os.Getenv(dbEnv); v != "" {
-			return v
-		}
-		if v := os.Getenv(dataEnv); v != "" {
-			return store.SQLiteURL(v)
-		}
-	}
-	return store.SQLiteURL(f.data)
+	return store.SQLiteURL(defaultDataDir)
 }
 
 // open opens the store. With mustExist, a SQLite file that does not exist

@@ -26,6 +26,11 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("opening sqlite store %q: the path may not contain '?' or '#': %w", path, ErrInvalid)
 	}
+	// Absolute, so Ping checks the same file after a change of directory.
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening sqlite store: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("opening sqlite store: %w", err)
 	}
