@@ -56,7 +56,7 @@ func TestSQLiteInterop(t *testing.T) {
 // api_keys data must hold the key's hash and never the key.
 func TestPostgresInterop(t *testing.T) {
 	u := postgresURL(t)
-	needTool(t, "pg_dump", "postgresql-client")
+	needTool(t, "pg_dump", "postgresql")
 	s := openStore(t, u)
 	plain := fill(t, s)
 	pu, _ := url.Parse(u)
