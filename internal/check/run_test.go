@@ -29,7 +29,7 @@ api  IN A   203.0.113.10
 
 type fixture struct {
 	dnsA, dnsB, port, caFile, tcpAddr string
-	inflight, maxInflight              atomic.Int32
+	inflight, maxInflight             atomic.Int32
 }
 
 func startFixture(t *testing.T) *fixture {
