@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -269,7 +270,7 @@ func describeValue(v any) string {
 // formatDuration prints whole days as "14d", others as Go does, rounded.
 func formatDuration(d time.Duration) string {
 	if d >= 48*time.Hour {
-		return fmt.Sprintf("%.1fd", d.Hours()/24)
+		return fmt.Sprintf("%.1fd", math.Floor(d.Hours()/24*10)/10)
 	}
 	if d >= time.Second {
 		return d.Round(time.Millisecond).String()
