@@ -102,11 +102,21 @@ func run(ctx context.Context, dir, envFile, dnsPort, httpsPort string) error {
 		resolvers[0], resolvers[1], resolvers[2], caFile, httpsPort)
 	if envFile == "" {
 		fmt.Print(env)
-	} else if err := os.WriteFile(envFile, []byte(env), 0o600); err != nil {
+	} else if err := writeAtomic(envFile, env); err != nil {
 		return err
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// writeAtomic writes the file whole, so a reader waiting for it never sees
+// half of it.
+func writeAtomic(path, text string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // listenPair listens on the same port on 127.0.0.1 and 127.0.0.2.

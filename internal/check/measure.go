@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dnsscience/dnsscience/internal/diagnose"
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/probe"
 	"github.com/miekg/dns"
@@ -23,11 +23,7 @@ func (r *Runner) measure(ctx context.Context, c *Check, d Defaults) (Env, any, e
 	case "propagation":
 		return r.propagationCheck(ctx, c, d)
 	case "diagnose":
-		if r.Diagnose == nil {
-			return nil, nil, errors.New("diagnose is not available in this runner")
-		}
-		env, err := r.Diagnose(ctx, c, d)
-		return env, nil, err
+		return r.diagnoseCheck(ctx, c, d)
 	}
 	pr, err := r.probe(ctx, c, d)
 	if err != nil {
@@ -243,4 +239,34 @@ func propagationVars(answers []DNSAnswer) Env {
 		"propagation.distinct": float64(len(sets)),
 	}
 	return &vars{m: m}
+}
+
+func (r *Runner) diagnoseCheck(ctx context.Context, c *Check, d Defaults) (Env, any, error) {
+	req := diagnose.Request{URL: c.Target, ExpectIP: c.Options.ExpectIP, Insecure: c.Options.Insecure, Dialer: r.dialer(), ResolvConf: r.ResolvConf}
+	req.Timeout = c.Options.timeout
+	if req.Timeout == 0 {
+		req.Timeout = d.Timeout
+	}
+	if list := c.Options.Resolvers; len(list) > 0 || len(d.Resolvers) > 0 {
+		servers, err := r.servers(list, d)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Resolvers, req.NoSystem = servers, true
+	}
+	pool, err := roots(c, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.RootCAs = pool
+	res, err := diagnose.Run(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := map[string]any{"ok": res.OK, "duration": res.Duration, "diagnose.addresses": res.Addresses,
+		"diagnose.failed_layer": "", "diagnose.verdict": "", "error": ""}
+	if v := res.Verdict; v != nil {
+		m["diagnose.failed_layer"], m["diagnose.verdict"], m["error"] = v.Layer, v.Problem, v.Problem
+	}
+	return &vars{m: m}, res, nil
 }

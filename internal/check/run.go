@@ -26,9 +26,6 @@ type Runner struct {
 	// ResolvConf is the resolver configuration for checks that name no
 	// resolver; "" means /etc/resolv.conf.
 	ResolvConf string
-	// Diagnose runs diagnose checks; nil reports them as failed with
-	// "diagnose is not available".
-	Diagnose func(ctx context.Context, c *Check, d Defaults) (Env, error)
 }
 
 // Result is the outcome of one check.

@@ -28,8 +28,8 @@ api  IN A   203.0.113.10
 `
 
 type fixture struct {
-	dnsA, dnsB, port, caFile, tcpAddr string
-	inflight, maxInflight             atomic.Int32
+	dnsA, dnsB, dnsLocal, port, caFile, tcpAddr string
+	inflight, maxInflight                       atomic.Int32
 }
 
 func startFixture(t *testing.T) *fixture {
@@ -37,6 +37,7 @@ func startFixture(t *testing.T) *fixture {
 	f := &fixture{}
 	f.dnsA = dnstest.Start(t, dnstest.NewZone(t, "example.test.", zoneText)).Addr
 	f.dnsB = dnstest.Start(t, dnstest.NewZone(t, "example.test.", strings.Replace(zoneText, "203.0.113.10", "203.0.113.99", 1))).Addr
+	f.dnsLocal = dnstest.Start(t, dnstest.NewZone(t, "example.test.", strings.Replace(zoneText, "203.0.113.10", "127.0.0.1", 1))).Addr
 	ca := certtest.NewCA(t, "Check Root")
 	f.caFile = ca.WriteCAFile(t)
 	mux := http.NewServeMux()
@@ -86,7 +87,7 @@ func startFixture(t *testing.T) *fixture {
 func (f *fixture) suite(t *testing.T, checks string) *Suite {
 	t.Helper()
 	text := fmt.Sprintf("defaults:\n  timeout: 5s\n  ca: %s\n  resolvers: [%s]\nchecks:\n%s", f.caFile, f.dnsA, checks)
-	s, err := Parse("test.yaml", []byte(text), env(map[string]string{"PORT": f.port, "DNS_A": f.dnsA, "DNS_B": f.dnsB}))
+	s, err := Parse("test.yaml", []byte(text), env(map[string]string{"PORT": f.port, "DNS_A": f.dnsA, "DNS_B": f.dnsB, "DNS_LOCAL": f.dnsLocal}))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
@@ -119,11 +120,14 @@ func TestRunChecks(t *testing.T) {
   - {name: ws crash, kind: ws, target: "wss://api.example.test:${PORT}/ws-crash", options: {connect_to: 127.0.0.1, linger: 5s}, conditions: ['ws.close_code != 1011']}
   - {name: tcp, kind: tcp, target: "127.0.0.1:${PORT}"}
   - {name: refused, kind: http, target: "http://127.0.0.1:1/", conditions: ['status == 200']}
+  - {name: diagnose ok, kind: diagnose, target: "https://api.example.test:${PORT}/health", options: {resolvers: ["${DNS_LOCAL}"]}, conditions: [ok, 'diagnose.addresses contains "127.0.0.1"']}
+  - {name: diagnose ws, kind: diagnose, target: "wss://api.example.test:${PORT}/ws-crash", options: {resolvers: ["${DNS_LOCAL}"]}, conditions: ['diagnose.failed_layer != "ws"']}
 `)
 	got := runSuite(t, s)
 	wantPass := map[string]bool{
 		"dns ok": true, "dns nx": false, "agree": true, "disagree": false, "health": true, "down": false,
 		"cert": true, "cert far": false, "ws": true, "ws crash": false, "tcp": true, "refused": false,
+		"diagnose ok": true, "diagnose ws": false,
 	}
 	for name, want := range wantPass {
 		r, ok := got[name]
@@ -135,11 +139,12 @@ func TestRunChecks(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]Failure{
-		"dns nx":   {Condition: "dns.rcode == NOERROR", Actual: `dns.rcode="NXDOMAIN"`},
-		"disagree": {Condition: "ok", Actual: "ok=false"},
-		"down":     {Condition: "status == 200", Actual: "status=503"},
-		"ws crash": {Condition: "ws.close_code != 1011", Actual: "ws.close_code=1011"},
-		"refused":  {Condition: "status == 200", Actual: "status=<missing>"},
+		"dns nx":      {Condition: "dns.rcode == NOERROR", Actual: `dns.rcode="NXDOMAIN"`},
+		"disagree":    {Condition: "ok", Actual: "ok=false"},
+		"down":        {Condition: "status == 200", Actual: "status=503"},
+		"ws crash":    {Condition: "ws.close_code != 1011", Actual: "ws.close_code=1011"},
+		"refused":     {Condition: "status == 200", Actual: "status=<missing>"},
+		"diagnose ws": {Condition: `diagnose.failed_layer != "ws"`, Actual: `diagnose.failed_layer="ws"`},
 	} {
 		if f := got[name].Failed; len(f) != 1 || f[0] != want {
 			t.Errorf("%s: got failures %+v, want %+v", name, f, want)
@@ -148,8 +153,8 @@ func TestRunChecks(t *testing.T) {
 	if !strings.Contains(got["refused"].Error, "refused") {
 		t.Errorf("refused: got error %q", got["refused"].Error)
 	}
-	if sum := Summarize((&Runner{}).Run(context.Background(), []*Suite{s}, nil)); sum.Total != 12 || sum.Passed != 6 || sum.Rate != 50 {
-		t.Errorf("got summary %+v, want 6/12", sum)
+	if sum := Summarize((&Runner{}).Run(context.Background(), []*Suite{s}, nil)); sum.Total != 14 || sum.Passed != 7 || sum.Rate != 50 {
+		t.Errorf("got summary %+v, want 7/14", sum)
 	}
 }
 

@@ -146,7 +146,7 @@ var commands = []func(*env) *cobra.Command{
 	newDigCmd,
 	newPropagationCmd,
 	newResolversCmd,
-	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd,
+	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {

@@ -83,7 +83,6 @@ func setup(t *testing.T, cert func(*certtest.CA) tls.Certificate) *env {
 	return &env{ca: ca, dns: resolver(t, zoneText), port: site(t, cert(ca), handler())}
 }
 
-
 func (e *env) run(t *testing.T, url string, mod func(*Request)) *Result {
 	t.Helper()
 	req := Request{URL: url, System: []dnsq.Server{e.dns}, RootCAs: e.ca.Pool, Timeout: 3 * time.Second, Linger: 300 * time.Millisecond, NoTrace: true}

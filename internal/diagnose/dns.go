@@ -185,7 +185,11 @@ func judgeDNS(answers []ResolverAnswer, host string, expect []string) Layer {
 			"update the record, or check --expect-ip")
 	}
 	l.Status = StatusOK
-	l.Evidence = fmt.Sprintf("%s → %s (%s agree)", host, strings.Join(all, ", "), plural(len(ok), "resolver"))
+	agree := fmt.Sprintf("%d resolvers agree", len(ok))
+	if len(ok) == 1 {
+		agree = "1 resolver"
+	}
+	l.Evidence = fmt.Sprintf("%s → %s (%s)", host, strings.Join(all, ", "), agree)
 	if len(failed) > 0 {
 		l.Status = StatusWarn
 		l.Evidence += fmt.Sprintf("; %s failed: %s", labels(failed), failed[0].Error)
