@@ -114,7 +114,8 @@ type DNSAnswer struct {
 	Rcode    string        `json:"rcode,omitempty"`
 	Answers  []string      `json:"answers,omitempty"`
 	TTL      uint32        `json:"ttl,omitempty"`
-	RTT      time.Duration `json:"rtt_ns,omitempty"`
+	RTT      time.Duration `json:"-"`
+	RTTMs    float64       `json:"rtt_ms"`
 	AA       bool          `json:"authoritative,omitempty"`
 	Error    string        `json:"error,omitempty"`
 }
@@ -139,6 +140,7 @@ func (r *Runner) ask(ctx context.Context, c *Check, d Defaults, srv dnsq.Server)
 		return a
 	}
 	a.Rcode, a.RTT, a.AA = dns.RcodeToString[resp.Msg.Rcode], resp.RTT, resp.Msg.Authoritative
+	a.RTTMs = float64(resp.RTT.Microseconds()) / 1000
 	for i, rr := range resp.Msg.Answer {
 		if rr.Header().Rrtype != qtype {
 			continue

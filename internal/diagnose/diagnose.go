@@ -78,7 +78,9 @@ type Layer struct {
 	Address  string        `json:"address,omitempty"`
 	Status   Status        `json:"status"`
 	Evidence string        `json:"evidence"`
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"-"`
+	// DurationMS is Duration in milliseconds.
+	DurationMS float64 `json:"duration_ms"`
 	// Probe is the engine result behind a tcp, tls, http or ws layer.
 	Probe *probe.Result `json:"probe,omitempty"`
 
@@ -96,16 +98,17 @@ type Verdict struct {
 
 // Result is a whole diagnosis.
 type Result struct {
-	URL       string        `json:"url"`
-	Host      string        `json:"host"`
-	Port      string        `json:"port"`
-	DNS       *DNSReport    `json:"dns,omitempty"`
-	Layers    []Layer       `json:"layers"`
-	Addresses []string      `json:"addresses"`
-	OK        bool          `json:"ok"`
-	Verdict   *Verdict      `json:"verdict,omitempty"`
-	Start     time.Time     `json:"start"`
-	Duration  time.Duration `json:"duration_ns"`
+	URL        string        `json:"url"`
+	Host       string        `json:"host"`
+	Port       string        `json:"port"`
+	DNS        *DNSReport    `json:"dns,omitempty"`
+	Layers     []Layer       `json:"layers"`
+	Addresses  []string      `json:"addresses"`
+	OK         bool          `json:"ok"`
+	Verdict    *Verdict      `json:"verdict,omitempty"`
+	Start      time.Time     `json:"start"`
+	Duration   time.Duration `json:"-"`
+	DurationMS float64       `json:"duration_ms"`
 }
 
 // target is the parsed URL.
@@ -159,7 +162,13 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	res := &Result{URL: t.u.String(), Host: t.host, Port: t.port, Start: time.Now(), Layers: []Layer{}, Addresses: []string{}}
-	defer func() { res.Duration = time.Since(res.Start) }()
+	defer func() {
+		res.Duration = time.Since(res.Start)
+		res.DurationMS = toMS(res.Duration)
+		for i := range res.Layers {
+			res.Layers[i].DurationMS = toMS(res.Layers[i].Duration)
+		}
+	}()
 	addrs, dnsLayer := resolveLayer(ctx, req, t, res)
 	res.Layers = append(res.Layers, dnsLayer)
 	if len(addrs) > maxAddrs(req.MaxAddresses) {
@@ -211,3 +220,5 @@ func LayerName(name string) string {
 	}
 	return strings.ToUpper(name)
 }
+
+func toMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -28,7 +28,8 @@ type ResolverAnswer struct {
 	Rcode     string        `json:"rcode,omitempty"` // of the A query (AAAA's when A failed)
 	Addresses []string      `json:"addresses"`
 	TTL       uint32        `json:"ttl,omitempty"`
-	RTT       time.Duration `json:"rtt_ns"`
+	RTT       time.Duration `json:"-"`
+	RTTMs     float64       `json:"rtt_ms"`
 	Error     string        `json:"error,omitempty"`
 }
 
@@ -109,7 +110,7 @@ func askOne(ctx context.Context, c *dnsq.Client, s dnsq.Server, host string) Res
 			continue
 		}
 		if qt == dns.TypeA {
-			a.Rcode, a.RTT = dns.RcodeToString[resp.Msg.Rcode], resp.RTT
+			a.Rcode, a.RTT, a.RTTMs = dns.RcodeToString[resp.Msg.Rcode], resp.RTT, toMS(resp.RTT)
 		}
 		for _, rr := range resp.Msg.Answer {
 			switch v := rr.(type) {
