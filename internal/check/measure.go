@@ -3,10 +3,11 @@ package check
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/diagnose"
@@ -120,7 +121,15 @@ type DNSAnswer struct {
 	Error    string        `json:"error,omitempty"`
 }
 
-func (r *Runner) ask(ctx context.Context, c *Check, d Defaults, srv dnsq.Server) DNSAnswer {
+func qtype(c *Check) uint16 {
+	if c.Options.Type != "" {
+		return dns.StringToType[strings.ToUpper(c.Options.Type)]
+	}
+	return dns.TypeA
+}
+
+// dnsClient sends a check's queries: two tries within the check's timeout.
+func (r *Runner) dnsClient(c *Check, d Defaults) *dnsq.Client {
 	t := c.Options.timeout
 	if t == 0 {
 		t = d.Timeout
@@ -128,13 +137,13 @@ func (r *Runner) ask(ctx context.Context, c *Check, d Defaults, srv dnsq.Server)
 	if t == 0 {
 		t = probe.DefaultTimeout
 	}
-	qtype := dns.TypeA
-	if c.Options.Type != "" {
-		qtype = dns.StringToType[strings.ToUpper(c.Options.Type)]
-	}
-	client := &dnsq.Client{Timeout: t / 2, Tries: 2, Dialer: r.dialer()}
+	return &dnsq.Client{Timeout: t / 2, Tries: 2, Dialer: r.dialer()}
+}
+
+func (r *Runner) ask(ctx context.Context, c *Check, d Defaults, srv dnsq.Server) DNSAnswer {
+	qt := qtype(c)
 	a := DNSAnswer{Resolver: srv.String()}
-	resp, err := client.Exchange(ctx, srv, dnsq.Query{Name: dns.Fqdn(c.Target), Type: qtype})
+	resp, err := r.dnsClient(c, d).Exchange(ctx, srv, dnsq.Query{Name: dns.Fqdn(c.Target), Type: qt})
 	if err != nil {
 		a.Error = err.Error()
 		return a
@@ -142,7 +151,7 @@ func (r *Runner) ask(ctx context.Context, c *Check, d Defaults, srv dnsq.Server)
 	a.Rcode, a.RTT, a.AA = dns.RcodeToString[resp.Msg.Rcode], resp.RTT, resp.Msg.Authoritative
 	a.RTTMs = float64(resp.RTT.Microseconds()) / 1000
 	for i, rr := range resp.Msg.Answer {
-		if rr.Header().Rrtype != qtype {
+		if rr.Header().Rrtype != qt {
 			continue
 		}
 		a.Answers = append(a.Answers, Rdata(rr))
@@ -188,35 +197,57 @@ func (r *Runner) dnsCheck(ctx context.Context, c *Check, d Defaults) (Env, any, 
 	return &vars{m: m}, a, nil
 }
 
+// propagationCheck asks every resolver through dnsq.Propagation.
 func (r *Runner) propagationCheck(ctx context.Context, c *Check, d Defaults) (Env, any, error) {
 	servers, err := r.servers(c.Options.Resolvers, d)
 	if err != nil {
 		return nil, nil, err
 	}
-	answers := make([]DNSAnswer, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Go(func() { answers[i] = r.ask(ctx, c, d, s) })
+	p := &dnsq.Propagation{Client: r.dnsClient(c, d), Transport: servers[0].Transport}
+	for _, s := range servers {
+		if s.Transport != p.Transport {
+			return nil, nil, fmt.Errorf("propagation resolvers must share one transport: %s is %s, %s is %s", servers[0], p.Transport, s, s.Transport)
+		}
+		p.Resolvers = append(p.Resolvers, asResolver(s))
 	}
-	wg.Wait()
-	return propagationVars(answers), answers, nil
+	res, err := p.Run(ctx, c.Target, qtype(c), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return propagationVars(res), res, nil
 }
 
-func propagationVars(answers []DNSAnswer) Env {
-	sets, rcodes := map[string]bool{}, map[string]bool{}
+// asResolver describes a parsed server as a dnsq.Resolver.
+func asResolver(s dnsq.Server) dnsq.Resolver {
+	rv := dnsq.Resolver{Name: s.String()}
+	switch s.Transport {
+	case dnsq.TLS:
+		rv.DoT = s.Addr
+	case dnsq.HTTPS:
+		rv.DoH = s.Addr
+	default:
+		host, port, _ := net.SplitHostPort(s.Addr)
+		rv.IPv4 = []string{host}
+		rv.Port, _ = strconv.Atoi(port)
+	}
+	return rv
+}
+
+func propagationVars(res *dnsq.PropagationResult) Env {
 	union := map[string]bool{}
+	rcodes := map[string]bool{}
 	answered := 0
 	var errs []string
-	for _, a := range answers {
+	for _, a := range res.Results {
 		if a.Error != "" {
 			errs = append(errs, a.Resolver+": "+a.Error)
 			continue
 		}
 		answered++
 		rcodes[a.Rcode] = true
-		sets[a.Rcode+" "+strings.Join(a.Answers, ",")] = true
 		for _, x := range a.Answers {
-			union[x] = true
+			_, data, _ := strings.Cut(x, " ")
+			union[data] = true
 		}
 	}
 	all := make([]string, 0, len(union))
@@ -224,21 +255,22 @@ func propagationVars(answers []DNSAnswer) Env {
 		all = append(all, x)
 	}
 	sort.Strings(all)
-	rcode := any(nil)
-	if len(rcodes) == 1 {
-		for k := range rcodes {
-			rcode = k
-		}
-	} else if len(rcodes) > 1 {
+	var rcode any
+	for k := range rcodes {
+		rcode = k
+	}
+	if len(rcodes) > 1 {
 		rcode = "MIXED"
 	}
-	consistent := answered == len(answers) && len(sets) == 1
 	m := map[string]any{
-		"ok": consistent && rcode == "NOERROR", "error": strings.Join(errs, "; "),
+		"ok": res.Consistent && rcode == "NOERROR", "error": strings.Join(errs, "; "),
 		"dns.rcode": rcode, "dns.answers": all, "dns.count": float64(len(all)),
-		"propagation.total": float64(len(answers)), "propagation.answered": float64(answered),
-		"propagation.failed": float64(len(answers) - answered), "propagation.consistent": consistent,
-		"propagation.distinct": float64(len(sets)),
+		"propagation.total": float64(len(res.Results)), "propagation.answered": float64(answered),
+		"propagation.failed": float64(len(res.Failing)), "propagation.consistent": res.Consistent,
+		"propagation.distinct": float64(len(res.Groups)), "propagation.verdict": res.Verdict,
+	}
+	if !res.Consistent && res.Verdict != "" && m["error"] == "" {
+		m["error"] = "propagation " + res.Verdict
 	}
 	return &vars{m: m}
 }

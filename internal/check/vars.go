@@ -12,7 +12,7 @@ import (
 // also has ok, duration, error, phase and address.
 var kindVars = map[string][]string{
 	"dns":         {"dns.rcode", "dns.answers", "dns.count", "dns.rtt", "dns.ttl", "dns.resolver", "dns.authoritative"},
-	"propagation": {"dns.rcode", "dns.answers", "dns.count", "propagation.total", "propagation.answered", "propagation.failed", "propagation.consistent", "propagation.distinct"},
+	"propagation": {"dns.rcode", "dns.answers", "dns.count", "propagation.total", "propagation.answered", "propagation.failed", "propagation.consistent", "propagation.distinct", "propagation.verdict"},
 	"tcp":         {"tcp.received", "tcp.family", "timings.dns", "timings.connect", "timings.first_byte", "timings.total"},
 	"tls": {"cert.expires_in", "cert.days_left", "cert.chain_expires_in", "cert.verified_chain_expires_in", "cert.findings", "cert.trusted",
 		"cert.hostname_ok", "cert.subject", "cert.issuer", "cert.sha256", "tls.version", "tls.cipher", "tls.alpn", "tls.ocsp_stapled",
