@@ -258,3 +258,24 @@ func TestBadRequest(t *testing.T) {
 		t.Errorf("bad --expect-ip: got %v", err)
 	}
 }
+
+func TestDNSServfailAndTimeout(t *testing.T) {
+	e := setup(t, func(ca *certtest.CA) tls.Certificate { return ca.Leaf(t, "api.example.test") })
+	servfail := dnsq.Server{Transport: dnsq.UDP, Addr: dnstest.Start(t, dnstest.Rcode(2)).Addr}
+	res := e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) { r.System = []dnsq.Server{servfail} })
+	wantVerdict(t, res, "dns", "DNS: system "+servfail.Addr+": SERVFAIL for api.example.test")
+
+	silent := dnsq.Server{Transport: dnsq.UDP, Addr: dnstest.Start(t, dnstest.Silent()).Addr}
+	res = e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) {
+		r.System, r.Timeout = []dnsq.Server{silent}, 400*time.Millisecond
+	})
+	wantVerdict(t, res, "dns", "DNS: no resolver answered: querying "+silent.Addr+": no answer")
+
+	// One silent resolver among answering ones is a warning, not a failure.
+	res = e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) {
+		r.Resolvers, r.Timeout = []dnsq.Server{silent}, 400*time.Millisecond
+	})
+	if !res.OK || res.Layers[0].Status != StatusWarn {
+		t.Fatalf("got %s, verdict %+v, want dns warn and healthy", layerStatuses(res), res.Verdict)
+	}
+}

@@ -162,3 +162,25 @@ func TestTLSHandshakeFailure(t *testing.T) {
 	r, err = TLS(ctx(t), TLSRequest{Address: closedPort(t)})
 	mustFail(t, r, err, PhaseConnect)
 }
+
+func TestTLSOCSPStaple(t *testing.T) {
+	root := certtest.NewCA(t, "Test Root")
+	cert := root.Leaf(t, host)
+	cert.OCSPStaple = []byte{0x30, 0x03, 0x0a, 0x01, 0x00} // stapled bytes; contents are not checked
+	addr := tlsServer(t, cert, nil)
+	r, err := TLS(ctx(t), TLSRequest{Address: addr, ServerName: host, RootCAs: root.Pool})
+	mustOK(t, r, err)
+	if !r.TLS.OCSPStapled {
+		t.Fatal("got no OCSP staple, want one")
+	}
+}
+
+func TestTLSIPAddressTarget(t *testing.T) {
+	root := certtest.NewCA(t, "Test Root")
+	addr := tlsServer(t, root.Leaf(t, "127.0.0.1"), nil)
+	r, err := TLS(ctx(t), TLSRequest{Address: addr, RootCAs: root.Pool})
+	mustOK(t, r, err)
+	if r.TLS.ServerName != "127.0.0.1" || !r.TLS.HostnameOK {
+		t.Fatalf("got %+v", r.TLS)
+	}
+}
