@@ -15,6 +15,13 @@ import (
 // tlsServer serves h over TLS with cert on loopback and returns host:port.
 func tlsServer(t *testing.T, cert tls.Certificate, h http.Handler) string {
 	t.Helper()
+	return serveTLS(t, cert, h)
+}
+
+func benchServer(b *testing.B, cert tls.Certificate) string { return serveTLS(b, cert, nil) }
+
+func serveTLS(t testing.TB, cert tls.Certificate, h http.Handler) string {
+	t.Helper()
 	if h == nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	}
