@@ -60,3 +60,22 @@ func TestLoadBad(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse: no suite text makes the loader panic, and every error names
+// the file.
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"testdata/good.yaml", "testdata/bad/bad-condition.yaml", "testdata/bad/unknown-option.yaml"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("checks: [{name: a, kind: tcp, target: 'a:1', conditions: ['ok && (']}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse("f.yaml", data, env(map[string]string{"API_IP": "1.2.3.4", "TOKEN": "x"}))
+		if err != nil && !strings.Contains(err.Error(), "f.yaml") {
+			t.Fatalf("error without the file name: %v", err)
+		}
+	})
+}

@@ -159,3 +159,16 @@ func TestDialerInDNSClient(t *testing.T) {
 		t.Fatalf("allowed: got %v", err)
 	}
 }
+
+func TestDialerDeniesMappedAndUnix(t *testing.T) {
+	addr := listen(t)
+	_, port, _ := net.SplitHostPort(addr)
+	_, err := Default().Dialer().DialContext(context.Background(), "tcp", "[::ffff:127.0.0.1]:"+port)
+	if !errors.Is(err, ErrDenied) {
+		t.Fatalf("IPv4-mapped loopback: got %v, want ErrDenied", err)
+	}
+	_, err = Default().Dialer().DialContext(context.Background(), "unix", "/run/nonexistent.sock")
+	if !errors.Is(err, ErrDenied) {
+		t.Fatalf("unix socket: got %v, want ErrDenied", err)
+	}
+}

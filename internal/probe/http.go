@@ -107,7 +107,7 @@ func HTTP(ctx context.Context, req HTTPRequest) (*Result, error) {
 	}
 	resp, err := client.Do(hreq)
 	if err != nil {
-		res.fail(httpPhase(err), fmt.Errorf("%s %s: %w", hreq.Method, req.URL, unwrapURL(err)))
+		res.fail(httpPhase(err, tr), fmt.Errorf("%s %s: %w", hreq.Method, req.URL, unwrapURL(err)))
 		return res, nil
 	}
 	defer resp.Body.Close()
@@ -261,8 +261,9 @@ func joinInts(xs []int) string {
 	return strings.Join(s, " or ")
 }
 
-// httpPhase classifies a client error.
-func httpPhase(err error) Phase {
+// httpPhase classifies a client error, using how far the connection got
+// when the error does not say.
+func httpPhase(err error, tr *tracer) Phase {
 	var (
 		opErr   *net.OpError
 		certErr *tls.CertificateVerificationError
@@ -281,7 +282,10 @@ func httpPhase(err error) Phase {
 	if strings.Contains(err.Error(), "tls:") {
 		return PhaseTLS
 	}
-	return PhaseHTTP
+	if p := tr.stalledPhase(); p != "" {
+		return p
+	}
+	return PhaseConnect
 }
 
 // unwrapURL drops url.Error's repetition of the method and URL.

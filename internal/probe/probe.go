@@ -171,6 +171,21 @@ type tracer struct {
 	dnsStart, connStart, tlsSta time.Time
 	t                           Timings
 	addrs                       []string
+	// how far the connection got, to name the phase a timeout hit
+	connected, tlsStarted, tlsDone bool
+}
+
+// stalledPhase is the phase a connection was in when it stopped, or "".
+func (tr *tracer) stalledPhase() Phase {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	switch {
+	case tr.tlsStarted && !tr.tlsDone:
+		return PhaseTLS
+	case !tr.connected:
+		return ""
+	}
+	return PhaseHTTP
 }
 
 func (tr *tracer) trace() *httptrace.ClientTrace {
@@ -190,13 +205,20 @@ func (tr *tracer) trace() *httptrace.ClientTrace {
 			defer tr.mu.Unlock()
 			if err == nil {
 				tr.t.Connect = time.Since(tr.connStart)
+				tr.connected = true
 			}
 		},
-		TLSHandshakeStart: func() { tr.mark(&tr.tlsSta) },
+		TLSHandshakeStart: func() {
+			tr.mark(&tr.tlsSta)
+			tr.mu.Lock()
+			tr.tlsStarted = true
+			tr.mu.Unlock()
+		},
 		TLSHandshakeDone: func(tls.ConnectionState, error) {
 			tr.mu.Lock()
 			defer tr.mu.Unlock()
 			tr.t.TLS = time.Since(tr.tlsSta)
+			tr.tlsDone = true
 		},
 	}
 }
