@@ -107,7 +107,7 @@ func HTTP(ctx context.Context, req HTTPRequest) (*Result, error) {
 	}
 	resp, err := client.Do(hreq)
 	if err != nil {
-		res.fail(httpPhase(err, tr), fmt.Errorf("%s %s: %w", hreq.Method, req.URL, unwrapURL(err)))
+		res.fail(httpPhase(err, tr, u.Scheme == "https"), fmt.Errorf("%s %s: %w", hreq.Method, req.URL, unwrapURL(err)))
 		return res, nil
 	}
 	defer resp.Body.Close()
@@ -263,7 +263,7 @@ func joinInts(xs []int) string {
 
 // httpPhase classifies a client error, using how far the connection got
 // when the error does not say.
-func httpPhase(err error, tr *tracer) Phase {
+func httpPhase(err error, tr *tracer, overTLS bool) Phase {
 	var (
 		opErr   *net.OpError
 		certErr *tls.CertificateVerificationError
@@ -282,10 +282,7 @@ func httpPhase(err error, tr *tracer) Phase {
 	if strings.Contains(err.Error(), "tls:") {
 		return PhaseTLS
 	}
-	if p := tr.stalledPhase(); p != "" {
-		return p
-	}
-	return PhaseConnect
+	return tr.stalledPhase(overTLS)
 }
 
 // unwrapURL drops url.Error's repetition of the method and URL.

@@ -172,18 +172,19 @@ type tracer struct {
 	t                           Timings
 	addrs                       []string
 	// how far the connection got, to name the phase a timeout hit
-	connected, tlsStarted, tlsDone bool
+	connected, tlsDone bool
 }
 
-// stalledPhase is the phase a connection was in when it stopped, or "".
-func (tr *tracer) stalledPhase() Phase {
+// stalledPhase is the phase a connection was in when it stopped: connect,
+// then the TLS handshake when overTLS, then HTTP.
+func (tr *tracer) stalledPhase(overTLS bool) Phase {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	switch {
-	case tr.tlsStarted && !tr.tlsDone:
-		return PhaseTLS
 	case !tr.connected:
-		return ""
+		return PhaseConnect
+	case overTLS && !tr.tlsDone:
+		return PhaseTLS
 	}
 	return PhaseHTTP
 }
@@ -208,17 +209,12 @@ func (tr *tracer) trace() *httptrace.ClientTrace {
 				tr.connected = true
 			}
 		},
-		TLSHandshakeStart: func() {
-			tr.mark(&tr.tlsSta)
-			tr.mu.Lock()
-			tr.tlsStarted = true
-			tr.mu.Unlock()
-		},
-		TLSHandshakeDone: func(tls.ConnectionState, error) {
+		TLSHandshakeStart: func() { tr.mark(&tr.tlsSta) },
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
 			tr.mu.Lock()
 			defer tr.mu.Unlock()
 			tr.t.TLS = time.Since(tr.tlsSta)
-			tr.tlsDone = true
+			tr.tlsDone = err == nil
 		},
 	}
 }

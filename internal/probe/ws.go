@@ -82,7 +82,7 @@ func WS(ctx context.Context, req WSRequest) (*Result, error) {
 		res.WS.Status = resp.StatusCode
 	}
 	if err != nil {
-		phase := httpPhase(err, tr)
+		phase := httpPhase(err, tr, u.Scheme == "https")
 		if resp != nil {
 			phase = PhaseUpgrade
 			err = fmt.Errorf("upgrade refused: HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
