@@ -277,6 +277,9 @@ func propagationVars(res *dnsq.PropagationResult) Env {
 
 func (r *Runner) diagnoseCheck(ctx context.Context, c *Check, d Defaults) (Env, any, error) {
 	req := diagnose.Request{URL: c.Target, ExpectIP: c.Options.ExpectIP, Insecure: c.Options.Insecure, Dialer: r.dialer(), ResolvConf: r.ResolvConf}
+	if c.Options.ConnectTo != "" {
+		req.ConnectTo = []string{c.Options.ConnectTo}
+	}
 	req.Timeout = c.Options.timeout
 	if req.Timeout == 0 {
 		req.Timeout = d.Timeout

@@ -89,7 +89,7 @@ var optionKeys = map[string][]string{
 	"tls":         {"timeout", "connect_to", "ca", "sni", "warn_days"},
 	"http":        {"timeout", "connect_to", "ca", "insecure", "method", "headers", "body", "host", "follow_redirects"},
 	"ws":          {"timeout", "connect_to", "ca", "insecure", "headers", "host", "send", "expect", "subprotocols", "linger"},
-	"diagnose":    {"timeout", "resolvers", "ca", "insecure", "expect_ip"},
+	"diagnose":    {"timeout", "resolvers", "ca", "insecure", "expect_ip", "connect_to"},
 }
 
 // Load reads and parses a suite file; getenv resolves ${NAME} references

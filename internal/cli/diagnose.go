@@ -23,6 +23,8 @@ func newDiagnoseCmd(e *env) *cobra.Command {
 		noTrace   bool
 		noSystem  bool
 		warnDays  int
+		connectTo []string
+		roots     string
 	)
 	cmd := &cobra.Command{
 		Use:   "diagnose URL",
@@ -37,7 +39,8 @@ what to check next. Exit status 0 healthy, 1 a layer failed.`,
 		Example: `  dnsscience diagnose https://api.example.com/health
   dnsscience diagnose https://api-staging.example.com/ --resolvers 1.1.1.1,8.8.8.8 --expect-ip 203.0.113.10
   dnsscience diagnose wss://api.example.com/socket --json
-  dnsscience diagnose api.example.com:8443 --ca internal-ca.pem`,
+  dnsscience diagnose api.example.com:8443 --ca internal-ca.pem
+  dnsscience diagnose https://api-staging.example.com/health --connect-to 203.0.113.10`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := diagnose.Request{URL: args[0], ExpectIP: expectIP, Timeout: timeout, Insecure: insecure,
@@ -51,6 +54,14 @@ what to check next. Exit status 0 healthy, 1 a layer failed.`,
 			}
 			if noSystem && len(req.Resolvers) == 0 {
 				return usageErr("--no-system needs --resolvers: there would be no resolver to ask")
+			}
+			req.ConnectTo = connectTo
+			hints, port, err := parseRoots(roots)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			if hints != nil {
+				req.Tracer = &dnsq.Tracer{Roots: hints, Port: port}
 			}
 			if timeout <= 0 {
 				return usageErr("bad --timeout %s: want a positive duration such as 5s", timeout)
@@ -93,6 +104,8 @@ what to check next. Exit status 0 healthy, 1 a layer failed.`,
 	fl.BoolVar(&noTrace, "no-trace", false, "skip the delegation trace when DNS fails")
 	fl.BoolVar(&noSystem, "no-system", false, "do not ask the system resolver (only --resolvers)")
 	fl.IntVar(&warnDays, "warn-days", 14, "warn when the certificate expires within this many days")
+	fl.StringSliceVar(&connectTo, "connect-to", nil, "probe these addresses (a load balancer's) instead of the DNS answers; DNS is still checked")
+	fl.StringVar(&roots, "roots", "", "root servers for the delegation trace (comma-separated IP[:port], or a hints file; default: shipped root hints)")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/tls"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,4 +79,29 @@ func TestDiagnoseCommandHealthyAndBadInput(t *testing.T) {
 		code, out, errOut := run(t, args...)
 		wantExit(t, code, 2, out, errOut)
 	}
+}
+
+func TestDiagnoseCommandTraceAndConnectTo(t *testing.T) {
+	tree := dnstest.StartTree(t)
+	dnsAddr := dnstest.Start(t, dnstest.NewZone(t, "example.test.", diagZone)).Addr
+	s := startSite(t, goodCert(t))
+	roots := tree.RootIP + ":" + strconv.Itoa(tree.Port)
+	code, out, errOut := run(t, "diagnose", "--no-system", "--resolvers", dnsAddr, "--roots", roots, "https://missing.example.test:"+s.port+"/")
+	wantExit(t, code, 1, out, errOut)
+	for _, want := range []string{
+		"DNS        FAIL  missing.example.test does not exist: NXDOMAIN from 1 resolver; delegation . → test. → example.test.: example.test. at ns1.example.test. (127.0.0.12#",
+		"trace referral .",
+		"Verdict: DNS failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("missing %q in\n%s", want, out)
+		}
+	}
+	code, out, errOut = run(t, "diagnose", "--no-system", "--resolvers", dnsAddr, "--ca", s.caFile, "--connect-to", "127.0.0.2", "https://api.example.test:"+s.port+"/health")
+	wantExit(t, code, 1, out, errOut)
+	if !strings.Contains(out, "problem:      TCP: connection to 127.0.0.2 refused") {
+		t.Fatalf("got\n%s", out)
+	}
+	code, _, errOut = run(t, "diagnose", "--roots", "not-an-ip", "https://a.test/")
+	wantExit(t, code, 2, "", errOut)
 }

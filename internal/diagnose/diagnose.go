@@ -37,6 +37,9 @@ type Request struct {
 	NoSystem bool
 	// ExpectIP lists addresses the name must resolve to.
 	ExpectIP []string
+	// ConnectTo lists addresses (a load balancer's, say) to probe instead
+	// of the addresses DNS gave; DNS is still checked.
+	ConnectTo []string
 	// Timeout bounds each layer; 0 means 5 s.
 	Timeout time.Duration
 	// Dialer opens every connection (DNS included); nil means a net.Dialer.
@@ -161,6 +164,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			return nil, fmt.Errorf("%w: expected address %q is not an IP address", ErrBadRequest, ip)
 		}
 	}
+	for _, ip := range req.ConnectTo {
+		if net.ParseIP(ip) == nil {
+			return nil, fmt.Errorf("%w: connect-to address %q is not an IP address", ErrBadRequest, ip)
+		}
+	}
 	res := &Result{URL: t.u.String(), Host: t.host, Port: t.port, Start: time.Now(), Layers: []Layer{}, Addresses: []string{}}
 	defer func() {
 		res.Duration = time.Since(res.Start)
@@ -171,6 +179,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}()
 	addrs, dnsLayer := resolveLayer(ctx, req, t, res)
 	res.Layers = append(res.Layers, dnsLayer)
+	if len(req.ConnectTo) > 0 {
+		addrs = req.ConnectTo
+	}
 	if len(addrs) > maxAddrs(req.MaxAddresses) {
 		addrs = addrs[:maxAddrs(req.MaxAddresses)]
 	}

@@ -279,3 +279,17 @@ func TestDNSServfailAndTimeout(t *testing.T) {
 		t.Fatalf("got %s, verdict %+v, want dns warn and healthy", layerStatuses(res), res.Verdict)
 	}
 }
+
+func TestConnectTo(t *testing.T) {
+	e := setup(t, func(ca *certtest.CA) tls.Certificate { return ca.Leaf(t, "api.example.test") })
+	// The "load balancer" at 127.0.0.2 does not listen on the port.
+	res := e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) { r.ConnectTo = []string{"127.0.0.2"} })
+	wantVerdict(t, res, "tcp", "TCP: connection to 127.0.0.2 refused")
+	if res.Layers[0].Status != StatusOK || len(res.Addresses) != 1 || res.Addresses[0] != "127.0.0.2" {
+		t.Fatalf("got %s %v", layerStatuses(res), res.Addresses)
+	}
+	res = e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) { r.ConnectTo = []string{"127.0.0.1"} })
+	if !res.OK {
+		t.Fatalf("got %+v", res.Verdict)
+	}
+}
