@@ -94,7 +94,7 @@ func HTTP(ctx context.Context, req HTTPRequest) (*Result, error) {
 	hreq = hreq.WithContext(httptrace.WithClientTrace(ctx, trace))
 	client := httpClient(req, u, true)
 	defer client.CloseIdleConnections()
-	defer func() { res.Timings = tr.timings(); res.Timings.Total = time.Since(res.Start) }()
+	defer tr.finish(res)
 	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
 		if !req.FollowRedirects {
 			return http.ErrUseLastResponse

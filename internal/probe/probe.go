@@ -117,14 +117,17 @@ func (o Options) dialAddr(hostport string) string {
 
 // Result is what every probe reports.
 type Result struct {
-	Kind    Kind      `json:"kind"`
-	Target  string    `json:"target"`            // as requested (host:port or URL)
-	Address string    `json:"address,omitempty"` // remote IP:port connected to
-	OK      bool      `json:"ok"`
-	Phase   Phase     `json:"failed_phase,omitempty"`
-	Error   string    `json:"error,omitempty"`
-	Start   time.Time `json:"start"`
-	Timings Timings   `json:"timings"`
+	Kind    Kind   `json:"kind"`
+	Target  string `json:"target"`            // as requested (host:port or URL)
+	Address string `json:"address,omitempty"` // remote IP:port connected to
+	// Resolved lists the addresses the host name resolved to (empty for an
+	// address, or with ConnectTo).
+	Resolved []string  `json:"resolved,omitempty"`
+	OK       bool      `json:"ok"`
+	Phase    Phase     `json:"failed_phase,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Start    time.Time `json:"start"`
+	Timings  Timings   `json:"timings"`
 
 	TCP  *TCPInfo  `json:"tcp,omitempty"`
 	TLS  *TLSInfo  `json:"tls,omitempty"`
@@ -225,10 +228,13 @@ func (tr *tracer) mark(at *time.Time) {
 	tr.mu.Unlock()
 }
 
-func (tr *tracer) timings() Timings {
+// finish copies the timings and resolved addresses into res.
+func (tr *tracer) finish(res *Result) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	return tr.t
+	res.Timings = tr.t
+	res.Timings.Total = time.Since(res.Start)
+	res.Resolved = append([]string(nil), tr.addrs...)
 }
 
 // withTrace returns ctx carrying tr's hooks; net.Dialer (and so

@@ -45,7 +45,7 @@ func TCP(ctx context.Context, req TCPRequest) (*Result, error) {
 	defer cancel()
 	tr := &tracer{}
 	conn, err := req.dialer().DialContext(withTrace(ctx, tr), req.network(), req.dialAddr(net.JoinHostPort(host, port)))
-	defer func() { res.Timings = tr.timings(); res.Timings.Total = time.Since(res.Start) }()
+	defer tr.finish(res)
 	if err != nil {
 		res.fail(dialPhase(err), fmt.Errorf("connecting to %s: %w", req.Address, err))
 		return res, nil

@@ -2,12 +2,14 @@ package probe
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/dnsscience/dnsscience/internal/dnstest"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 )
 
@@ -100,4 +102,25 @@ func TestTCPBadRequest(t *testing.T) {
 			t.Errorf("%q: got %v, want ErrBadRequest", a, err)
 		}
 	}
+}
+
+func TestTCPResolvesThroughDialerResolver(t *testing.T) {
+	zone := dnstest.NewZone(t, "example.test.", "$TTL 60\n@ IN SOA ns host 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\ndb IN A 127.0.0.1\n")
+	dnsAddr := dnstest.Start(t, zone).Addr
+	addr := bannerServer(t, "hi")
+	_, port, _ := net.SplitHostPort(addr)
+	d := netpolicy.AllowAll().Dialer()
+	d.Base.Resolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var nd net.Dialer
+		return nd.DialContext(ctx, network, dnsAddr)
+	}}
+	r, err := TCP(ctx(t), TCPRequest{Address: "db.example.test.:" + port, Options: Options{Dialer: d}})
+	mustOK(t, r, err)
+	if len(r.Resolved) != 1 || r.Resolved[0] != "127.0.0.1" || r.Timings.DNS <= 0 {
+		t.Fatalf("got resolved %v dns %v", r.Resolved, r.Timings.DNS)
+	}
+	// A name resolving to a denied address is refused after resolution.
+	d.Policy = netpolicy.Default()
+	r, err = TCP(ctx(t), TCPRequest{Address: "db.example.test.:" + port, Options: Options{Dialer: d}})
+	mustFail(t, r, err, PhasePolicy)
 }

@@ -89,7 +89,7 @@ func TLS(ctx context.Context, req TLSRequest) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, req.timeout())
 	defer cancel()
 	tr := &tracer{}
-	defer func() { res.Timings = tr.timings(); res.Timings.Total = time.Since(res.Start) }()
+	defer tr.finish(res)
 	raw, err := req.dialer().DialContext(withTrace(ctx, tr), req.network(), req.dialAddr(net.JoinHostPort(host, port)))
 	if err != nil {
 		res.fail(dialPhase(err), fmt.Errorf("connecting to %s: %w", req.Address, err))

@@ -71,7 +71,7 @@ func WS(ctx context.Context, req WSRequest) (*Result, error) {
 		tr.t.FirstByte = time.Since(res.Start)
 		tr.mu.Unlock()
 	}
-	defer func() { res.Timings = tr.timings(); res.Timings.Total = time.Since(res.Start) }()
+	defer tr.finish(res)
 	hreq := HTTPRequest{URL: u.String(), Options: req.Options, Host: req.Host, RootCAs: req.RootCAs, Insecure: req.Insecure}
 	client := httpClient(hreq, u, false)
 	defer client.CloseIdleConnections()
