@@ -146,6 +146,7 @@ var commands = []func(*env) *cobra.Command{
 	newDigCmd,
 	newPropagationCmd,
 	newResolversCmd,
+	newServeCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {
