@@ -48,14 +48,6 @@ func notFound(detail string) *Problem {
 	return &Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: detail}
 }
 
-func forbiddenTarget(detail string) *Problem {
-	return &Problem{Type: problemBase + "target-refused", Title: "Target refused by policy", Status: http.StatusForbidden, Detail: detail}
-}
-
-func unauthorized(detail string) *Problem {
-	return &Problem{Type: problemBase + "unauthorized", Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: detail}
-}
-
 // writeProblem writes p (or a 500 problem for any other error).
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem

@@ -77,15 +77,15 @@ func DefaultRateLimits() (classes []ratelimit.Policy, fallback ratelimit.Policy)
 
 // Server serves the API. Build it with New.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	metrics  *metrics
-	limiter  *ratelimit.Limiter
-	client   *dnsq.Client
+	cfg       Config
+	log       *slog.Logger
+	metrics   *metrics
+	limiter   *ratelimit.Limiter
+	client    *dnsq.Client
 	dnsCache  *ttlCache[dnsq.Reply]
 	scanCache *ttlCache[Scan]
-	started  time.Time
-	mux      *http.ServeMux
+	started   time.Time
+	mux       *http.ServeMux
 }
 
 // New builds a server from its configuration.
@@ -128,11 +128,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: log, metrics: newMetrics(cfg.Version), limiter: lim,
-		client:   &dnsq.Client{Timeout: cfg.DNSTimeout, Tries: 2},
-		dnsCache: newTTLCache[dnsq.Reply](10000, cfg.Now),
+		client:    &dnsq.Client{Timeout: cfg.DNSTimeout, Tries: 2},
+		dnsCache:  newTTLCache[dnsq.Reply](10000, cfg.Now),
 		scanCache: newTTLCache[Scan](1000, cfg.Now),
-		started:  cfg.Now(),
-		mux:      http.NewServeMux(),
+		started:   cfg.Now(),
+		mux:       http.NewServeMux(),
 	}
 	s.routes()
 	return s, nil

@@ -31,7 +31,6 @@ const otherZone = `$TTL 120
 @    MX  10 mail
 `
 
-
 func startUpstream(t *testing.T) dnsq.Server {
 	mux := dnsHandlerMux{
 		"example.test.": dnstest.NewZone(t, "example.test.", testZone),
