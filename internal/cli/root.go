@@ -146,6 +146,7 @@ var commands = []func(*env) *cobra.Command{
 	newDigCmd,
 	newPropagationCmd,
 	newResolversCmd,
+	newServeCmd,
 	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
 }
 
