@@ -61,7 +61,7 @@ what to check next. Exit status 0 healthy, 1 a layer failed.`,
 				return usageErr("%v", err)
 			}
 			if hints != nil {
-				req.Tracer = &dnsq.Tracer{Roots: hints, Port: port}
+				req.Tracer = &dnsq.Tracer{Roots: hints, Port: port, AllServers: true}
 			}
 			if timeout <= 0 {
 				return usageErr("bad --timeout %s: want a positive duration such as 5s", timeout)

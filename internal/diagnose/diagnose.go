@@ -50,7 +50,8 @@ type Request struct {
 	// layers (the TLS layer still reports findings).
 	Insecure bool
 	// Tracer runs the delegation trace when DNS fails; nil means a Tracer
-	// from the shipped root hints. NoTrace skips it.
+	// from the shipped root hints that asks every server (AllServers), so
+	// lame servers are named. NoTrace skips it.
 	Tracer  *dnsq.Tracer
 	NoTrace bool
 	// MaxAddresses bounds the addresses probed; 0 means 4.

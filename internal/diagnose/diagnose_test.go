@@ -293,3 +293,20 @@ func TestConnectTo(t *testing.T) {
 		t.Fatalf("got %+v", res.Verdict)
 	}
 }
+
+// TestLameDelegation: a resolver's SERVFAIL is explained by the trace,
+// which names the lame server of the zone.
+func TestLameDelegation(t *testing.T) {
+	tree := dnstest.StartTree(t)
+	e := setup(t, func(ca *certtest.CA) tls.Certificate { return ca.Leaf(t, "api.example.test") })
+	servfail := dnsq.Server{Transport: dnsq.UDP, Addr: dnstest.Start(t, dnstest.Rcode(2)).Addr}
+	tracer := &dnsq.Tracer{Roots: []dnsq.NSHost{{Name: "a.root.test.", Addrs: []netip.Addr{netip.MustParseAddr(tree.RootIP)}}},
+		Port: tree.Port, AllServers: true, Client: &dnsq.Client{Timeout: time.Second, Tries: 1}}
+	res := e.run(t, "https://www.lame.test:"+e.port+"/", func(r *Request) {
+		r.System, r.NoTrace, r.Tracer = []dnsq.Server{servfail}, false, tracer
+	})
+	wantVerdict(t, res, "dns", "SERVFAIL for www.lame.test; delegation . → test. → lame.test.")
+	if !strings.HasSuffix(res.Verdict.Problem, "; lame ns1.lame.test. (127.0.0.15): answered REFUSED") {
+		t.Fatalf("got %q, want the lame server named", res.Verdict.Problem)
+	}
+}

@@ -285,7 +285,7 @@ func needsTrace(as []ResolverAnswer) bool {
 func trace(ctx context.Context, req Request, host string) *dnsq.TraceResult {
 	tr := req.Tracer
 	if tr == nil {
-		tr = &dnsq.Tracer{}
+		tr = &dnsq.Tracer{AllServers: true}
 	}
 	if tr.Client == nil {
 		c := &dnsq.Client{Timeout: 2 * time.Second, Tries: 2, Dialer: req.Dialer}
