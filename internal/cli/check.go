@@ -57,6 +57,7 @@ when it does not, 2 when a suite file is invalid (the error names file and line)
 				if err != nil {
 					return usageErr("%v", err)
 				}
+				e.log.Debug("suite loaded", "file", f, "checks", len(s.Checks))
 				suites = append(suites, s)
 			}
 			dialer, err := resolverDialer(resolver)
@@ -64,7 +65,9 @@ when it does not, 2 when a suite file is invalid (the error names file and line)
 				return err
 			}
 			runner := &check.Runner{Concurrency: concurrency, Dialer: dialer}
-			results := runner.Run(cmd.Context(), suites, nil)
+			results := runner.Run(cmd.Context(), suites, func(r check.Result) {
+				e.log.Debug("check done", "name", r.Name, "pass", r.Pass, "duration", r.Duration)
+			})
 			sum := check.Summarize(results)
 			if err := writeCheckReport(e.stdout, output, quiet, suites, results, sum); err != nil {
 				return err
