@@ -130,7 +130,7 @@ func TestCertCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("bad JSON %v:\n%s", err, out)
 	}
-	if r.OK || len(r.TLS.Findings) != 1 || r.TLS.Findings[0].Name != "incomplete_chain" {
+	if r.OK || len(r.TLS.Findings) != 1 || r.TLS.Findings[0].Name != "unknown_authority" {
 		t.Fatalf("got %+v", r)
 	}
 	code, out, errOut = run(t, "cert", s.addr, "--sni", "api-staging.example.test", "--ca", s.caFile)

@@ -153,10 +153,14 @@ func trustFindings(certs []*x509.Certificate, verr error) []Finding {
 		return nil // the sha1_signature finding explains it: Go refuses such chains
 	case selfSigned(leaf):
 		return []Finding{{Name: FindingSelfSigned, Cert: 0, Detail: fmt.Sprintf("certificate for %s is self-signed", covers(leaf))}}
-	case errors.As(verr, &ua) && !selfSigned(top):
+	case errors.As(verr, &ua) && !selfSigned(top) && len(top.IssuingCertificateURL) > 0:
 		return []Finding{{Name: FindingIncompleteChain, Cert: len(certs) - 1, Detail: fmt.Sprintf(
-			"the served chain stops at %q, issued by %q, which is neither served nor a trusted root: an intermediate certificate is missing, or the issuer is not trusted",
-			top.Subject.CommonName, top.Issuer.CommonName)}}
+			"the served chain stops at %q; its issuer %q is not served (it is published at %s): the server is missing an intermediate certificate",
+			top.Subject.CommonName, top.Issuer.CommonName, top.IssuingCertificateURL[0])}}
+	case errors.As(verr, &ua) && !selfSigned(top):
+		return []Finding{{Name: FindingUnknownAuthority, Cert: len(certs) - 1, Detail: fmt.Sprintf(
+			"issuer %q of %q is neither served nor a trusted root: it is not trusted here, or the server is missing an intermediate certificate",
+			top.Issuer.CommonName, top.Subject.CommonName)}}
 	case errors.As(verr, &ua):
 		return []Finding{{Name: FindingUnknownAuthority, Cert: len(certs) - 1, Detail: fmt.Sprintf("certificate signed by unknown authority %q", top.Subject.CommonName)}}
 	}

@@ -50,10 +50,11 @@ func TestTLSFindings(t *testing.T) {
 		{"not yet valid", root.LeafValid(t, now.Add(2*day), now.Add(90*day), host), root.Pool, host, []string{FindingNotYetValid}},
 		{"expires soon", root.LeafValid(t, now.Add(-day), now.Add(3*day), host), root.Pool, host, []string{FindingExpiresSoon}},
 		{"self-signed", certtest.SelfSigned(t, host), root.Pool, host, []string{FindingSelfSigned}},
-		{"missing intermediate", inter.Leaf(t, host), root.Pool, host, []string{FindingIncompleteChain}},
+		{"missing intermediate", inter.LeafWith(t, withAIA(now.Add(-time.Hour), now.Add(90*day)), host), root.Pool, host, []string{FindingIncompleteChain}},
+		{"unknown issuer not served", other.Leaf(t, host), root.Pool, host, []string{FindingUnknownAuthority}},
 		{"unknown authority", withRoot(other.Leaf(t, host), other), root.Pool, host, []string{FindingUnknownAuthority}},
 		{"expired intermediate", expiredInter.Served(expiredInter.LeafValid(t, now.Add(-30*day), now.Add(30*day), host)), root.Pool, host, []string{FindingExpired}},
-		{"expired intermediate not served", expiredInter.LeafValid(t, now.Add(-30*day), now.Add(30*day), host), root.Pool, host, []string{FindingIncompleteChain}},
+		{"expired intermediate not served", expiredInter.LeafWith(t, withAIA(now.Add(-30*day), now.Add(30*day)), host), root.Pool, host, []string{FindingIncompleteChain}},
 		{"weak key", rsaRoot.LeafKey(t, &x509.Certificate{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * day)}, certtest.RSAKey(t, 1024), host), rsaRoot.Pool, host, []string{FindingWeakKey}},
 		{"sha1 signature", rsaRoot.LeafWith(t, &x509.Certificate{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * day), SignatureAlgorithm: x509.SHA1WithRSA}, host), rsaRoot.Pool, host, []string{FindingSHA1Signature}},
 	}
@@ -76,6 +77,12 @@ func TestTLSFindings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withAIA is a leaf template whose issuer is published at a URL (Authority
+// Information Access), as public CAs do.
+func withAIA(notBefore, notAfter time.Time) *x509.Certificate {
+	return &x509.Certificate{NotBefore: notBefore, NotAfter: notAfter, IssuingCertificateURL: []string{"http://ca.example.test/intermediate.crt"}}
 }
 
 func withRoot(leaf tls.Certificate, ca *certtest.CA) tls.Certificate {
