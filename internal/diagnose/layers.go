@@ -142,6 +142,8 @@ func tlsAdvice(finding string) (string, string) {
 		return "the server does not send the intermediate certificate, or its issuer is not trusted here", "serve the full chain (leaf + intermediates); or pass the issuing CA with --ca"
 	case probe.FindingUnknownAuthority:
 		return "the chain ends at a CA this client does not trust", "pass the CA with --ca, or use a certificate from a public CA"
+	case probe.FindingOldProtocol:
+		return "the server only speaks TLS 1.0/1.1, which current clients refuse", "enable TLS 1.2 and 1.3 on the server or load balancer"
 	case probe.FindingWeakKey, probe.FindingSHA1Signature:
 		return "the certificate uses weak cryptography that clients refuse", "reissue with an RSA-2048+/ECDSA P-256 key and a SHA-256 signature"
 	}

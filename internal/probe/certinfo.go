@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -33,6 +34,7 @@ const (
 	FindingWeakKey          = "weak_key"
 	FindingSHA1Signature    = "sha1_signature"
 	FindingNoCertificate    = "no_certificate"
+	FindingOldProtocol      = "old_protocol" // TLS 1.0 or 1.1
 )
 
 func describe(c *x509.Certificate) CertInfo {
@@ -127,6 +129,9 @@ func findings(info *TLSInfo, certs []*x509.Certificate, verr error, name string,
 		} else if v := info.VerifiedChainExpiry; !v.IsZero() && v.After(now) && v.Before(soon) {
 			add(FindingExpiresSoon, -1, "the verified chain expires in %s (within %d days)", days(v.Sub(now)), warnDays)
 		}
+	}
+	if info.version < tls.VersionTLS12 {
+		add(FindingOldProtocol, -1, "the server negotiated %s; TLS 1.2 or later is expected", info.Version)
 	}
 	if !info.HostnameOK {
 		add(FindingHostnameMismatch, 0, "certificate for %s does not cover %s", covers(certs[0]), name)

@@ -59,6 +59,8 @@ type TLSInfo struct {
 	// expired).
 	DaysLeft int       `json:"days_left"`
 	Findings []Finding `json:"findings,omitempty"`
+
+	version uint16
 }
 
 // CertInfo describes one certificate.
@@ -127,7 +129,9 @@ func TLS(ctx context.Context, req TLSRequest) (*Result, error) {
 // clientConfig handshakes without verifying, so that a bad certificate is
 // examined rather than refused; Examine verifies afterwards.
 func clientConfig(name string, alpn []string) *tls.Config {
-	cfg := &tls.Config{InsecureSkipVerify: true, NextProtos: alpn} //nolint:gosec // verified by Examine
+	// TLS 1.0 and 1.1 are accepted so that an old server is described (as
+	// old_protocol) rather than refused.
+	cfg := &tls.Config{InsecureSkipVerify: true, NextProtos: alpn, MinVersion: tls.VersionTLS10} //nolint:gosec // verified by Examine
 	if net.ParseIP(name) == nil {
 		cfg.ServerName = name
 	}
@@ -159,6 +163,7 @@ func Examine(cs tls.ConnectionState, name string, roots *x509.CertPool, warnDays
 		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
 		ALPN:        cs.NegotiatedProtocol,
 		OCSPStapled: len(cs.OCSPResponse) > 0,
+		version:     cs.Version,
 	}
 	certs := cs.PeerCertificates
 	if len(certs) == 0 {

@@ -3,7 +3,11 @@ package probe
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -189,5 +193,21 @@ func TestTLSIPAddressTarget(t *testing.T) {
 	mustOK(t, r, err)
 	if r.TLS.ServerName != "127.0.0.1" || !r.TLS.HostnameOK {
 		t.Fatalf("got %+v", r.TLS)
+	}
+}
+
+func TestTLSOldProtocol(t *testing.T) {
+	root := certtest.NewCA(t, "Test Root")
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{root.Leaf(t, host)}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	r, err := TLS(ctx(t), TLSRequest{Address: srv.Listener.Addr().String(), ServerName: host, RootCAs: root.Pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := findingNames(r); !slices.Equal(got, []string{FindingOldProtocol}) || r.TLS.Version != "TLS 1.1" {
+		t.Fatalf("got %v %q, want old_protocol on TLS 1.1", got, r.TLS.Version)
 	}
 }
