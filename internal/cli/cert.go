@@ -24,7 +24,8 @@ func newCertCmd(e *env) *cobra.Command {
 each certificate's subject, issuer, names, key, signature, validity and SHA-256
 fingerprint; trust against the system roots or --ca; the host name (wildcards
 included); and findings: expired, not_yet_valid, expires_soon, hostname_mismatch,
-self_signed, unknown_authority, incomplete_chain, weak_key, sha1_signature.
+self_signed, unknown_authority, incomplete_chain, weak_key, sha1_signature,
+old_protocol.
 Leaf expiry, the earliest expiry in the served chain and in the verified chain
 are reported separately. Exit status 1 when there is any finding.`,
 		Example: `  dnsscience cert example.com
