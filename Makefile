@@ -44,3 +44,9 @@ bench: deps build
 
 clean:
 	rm -rf bin
+
+# example-staging: run examples/staging.yaml against loopback test servers
+# (one check fails on purpose: a certificate that expires in 10 days).
+.PHONY: example-staging
+example-staging: build
+	bash examples/run-staging.sh $(BIN) --min-success 90

@@ -146,6 +146,8 @@ var commands = []func(*env) *cobra.Command{
 	newDigCmd,
 	newPropagationCmd,
 	newResolversCmd,
+	newServeCmd,
+	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
 	newBackupCmd, newRestoreCmd, newAPIKeyCmd,
 }
 
