@@ -53,6 +53,33 @@ type column struct {
 	name     string
 	kind     colKind
 	nullable bool
+	// check, when set, validates a non-null value beyond its type.
+	check func(any) error
+}
+
+// checkJSON accepts a JSON document.
+func checkJSON(v any) error {
+	if !json.Valid([]byte(v.(string))) {
+		return errors.New("not valid JSON")
+	}
+	return nil
+}
+
+// checkLocations accepts a JSON array of strings.
+func checkLocations(v any) error {
+	var l []string
+	if err := json.Unmarshal([]byte(v.(string)), &l); err != nil {
+		return errors.New("not a JSON array of strings")
+	}
+	return nil
+}
+
+// checkStatus accepts a measurement status.
+func checkStatus(v any) error {
+	if !validStatus(v.(string)) {
+		return fmt.Errorf("status %q: want queued, running, finished or failed", v)
+	}
+	return nil
 }
 
 type table struct {
@@ -62,13 +89,14 @@ type table struct {
 
 // backupTables are the tables a backup holds, in restore order.
 var backupTables = []table{
-	{"api_keys", []column{{"id", colText, false}, {"name", colText, false}, {"prefix", colText, false},
-		{"hash", colText, false}, {"admin", colBool, false}, {"created_at", colInt, false},
-		{"last_used_at", colInt, true}, {"revoked_at", colInt, true}}},
-	{"measurements", []column{{"id", colText, false}, {"type", colText, false}, {"target", colText, false},
-		{"options", colText, true}, {"locations", colText, true}, {"status", colText, false},
-		{"error", colText, false}, {"result", colText, true}, {"client_id", colText, false},
-		{"created_at", colInt, false}, {"started_at", colInt, true}, {"finished_at", colInt, true}}},
+	{"api_keys", []column{{"id", colText, false, nil}, {"name", colText, false, nil},
+		{"prefix", colText, false, nil}, {"hash", colText, false, nil}, {"admin", colBool, false, nil},
+		{"created_at", colInt, false, nil}, {"last_used_at", colInt, true, nil}, {"revoked_at", colInt, true, nil}}},
+	{"measurements", []column{{"id", colText, false, nil}, {"type", colText, false, nil},
+		{"target", colText, false, nil}, {"options", colText, true, checkJSON},
+		{"locations", colText, true, checkLocations}, {"status", colText, false, checkStatus},
+		{"error", colText, false, nil}, {"result", colText, true, checkJSON}, {"client_id", colText, false, nil},
+		{"created_at", colInt, false, nil}, {"started_at", colInt, true, nil}, {"finished_at", colInt, true, nil}}},
 }
 
 func (t table) colNames() []string {
@@ -271,6 +299,9 @@ func rowValues(t table, row []any) ([]any, error) {
 	out := make([]any, len(row))
 	for i, c := range t.cols {
 		v, err := columnValue(c, row[i])
+		if err == nil && v != nil && c.check != nil {
+			err = c.check(v)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.name, err)
 		}

@@ -213,6 +213,12 @@ func TestRestoreRejectsBadBackups(t *testing.T) {
 			{"unknown column", rewrite(t, good, func(s string) string {
 				return strings.Replace(s, `"client_id"`, `"client; DROP TABLE x"`, 1)
 			}), "unknown column"},
+			{"bad status", rewrite(t, good, func(s string) string {
+				return strings.Replace(s, `"finished"`, `"done"`, 1)
+			}), `status "done"`},
+			{"bad result JSON", rewrite(t, good, func(s string) string {
+				return strings.Replace(s, `"{\"hops\":[`, `"{\"hops\":`, 1)
+			}), "column result: not valid JSON"},
 			{"wrong type", rewrite(t, good, func(s string) string {
 				return strings.Replace(s, `"status"`, `"created_at"`, 1)
 			}), ""},
