@@ -34,6 +34,11 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("opening sqlite store: %w", err)
 	}
+	// A new database is readable by its owner only (it holds key hashes);
+	// SQLite gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	w, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+sqlitePragmas)
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)

@@ -124,3 +124,19 @@ func TestDialect(t *testing.T) {
 		}
 	})
 }
+
+func TestSQLiteFileMode(t *testing.T) {
+	s := openStore(t, backends()[0].url(t))
+	if _, _, err := s.CreateAPIKey(context.Background(), "k", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{s.path, s.path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %v, want 0600 (the store holds key hashes)", filepath.Base(p), mode)
+		}
+	}
+}
