@@ -1,0 +1,315 @@
+package dnsq
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// The fast UDP path: a few long-lived sockets per server, each with many
+// queries outstanding, matched to their replies by id and question. Each
+// socket has a sender (takes names, sends), a receiver (matches replies,
+// builds results) and a reaper (retries or fails queries past the timeout).
+
+// udpLane is one socket to one server and the queries outstanding on it.
+type udpLane struct {
+	run  *bulkRun
+	srv  Server
+	conn net.Conn
+	tmpl wireTemplate
+
+	mu         sync.Mutex
+	byID       map[uint16]*flight
+	head, tail *flight // outstanding queries, oldest first (so by deadline)
+}
+
+// flight is one query on the wire.
+type flight struct {
+	job        *bulkJob
+	id         uint16
+	wire       []byte
+	qend       int // end of the question section in wire
+	sent       time.Time
+	prev, next *flight
+}
+
+func (r *bulkRun) startUDP(ctx context.Context) error {
+	tmpl, err := newWireTemplate(r.req.Query)
+	if err != nil {
+		return fmt.Errorf("bulk lookup: %w", err)
+	}
+	per := r.req.Sockets
+	if per <= 0 {
+		per = 1
+		if len(r.req.Servers) == 1 {
+			per = 2
+		}
+	}
+	var lanes []*udpLane
+	for _, srv := range r.req.Servers {
+		for range per {
+			conn, err := r.client.dialer().DialContext(ctx, "udp", srv.Addr)
+			if err != nil {
+				for _, l := range lanes {
+					l.conn.Close()
+				}
+				return fmt.Errorf("bulk lookup: opening a socket to %s: %w", srv, err)
+			}
+			lanes = append(lanes, &udpLane{run: r, srv: srv, conn: conn, tmpl: tmpl, byID: map[uint16]*flight{}})
+		}
+	}
+	context.AfterFunc(ctx, func() {
+		for _, l := range lanes {
+			l.conn.Close()
+		}
+	})
+	for _, l := range lanes {
+		r.wg.Go(func() { l.sendLoop(ctx) })
+		r.wg.Go(func() { l.receiveLoop(ctx) })
+		r.wg.Go(func() { l.reapLoop(ctx) })
+	}
+	return nil
+}
+
+// sendLoop takes names (retries first) and sends them.
+func (l *udpLane) sendLoop(ctx context.Context) {
+	jobs := l.run.jobs
+	for {
+		j := l.run.nextJob(ctx, &jobs)
+		if j == nil || l.run.wait(ctx) != nil {
+			return
+		}
+		f, err := l.launch(j)
+		if err != nil { // the name cannot be encoded: NormalizeName let it through
+			l.run.deliver(ctx, failed(j, l.srv, err))
+			continue
+		}
+		// A failed write (say a pending ICMP error) is a lost query: the
+		// reaper retries it.
+		_, _ = l.conn.Write(f.wire)
+	}
+}
+
+// launch registers a new flight for j under a fresh random id.
+func (l *udpLane) launch(j *bulkJob) (*flight, error) {
+	f := &flight{job: j}
+	var err error
+	f.wire, f.qend, err = l.tmpl.build(nil, 0, j.name, j.qtype)
+	if err != nil {
+		return nil, err
+	}
+	j.tries++
+	l.run.queries.Add(1)
+	l.mu.Lock()
+	for {
+		f.id = uint16(rand.Uint32())
+		if _, busy := l.byID[f.id]; !busy {
+			break
+		}
+	}
+	binary.BigEndian.PutUint16(f.wire, f.id)
+	f.sent = time.Now()
+	l.byID[f.id] = f
+	l.push(f)
+	l.mu.Unlock()
+	return f, nil
+}
+
+func (l *udpLane) push(f *flight) {
+	f.prev, f.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = f
+	} else {
+		l.head = f
+	}
+	l.tail = f
+}
+
+func (l *udpLane) unlink(f *flight) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		l.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else {
+		l.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
+	delete(l.byID, f.id)
+}
+
+// receiveLoop reads replies until the socket is closed.
+func (l *udpLane) receiveLoop(ctx context.Context) {
+	buf := make([]byte, 65535)
+	for {
+		n, err := l.conn.Read(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // e.g. connection refused from an ICMP error: the reaper handles it
+		}
+		l.handle(ctx, buf[:n], time.Now())
+	}
+}
+
+// handle matches one datagram to its flight and passes the result on.
+func (l *udpLane) handle(ctx context.Context, b []byte, now time.Time) {
+	f := l.take(b)
+	if f == nil {
+		return // late, duplicate or stray
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		l.run.deliver(ctx, failed(f.job, l.srv, fmt.Errorf("unpacking reply: %w", err)))
+		return
+	}
+	if m.Truncated && !l.run.client.NoTCPFallback {
+		l.run.wg.Go(func() { l.retryTCP(ctx, f.job) })
+		return
+	}
+	l.run.deliver(ctx, answered(f.job, l.srv, UDP, m, now.Sub(f.sent)))
+}
+
+// take removes and returns the flight that b answers, or nil.
+func (l *udpLane) take(b []byte) *flight {
+	if len(b) < 12 || b[2]&0x80 == 0 { // too short, or not a response
+		return nil
+	}
+	id := binary.BigEndian.Uint16(b)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.byID[id]
+	if f == nil || !questionMatches(b, f.wire[:f.qend]) {
+		return nil
+	}
+	l.unlink(f)
+	return f
+}
+
+// questionMatches reports whether reply carries query's question (names
+// compared case-insensitively); a reply without a question (FORMERR) matches
+// on its id alone.
+func questionMatches(reply, query []byte) bool {
+	if binary.BigEndian.Uint16(reply[4:]) == 0 {
+		return true
+	}
+	q := query[12:]
+	if len(reply) < 12+len(q) {
+		return false
+	}
+	r := reply[12 : 12+len(q)]
+	for i, a := range q {
+		// Length bytes are under 64, so folding ASCII letters cannot
+		// confuse them with name bytes.
+		if b := r[i]; a != b && lower(a) != lower(b) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// retryTCP asks again over TCP after a truncated UDP answer.
+func (l *udpLane) retryTCP(ctx context.Context, j *bulkJob) {
+	srv := Server{Transport: TCP, Addr: l.srv.Addr, Name: l.srv.Name}
+	res := l.run.exchange(ctx, l.run.client, srv, j)
+	res.Server = l.srv.String()
+	l.run.deliver(ctx, res)
+}
+
+// reapLoop retries or fails queries that outlived the timeout.
+func (l *udpLane) reapLoop(ctx context.Context) {
+	every := min(max(l.run.timeout/8, 5*time.Millisecond), 100*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, f := range l.expired(now) {
+				if f.job.tries < l.run.tries {
+					l.run.retries <- f.job // never blocks: it holds a slot
+					continue
+				}
+				l.run.deliver(ctx, BulkResult{
+					Line: f.job.line, Name: f.job.name, Type: TypeString(f.job.qtype), Server: l.srv.String(),
+					Answer: []Record{}, Tries: f.job.tries, Error: "timeout", kind: kindTimeout,
+				})
+			}
+		}
+	}
+}
+
+// expired removes and returns the flights sent more than a timeout ago.
+func (l *udpLane) expired(now time.Time) []*flight {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*flight
+	for f := l.head; f != nil && now.Sub(f.sent) >= l.run.timeout; f = l.head {
+		l.unlink(f)
+		out = append(out, f)
+	}
+	return out
+}
+
+// wireTemplate builds queries fast: the header and the sections after the
+// question (the OPT record) are packed once; only the id and the question
+// change per query.
+type wireTemplate struct {
+	head  []byte // 12-byte header
+	class uint16
+	tail  []byte // everything after the question
+}
+
+func newWireTemplate(q Query) (wireTemplate, error) {
+	q.Name, q.Type = ".", dns.TypeA
+	m, err := q.Msg(0)
+	if err != nil {
+		return wireTemplate{}, err
+	}
+	wire, err := m.Pack()
+	if err != nil {
+		return wireTemplate{}, fmt.Errorf("packing the query template: %w", err)
+	}
+	// The root name is one zero byte, then type and class.
+	return wireTemplate{head: wire[:12], class: m.Question[0].Qclass, tail: wire[12+1+4:]}, nil
+}
+
+// build returns the query for name and qtype with the given id, in dst when
+// it is large enough, and where its question ends.
+func (t wireTemplate) build(dst []byte, id uint16, name string, qtype uint16) ([]byte, int, error) {
+	need := 12 + 256 + 4 + len(t.tail)
+	if cap(dst) < need {
+		dst = make([]byte, need)
+	}
+	dst = dst[:need]
+	copy(dst, t.head)
+	binary.BigEndian.PutUint16(dst, id)
+	off, err := dns.PackDomainName(name, dst, 12, nil, false)
+	if err != nil {
+		return nil, 0, fmt.Errorf("packing %q: %w", name, err)
+	}
+	binary.BigEndian.PutUint16(dst[off:], qtype)
+	binary.BigEndian.PutUint16(dst[off+2:], t.class)
+	off += 4
+	qend := off
+	off += copy(dst[off:], t.tail)
+	return dst[:off], qend, nil
+}
