@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +54,7 @@ func runBulk(ctx context.Context, e *env, req bulkRequest) error {
 		Concurrency: req.Concurrency, Rate: req.Rate,
 	}, func(r dnsq.BulkResult) error {
 		prog.add(r)
-		return w.write(r)
+		return w.write(&r)
 	})
 	prog.stop()
 	if err := w.flush(); err != nil && runErr == nil {
@@ -117,21 +116,19 @@ func openOutput(e *env, path string) (io.Writer, func() error, error) {
 // while a slow run goes on.
 type jsonlWriter struct {
 	bw        *bufio.Writer
-	enc       *json.Encoder
+	buf       []byte
 	lastFlush time.Time
 }
 
 const flushEvery = 200 * time.Millisecond
 
 func newJSONLWriter(w io.Writer) *jsonlWriter {
-	bw := bufio.NewWriterSize(w, 256*1024)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &jsonlWriter{bw: bw, enc: enc, lastFlush: time.Now()}
+	return &jsonlWriter{bw: bufio.NewWriterSize(w, 256*1024), lastFlush: time.Now()}
 }
 
-func (w *jsonlWriter) write(r dnsq.BulkResult) error {
-	if err := w.enc.Encode(r); err != nil {
+func (w *jsonlWriter) write(r *dnsq.BulkResult) error {
+	w.buf = r.AppendJSON(w.buf[:0])
+	if _, err := w.bw.Write(w.buf); err != nil {
 		return fmt.Errorf("writing results: %w", err)
 	}
 	if now := time.Now(); now.Sub(w.lastFlush) >= flushEvery {

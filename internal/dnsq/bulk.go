@@ -155,19 +155,22 @@ type bulkJob struct {
 	tries int // queries sent so far
 }
 
-// bulkRun is the state shared by the goroutines of one Bulk call.
+// bulkRun is the state shared by the goroutines of one Bulk call. Names and
+// results travel in batches (up to batch at a time) so that the channel
+// operations and wake-ups are paid per batch, not per name.
 type bulkRun struct {
 	req     BulkRequest
 	client  *Client
 	timeout time.Duration
 	tries   int
 	conc    int
+	batch   int
 	limiter *rate.Limiter
 
-	slots   chan struct{}   // one per name in flight, taken by the reader
-	jobs    chan *bulkJob   // valid lines, from the reader
-	retries chan *bulkJob   // names whose try timed out
-	results chan BulkResult // to the collector
+	slots   *slots            // names in flight, taken by the reader, freed by the collector
+	jobs    chan []*bulkJob   // valid lines, from the reader
+	retries chan []*bulkJob   // names whose try timed out
+	results chan []BulkResult // to the collector
 	queries atomic.Int64
 	wg      sync.WaitGroup
 }
@@ -221,25 +224,42 @@ func newBulkRun(req BulkRequest) (*bulkRun, error) {
 		r.conc = 100
 	}
 	r.conc = min(r.conc, MaxBulkConcurrency)
+	r.batch = 1
+	if allUDP(req.Servers) {
+		r.batch = min(maxBatch, max(1, r.conc/2))
+	}
 	if req.Rate > 0 {
 		burst := max(1, int(req.Rate/100))
 		r.limiter = rate.NewLimiter(rate.Limit(req.Rate), burst)
 	}
-	r.slots = make(chan struct{}, r.conc)
-	r.jobs = make(chan *bulkJob, r.conc)
-	r.retries = make(chan *bulkJob, r.conc)
-	r.results = make(chan BulkResult, r.conc)
+	r.slots = newSlots(r.conc)
+	// Each batch holds at least one name, and names are bounded by the
+	// slots: the channels never hold more than conc batches.
+	r.jobs = make(chan []*bulkJob, r.conc)
+	r.retries = make(chan []*bulkJob, r.conc)
+	r.results = make(chan []BulkResult, r.conc)
 	return r, nil
+}
+
+// maxBatch is the most names handled in one go (one sendmmsg, one recvmmsg,
+// one channel operation).
+const maxBatch = 64
+
+func allUDP(servers []Server) bool {
+	for _, s := range servers {
+		if s.Transport != UDP && s.Transport != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // startEngine starts the senders: UDP sockets when every server speaks
 // plain DNS over UDP, else workers that call the Client.
 func (r *bulkRun) startEngine(ctx context.Context) error {
-	for _, s := range r.req.Servers {
-		if s.Transport != UDP && s.Transport != "" {
-			r.startExchangeWorkers(ctx)
-			return nil
-		}
+	if !allUDP(r.req.Servers) {
+		r.startExchangeWorkers(ctx)
+		return nil
 	}
 	return r.startUDP(ctx)
 }
@@ -256,12 +276,14 @@ func (r *bulkRun) collect(ctx context.Context, read <-chan readEnd, emit func(Bu
 	var inputErr error
 	for total < 0 || sum.Names < total {
 		select {
-		case res := <-r.results:
-			<-r.slots
-			sum.Add(res)
-			if err := emit(res); err != nil {
-				return sum, fmt.Errorf("bulk lookup: %w", err)
+		case batch := <-r.results:
+			for _, res := range batch {
+				sum.Add(res)
+				if err := emit(res); err != nil {
+					return sum, fmt.Errorf("bulk lookup: %w", err)
+				}
 			}
+			r.slots.release(len(batch))
 		case end := <-read:
 			total, inputErr, read = end.lines, end.err, nil
 		case <-ctx.Done():
@@ -271,8 +293,11 @@ func (r *bulkRun) collect(ctx context.Context, read <-chan readEnd, emit func(Bu
 	return sum, inputErr
 }
 
-// deliver passes a final result to the collector.
-func (r *bulkRun) deliver(ctx context.Context, res BulkResult) {
+// deliver passes final results to the collector.
+func (r *bulkRun) deliver(ctx context.Context, res ...BulkResult) {
+	if len(res) == 0 {
+		return
+	}
 	select {
 	case r.results <- res:
 	case <-ctx.Done():
@@ -287,8 +312,8 @@ func (r *bulkRun) wait(ctx context.Context) error {
 	return r.limiter.Wait(ctx)
 }
 
-// nextJob returns a retry if one waits, else a new name; nil when ctx ends.
-func (r *bulkRun) nextJob(ctx context.Context, jobs *chan *bulkJob) *bulkJob {
+// nextJobs returns retries if some wait, else new names; nil when ctx ends.
+func (r *bulkRun) nextJobs(ctx context.Context, jobs *chan []*bulkJob) []*bulkJob {
 	select {
 	case j := <-r.retries:
 		return j
@@ -310,6 +335,49 @@ func (r *bulkRun) nextJob(ctx context.Context, jobs *chan *bulkJob) *bulkJob {
 	}
 }
 
+// slots is a counting semaphore with one waiter (the reader) that takes
+// several slots at once.
+type slots struct {
+	mu   sync.Mutex
+	free int
+	wake chan struct{}
+}
+
+func newSlots(n int) *slots { return &slots{free: n, wake: make(chan struct{}, 1)} }
+
+// acquire takes between 1 and want slots, waiting for at least one; 0 when
+// ctx ends.
+func (s *slots) acquire(ctx context.Context, want int) int {
+	for {
+		s.mu.Lock()
+		if s.free > 0 {
+			n := min(want, s.free)
+			s.free -= n
+			s.mu.Unlock()
+			return n
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return 0
+		}
+	}
+}
+
+func (s *slots) release(n int) {
+	if n == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.free += n
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // startExchangeWorkers runs Concurrency workers that send each name through
 // the Client (TCP, TLS, HTTPS servers; a fresh connection per query except
 // for HTTPS, whose connections are reused).
@@ -323,12 +391,17 @@ func (r *bulkRun) startExchangeWorkers(ctx context.Context) {
 		r.wg.Go(func() {
 			jobs := r.jobs
 			for {
-				j := r.nextJob(ctx, &jobs)
-				if j == nil || r.wait(ctx) != nil {
+				js := r.nextJobs(ctx, &jobs)
+				if js == nil {
 					return
 				}
-				srv := r.req.Servers[next.Add(1)%uint64(len(r.req.Servers))]
-				r.deliver(ctx, r.exchange(ctx, &c, srv, j))
+				for _, j := range js { // one job per batch on this path
+					if r.wait(ctx) != nil {
+						return
+					}
+					srv := r.req.Servers[next.Add(1)%uint64(len(r.req.Servers))]
+					r.deliver(ctx, r.exchange(ctx, &c, srv, j))
+				}
 			}
 		})
 	}
@@ -357,7 +430,7 @@ func (r *bulkRun) exchange(ctx context.Context, c *Client, srv Server, j *bulkJo
 func answered(j *bulkJob, srv Server, t Transport, m *dns.Msg, rtt time.Duration) BulkResult {
 	return BulkResult{
 		Line: j.line, Name: j.name, Type: TypeString(j.qtype), Server: srv.String(), Transport: t,
-		Rcode: RcodeString(m.Rcode), Answer: Records(m.Answer), RTTMs: Millis(rtt), Tries: j.tries,
+		Rcode: RcodeString(m.Rcode), Answer: bulkRecords(m.Answer), RTTMs: Millis(rtt), Tries: j.tries,
 	}
 }
 

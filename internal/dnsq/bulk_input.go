@@ -47,18 +47,52 @@ func ParseBulkLine(line string, def uint16) (name string, qtype uint16, err erro
 	return name, qtype, nil
 }
 
-// read feeds the engine from in: a slot is taken per line, valid lines go to
-// jobs, bad ones straight to results. It returns how many results to expect.
+// read feeds the engine from in: it takes slots, then reads as many
+// non-blank lines; valid ones go to jobs, bad ones straight to results, each
+// as one batch. It returns how many results to expect.
 func (r *bulkRun) read(ctx context.Context, in io.Reader) readEnd {
 	defer close(r.jobs)
 	def := r.req.Type
 	if def == 0 {
-		def = 1 // A
+		def = dns.TypeA
 	}
 	br := bufio.NewReaderSize(in, 64*1024)
 	lineNo, n := 0, 0
 	for {
-		raw, tooLong, err := readLine(br)
+		k := r.slots.acquire(ctx, r.batch)
+		if k == 0 {
+			return readEnd{lines: n, err: ctx.Err()}
+		}
+		jobs := make([]bulkJob, 0, k)
+		var bad []BulkResult
+		var err error
+		for len(jobs)+len(bad) < k {
+			var raw []byte
+			var tooLong bool
+			raw, tooLong, err = readLine(br)
+			if err != nil {
+				break
+			}
+			lineNo++
+			text := bytes.TrimSpace(raw)
+			if len(text) == 0 || text[0] == '#' {
+				continue
+			}
+			if j, res, ok := parseJob(lineNo, text, tooLong, def); ok {
+				jobs = append(jobs, j)
+			} else {
+				bad = append(bad, res)
+			}
+			if br.Buffered() == 0 {
+				break // do not hold names read while the input makes us wait
+			}
+		}
+		n += len(jobs) + len(bad)
+		r.slots.release(k - len(jobs) - len(bad))
+		r.deliver(ctx, bad...)
+		if len(jobs) > 0 && !r.send(ctx, jobs) {
+			return readEnd{lines: n, err: ctx.Err()}
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = nil
@@ -67,43 +101,40 @@ func (r *bulkRun) read(ctx context.Context, in io.Reader) readEnd {
 			}
 			return readEnd{lines: n, err: err}
 		}
-		lineNo++
-		text := bytes.TrimSpace(raw)
-		if len(text) == 0 || text[0] == '#' {
-			continue
-		}
-		select {
-		case r.slots <- struct{}{}:
-		case <-ctx.Done():
-			return readEnd{lines: n, err: ctx.Err()}
-		}
-		n++
-		if !r.dispatch(ctx, lineNo, string(text), tooLong, def) {
+		if ctx.Err() != nil {
 			return readEnd{lines: n, err: ctx.Err()}
 		}
 	}
 }
 
-// dispatch sends one non-blank line on; false when ctx ended.
-func (r *bulkRun) dispatch(ctx context.Context, lineNo int, text string, tooLong bool, def uint16) bool {
-	name, qtype, err := ParseBulkLine(text, def)
-	if tooLong {
-		err = fmt.Errorf("longer than %d bytes", maxBulkLine)
-	}
-	if err != nil {
-		first, _, _ := strings.Cut(text, " ")
-		r.deliver(ctx, BulkResult{
-			Line: lineNo, Name: truncate(first, 255), Answer: []Record{},
-			Error: "invalid line: " + err.Error(), kind: kindInvalid,
-		})
-		return ctx.Err() == nil
+func (r *bulkRun) send(ctx context.Context, jobs []bulkJob) bool {
+	ptrs := make([]*bulkJob, len(jobs))
+	for i := range jobs {
+		ptrs[i] = &jobs[i]
 	}
 	select {
-	case r.jobs <- &bulkJob{line: lineNo, name: name, qtype: qtype}:
+	case r.jobs <- ptrs:
 		return true
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// parseJob turns one non-blank line into a job, or into the result that
+// reports it invalid.
+func parseJob(lineNo int, text []byte, tooLong bool, def uint16) (bulkJob, BulkResult, bool) {
+	name, qtype, err := ParseBulkLine(string(text), def)
+	if tooLong {
+		err = fmt.Errorf("longer than %d bytes", maxBulkLine)
+	}
+	if err != nil {
+		first, _, _ := bytes.Cut(text, []byte(" "))
+		return bulkJob{}, BulkResult{
+			Line: lineNo, Name: truncate(string(first), 255), Answer: []Record{},
+			Error: "invalid line: " + err.Error(), kind: kindInvalid,
+		}, false
+	}
+	return bulkJob{line: lineNo, name: name, qtype: qtype}, BulkResult{}, true
 }
 
 // readLine returns the next line without its newline. A line longer than

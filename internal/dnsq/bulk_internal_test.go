@@ -3,6 +3,8 @@ package dnsq
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -113,3 +115,65 @@ func TestReadLine(t *testing.T) {
 }
 
 func newTestReader(s string) *bufio.Reader { return bufio.NewReaderSize(strings.NewReader(s), 16) }
+
+func stdJSON(t testing.TB, r BulkResult) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	weird := "a\"b\\c\x00\x01\b\f\n\r\t\x1f<>&é\u2028\u2029\xff\xfe日本"
+	for _, r := range []BulkResult{
+		{Line: 1, Name: "www.example.", Type: "A", Server: "127.0.0.1:53", Transport: UDP, Rcode: "NOERROR",
+			Answer: []Record{{Name: "www.example.", Type: "A", Class: "IN", TTL: 3600, Data: "192.0.2.1"}}, RTTMs: 0.123, Tries: 1},
+		{Line: 2, Name: weird, Type: weird, Answer: []Record{}, Error: "invalid line: " + weird},
+		{Line: 3, Name: "x.", Type: "TXT", Rcode: "NXDOMAIN", Answer: []Record{{Name: weird, Data: weird, TTL: math.MaxUint32}, {}}, RTTMs: 1e-7},
+		{Line: 4, RTTMs: 123456789.5, Answer: nil, Error: "timeout", Tries: 3},
+		{Line: 5, RTTMs: 1e22},
+	} {
+		got := r.AppendJSON(nil)
+		if want := stdJSON(t, r); !bytes.Equal(got, want) {
+			t.Errorf("AppendJSON\n%s\nwant (encoding/json)\n%s", got, want)
+		}
+	}
+}
+
+func FuzzAppendJSON(f *testing.F) {
+	f.Add("www.example.", "192.0.2.1", 0.5, 7)
+	f.Add("\xff\u2028\"", "\x00<>", 1e-9, -1)
+	f.Fuzz(func(t *testing.T, name, data string, rtt float64, line int) {
+		if math.IsNaN(rtt) || math.IsInf(rtt, 0) {
+			return
+		}
+		r := BulkResult{Line: line, Name: name, Type: data, Rcode: name, RTTMs: rtt, Error: data,
+			Answer: []Record{{Name: name, Data: data, Class: name, Type: data}}}
+		if got, want := r.AppendJSON(nil), stdJSON(t, r); !bytes.Equal(got, want) {
+			t.Errorf("AppendJSON\n%q\nwant\n%q", got, want)
+		}
+	})
+}
+
+func TestBulkRecordsMatchesRecords(t *testing.T) {
+	var rrs []dns.RR
+	for _, s := range []string{
+		"a.example. 60 IN A 192.0.2.1", "a.example. 60 IN AAAA 2001:db8::1", "a.example. 60 IN AAAA ::ffff:192.0.2.1",
+		"a\\.b.example. 60 IN CNAME t\\032x.example.", "a.example. 60 IN MX 10 mx.example.", "a.example. 60 IN TXT \"x y\" \"z\"",
+	} {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rrs = append(rrs, rr)
+	}
+	got, want := bulkRecords(rrs), Records(rrs)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -358,6 +358,7 @@ func TestBulkLargeInputOneResultPerName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%d names in %.0f ms, %d queries", sum.Names, sum.ElapsedMs, sum.Queries)
 	if sum.Names != n || sum.NoError.Count != n {
 		t.Errorf("summary %+v: want %d names, all NOERROR", sum, n)
 	}
@@ -365,5 +366,31 @@ func TestBulkLargeInputOneResultPerName(t *testing.T) {
 	// most a buffer (64 KiB, about 3,500 lines) plus the names in flight ahead.
 	if firstSeen > 10_000 {
 		t.Errorf("%d lines read before the first result; want the input read lazily", firstSeen)
+	}
+}
+
+func TestBulkRefusedPortAndIPv6(t *testing.T) {
+	// A port nothing listens on: ICMP errors, then timeouts, never a hang.
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := pc.LocalAddr().String()
+	pc.Close()
+	c := &dnsq.Client{Timeout: 30 * time.Millisecond, Tries: 2}
+	got, sum := bulk(t, dnsq.BulkRequest{Input: strings.NewReader("a.test\nb.test\n"), Servers: servers(t, closed), Client: c})
+	if sum.Timeout.Count != 2 || got[1].Tries != 2 {
+		t.Errorf("summary %+v, line 1 %+v: want 2 timeouts after 2 tries", sum, got[1])
+	}
+
+	l, err := net.ListenPacket("udp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here (%v); the IPv6 socket path is untested", err)
+	}
+	l.Close()
+	s := dnstest.StartOn(t, "::1", dnstest.NewZone(t, "example.test.", exampleZone))
+	got, _ = bulk(t, dnsq.BulkRequest{Input: strings.NewReader("www.example.test AAAA\n"), Servers: servers(t, s.Addr)})
+	if got[1].Rcode != "NOERROR" || len(got[1].Answer) != 1 || got[1].Server != s.Addr {
+		t.Errorf("over ::1: got %+v, want one AAAA from %s", got[1], s.Addr)
 	}
 }

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 // The fast UDP path: a few long-lived sockets per server, each with many
@@ -23,11 +27,19 @@ type udpLane struct {
 	run  *bulkRun
 	srv  Server
 	conn net.Conn
+	bc   batchConn // conn's sendmmsg/recvmmsg, when it is a UDP socket
 	tmpl wireTemplate
 
 	mu         sync.Mutex
 	byID       map[uint16]*flight
 	head, tail *flight // outstanding queries, oldest first (so by deadline)
+}
+
+// batchConn reads and writes several datagrams per system call
+// (recvmmsg/sendmmsg on Linux, one at a time elsewhere).
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
 // flight is one query on the wire.
@@ -62,7 +74,7 @@ func (r *bulkRun) startUDP(ctx context.Context) error {
 				}
 				return fmt.Errorf("bulk lookup: opening a socket to %s: %w", srv, err)
 			}
-			lanes = append(lanes, &udpLane{run: r, srv: srv, conn: conn, tmpl: tmpl, byID: map[uint16]*flight{}})
+			lanes = append(lanes, newLane(r, srv, conn, tmpl))
 		}
 	}
 	context.AfterFunc(ctx, func() {
@@ -78,48 +90,96 @@ func (r *bulkRun) startUDP(ctx context.Context) error {
 	return nil
 }
 
+func newLane(r *bulkRun, srv Server, conn net.Conn, tmpl wireTemplate) *udpLane {
+	l := &udpLane{run: r, srv: srv, conn: conn, tmpl: tmpl, byID: map[uint16]*flight{}}
+	if uc, ok := conn.(*net.UDPConn); ok {
+		if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil && ap.Addr().Unmap().Is4() {
+			l.bc = ipv4.NewPacketConn(uc)
+		} else {
+			l.bc = ipv6.NewPacketConn(uc)
+		}
+	}
+	return l
+}
+
 // sendLoop takes names (retries first) and sends them.
 func (l *udpLane) sendLoop(ctx context.Context) {
 	jobs := l.run.jobs
+	msgs := make([]ipv4.Message, 0, maxBatch)
 	for {
-		j := l.run.nextJob(ctx, &jobs)
-		if j == nil || l.run.wait(ctx) != nil {
+		js := l.run.nextJobs(ctx, &jobs)
+		if js == nil {
 			return
 		}
-		f, err := l.launch(j)
-		if err != nil { // the name cannot be encoded: NormalizeName let it through
-			l.run.deliver(ctx, failed(j, l.srv, err))
+		if l.run.limiter != nil { // one at a time, each when the limit allows
+			for _, j := range js {
+				if l.run.wait(ctx) != nil {
+					return
+				}
+				l.write(ctx, []*bulkJob{j}, msgs)
+			}
 			continue
 		}
-		// A failed write (say a pending ICMP error) is a lost query: the
-		// reaper retries it.
-		_, _ = l.conn.Write(f.wire)
+		l.write(ctx, js, msgs)
 	}
 }
 
-// launch registers a new flight for j under a fresh random id.
-func (l *udpLane) launch(j *bulkJob) (*flight, error) {
-	f := &flight{job: j}
-	var err error
-	f.wire, f.qend, err = l.tmpl.build(nil, 0, j.name, j.qtype)
-	if err != nil {
-		return nil, err
-	}
-	j.tries++
-	l.run.queries.Add(1)
-	l.mu.Lock()
-	for {
-		f.id = uint16(rand.Uint32())
-		if _, busy := l.byID[f.id]; !busy {
-			break
+// write registers flights for js and sends them. A failed write (say a
+// pending ICMP error) is a lost query: the reaper retries it.
+func (l *udpLane) write(ctx context.Context, js []*bulkJob, msgs []ipv4.Message) {
+	fs, bad := l.launch(js)
+	l.run.deliver(ctx, bad...)
+	if l.bc == nil {
+		for _, f := range fs {
+			_, _ = l.conn.Write(f.wire)
 		}
+		return
 	}
-	binary.BigEndian.PutUint16(f.wire, f.id)
-	f.sent = time.Now()
-	l.byID[f.id] = f
-	l.push(f)
+	for len(fs) > 0 {
+		msgs = msgs[:0]
+		for _, f := range fs[:min(len(fs), maxBatch)] {
+			msgs = append(msgs, ipv4.Message{Buffers: [][]byte{f.wire}})
+		}
+		n, err := l.bc.WriteBatch(msgs, 0)
+		if err != nil || n == 0 {
+			n = 1 // skip the datagram that failed
+		}
+		fs = fs[n:]
+	}
+}
+
+// launch registers a flight for each job under a fresh random id. Names
+// that cannot be encoded (NormalizeName let them through) come back as
+// results.
+func (l *udpLane) launch(js []*bulkJob) ([]*flight, []BulkResult) {
+	fs := make([]*flight, 0, len(js))
+	var bad []BulkResult
+	for _, j := range js {
+		wire, qend, err := l.tmpl.build(nil, 0, j.name, j.qtype)
+		if err != nil {
+			bad = append(bad, failed(j, l.srv, err))
+			continue
+		}
+		j.tries++
+		fs = append(fs, &flight{job: j, wire: wire, qend: qend})
+	}
+	l.run.queries.Add(int64(len(fs)))
+	now := time.Now()
+	l.mu.Lock()
+	for _, f := range fs {
+		for {
+			f.id = uint16(rand.Uint32())
+			if _, busy := l.byID[f.id]; !busy {
+				break
+			}
+		}
+		binary.BigEndian.PutUint16(f.wire, f.id)
+		f.sent = now
+		l.byID[f.id] = f
+		l.push(f)
+	}
 	l.mu.Unlock()
-	return f, nil
+	return fs, bad
 }
 
 func (l *udpLane) push(f *flight) {
@@ -149,35 +209,70 @@ func (l *udpLane) unlink(f *flight) {
 
 // receiveLoop reads replies until the socket is closed.
 func (l *udpLane) receiveLoop(ctx context.Context) {
-	buf := make([]byte, 65535)
+	size := 4096
+	if int(l.tmpl.udpSize) > size {
+		size = int(l.tmpl.udpSize)
+	}
+	msgs := make([]ipv4.Message, maxBatch)
+	if l.bc == nil {
+		msgs = msgs[:1]
+	}
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, size)}
+	}
 	for {
-		n, err := l.conn.Read(buf)
+		n, err := l.readBatch(msgs)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			continue // e.g. connection refused from an ICMP error: the reaper handles it
+			// Connection refused (an ICMP error for an earlier query) is
+			// reported once; the reaper retries or fails the queries. Pause
+			// on anything else so a lasting error cannot spin.
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			continue
 		}
-		l.handle(ctx, buf[:n], time.Now())
+		now := time.Now()
+		var out []BulkResult
+		for _, m := range msgs[:n] {
+			if res, ok := l.handle(ctx, m.Buffers[0][:m.N], now); ok {
+				out = append(out, res)
+			}
+		}
+		l.run.deliver(ctx, out...)
 	}
 }
 
-// handle matches one datagram to its flight and passes the result on.
-func (l *udpLane) handle(ctx context.Context, b []byte, now time.Time) {
+func (l *udpLane) readBatch(msgs []ipv4.Message) (int, error) {
+	if l.bc != nil {
+		return l.bc.ReadBatch(msgs, 0)
+	}
+	n, err := l.conn.Read(msgs[0].Buffers[0])
+	msgs[0].N = n
+	if err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// handle matches one datagram to its flight and returns its result; ok is
+// false for strays, and for truncated answers, which are retried over TCP.
+func (l *udpLane) handle(ctx context.Context, b []byte, now time.Time) (BulkResult, bool) {
 	f := l.take(b)
 	if f == nil {
-		return // late, duplicate or stray
+		return BulkResult{}, false // late, duplicate or stray
 	}
 	m := new(dns.Msg)
 	if err := m.Unpack(b); err != nil {
-		l.run.deliver(ctx, failed(f.job, l.srv, fmt.Errorf("unpacking reply: %w", err)))
-		return
+		return failed(f.job, l.srv, fmt.Errorf("unpacking reply: %w", err)), true
 	}
 	if m.Truncated && !l.run.client.NoTCPFallback {
 		l.run.wg.Go(func() { l.retryTCP(ctx, f.job) })
-		return
+		return BulkResult{}, false
 	}
-	l.run.deliver(ctx, answered(f.job, l.srv, UDP, m, now.Sub(f.sent)))
+	return answered(f.job, l.srv, UDP, m, now.Sub(f.sent)), true
 }
 
 // take removes and returns the flight that b answers, or nil.
@@ -243,16 +338,24 @@ func (l *udpLane) reapLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			var again []*bulkJob
+			var out []BulkResult
 			for _, f := range l.expired(now) {
 				if f.job.tries < l.run.tries {
-					l.run.retries <- f.job // never blocks: it holds a slot
+					again = append(again, f.job)
 					continue
 				}
-				l.run.deliver(ctx, BulkResult{
+				out = append(out, BulkResult{
 					Line: f.job.line, Name: f.job.name, Type: TypeString(f.job.qtype), Server: l.srv.String(),
 					Answer: []Record{}, Tries: f.job.tries, Error: "timeout", kind: kindTimeout,
 				})
 			}
+			for len(again) > 0 { // never blocks: these names hold slots
+				n := min(len(again), maxBatch)
+				l.run.retries <- again[:n]
+				again = again[n:]
+			}
+			l.run.deliver(ctx, out...)
 		}
 	}
 }
@@ -273,9 +376,10 @@ func (l *udpLane) expired(now time.Time) []*flight {
 // question (the OPT record) are packed once; only the id and the question
 // change per query.
 type wireTemplate struct {
-	head  []byte // 12-byte header
-	class uint16
-	tail  []byte // everything after the question
+	head    []byte // 12-byte header
+	class   uint16
+	tail    []byte // everything after the question
+	udpSize uint16 // the EDNS buffer size advertised, 0 without EDNS
 }
 
 func newWireTemplate(q Query) (wireTemplate, error) {
@@ -289,7 +393,11 @@ func newWireTemplate(q Query) (wireTemplate, error) {
 		return wireTemplate{}, fmt.Errorf("packing the query template: %w", err)
 	}
 	// The root name is one zero byte, then type and class.
-	return wireTemplate{head: wire[:12], class: m.Question[0].Qclass, tail: wire[12+1+4:]}, nil
+	t := wireTemplate{head: wire[:12], class: m.Question[0].Qclass, tail: wire[12+1+4:]}
+	if opt := m.IsEdns0(); opt != nil {
+		t.udpSize = opt.UDPSize()
+	}
+	return t, nil
 }
 
 // build returns the query for name and qtype with the given id, in dst when
