@@ -35,6 +35,7 @@ trap cleanup EXIT INT TERM
 port=
 for _ in $(seq 50); do
 	p=$((20000 + RANDOM % 40000))
+	if ! command -v ss >/dev/null; then port=$p; break; fi
 	if ! ss -Hlnu "sport = :$p" | grep -q . && ! ss -Hlnt "sport = :$p" | grep -q .; then port=$p; break; fi
 done
 [ -n "$port" ] || { echo "bench/dns.sh: no free port found" >&2; exit 1; }

@@ -34,7 +34,7 @@ func bulk(t *testing.T, req dnsq.BulkRequest) (map[int]dnsq.BulkResult, dnsq.Bul
 	return got, sum
 }
 
-func servers(t *testing.T, addrs ...string) []dnsq.Server {
+func servers(t testing.TB, addrs ...string) []dnsq.Server {
 	t.Helper()
 	var out []dnsq.Server
 	for _, a := range addrs {

@@ -93,6 +93,8 @@ func (r *bulkRun) startUDP(ctx context.Context) error {
 func newLane(r *bulkRun, srv Server, conn net.Conn, tmpl wireTemplate) *udpLane {
 	l := &udpLane{run: r, srv: srv, conn: conn, tmpl: tmpl, byID: map[uint16]*flight{}}
 	if uc, ok := conn.(*net.UDPConn); ok {
+		// Room for bursts of replies (the kernel caps it at rmem_max).
+		_ = uc.SetReadBuffer(4 << 20)
 		if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil && ap.Addr().Unmap().Is4() {
 			l.bc = ipv4.NewPacketConn(uc)
 		} else {
