@@ -179,8 +179,9 @@ type bulkRun struct {
 // it arrives, from the calling goroutine, one at a time, in no particular
 // order. Memory stays bounded whatever the input size: at most Concurrency
 // names are held at once. Every input line gets exactly one result unless
-// ctx ends or emit fails first; then Bulk stops and returns that error. An
-// error reading Input ends the run after the names already read.
+// ctx ends or emit fails first; then Bulk stops and returns that error
+// (without waiting for a Read of Input that blocks). An error reading Input
+// ends the run after the names already read.
 func Bulk(ctx context.Context, req BulkRequest, emit func(BulkResult) error) (BulkSummary, error) {
 	r, err := newBulkRun(req)
 	if err != nil {
@@ -194,8 +195,11 @@ func Bulk(ctx context.Context, req BulkRequest, emit func(BulkResult) error) (Bu
 		r.wg.Wait()
 		return BulkSummary{}, err
 	}
+	// The reader is not waited for: a Read of Input (a terminal, a pipe)
+	// may block past ctx. Once ctx ends it touches nothing but its own
+	// channels.
 	read := make(chan readEnd, 1)
-	r.wg.Go(func() { read <- r.read(ctx, req.Input) })
+	go func() { read <- r.read(ctx, req.Input) }()
 	sum, err := r.collect(ctx, read, emit)
 	cancel()
 	r.wg.Wait()

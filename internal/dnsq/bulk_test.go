@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -269,6 +270,17 @@ func TestBulkStopsOnCancelAndEmitError(t *testing.T) {
 		t.Errorf("got %v, want context.DeadlineExceeded", err)
 	}
 
+	// An input that never delivers (a terminal nobody types in) does not
+	// hold Bulk past ctx.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	req.Input = pr
+	if _, err := dnsq.Bulk(ctx2, req, func(dnsq.BulkResult) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("blocked input: got %v, want context.DeadlineExceeded", err)
+	}
+
 	z := dnstest.Start(t, dnstest.NewZone(t, "example.test.", exampleZone))
 	boom := errors.New("disk full")
 	calls := 0
@@ -392,5 +404,26 @@ func TestBulkRefusedPortAndIPv6(t *testing.T) {
 	got, _ = bulk(t, dnsq.BulkRequest{Input: strings.NewReader("www.example.test AAAA\n"), Servers: servers(t, s.Addr)})
 	if got[1].Rcode != "NOERROR" || len(got[1].Answer) != 1 || got[1].Server != s.Addr {
 		t.Errorf("over ::1: got %+v, want one AAAA from %s", got[1], s.Addr)
+	}
+}
+
+func TestBulkLeavesNoGoroutines(t *testing.T) {
+	s := dnstest.Start(t, dnstest.NewZone(t, "example.test.", exampleZone))
+	srv := servers(t, s.Addr, "tcp://"+s.Addr)
+	before := runtime.NumGoroutine()
+	for _, sv := range [][]dnsq.Server{srv[:1], srv[1:]} {
+		_, sum := bulk(t, dnsq.BulkRequest{Input: strings.NewReader(strings.Repeat("www.example.test\n", 30)), Servers: sv, Concurrency: 10})
+		if sum.NoError.Count != 30 {
+			t.Fatalf("summary %+v: want 30 NOERROR", sum)
+		}
+	}
+	// Goroutines end on their own shortly after Bulk returns (context.AfterFunc closers, server handlers).
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after the runs, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
