@@ -30,10 +30,15 @@ type udpLane struct {
 	bc   batchConn // conn's sendmmsg/recvmmsg, when it is a UDP socket
 	tmpl wireTemplate
 
+	recvSize, recvBatch int // receive buffer size, datagrams per read
+
 	mu         sync.Mutex
 	byID       map[uint16]*flight
 	head, tail *flight // outstanding queries, oldest first (so by deadline)
 }
+
+// recvBufferBudget bounds the receive buffers of all sockets of a run.
+const recvBufferBudget = 8 << 20
 
 // batchConn reads and writes several datagrams per system call
 // (recvmmsg/sendmmsg on Linux, one at a time elsewhere).
@@ -76,6 +81,13 @@ func (r *bulkRun) startUDP(ctx context.Context) error {
 			}
 			lanes = append(lanes, newLane(r, srv, conn, tmpl))
 		}
+	}
+	// Receive buffers: a batch of datagrams per socket, within about 8 MB
+	// in all however many servers there are.
+	size := max(4096, int(tmpl.udpSize))
+	batch := min(maxBatch, max(1, recvBufferBudget/(size*len(lanes))))
+	for _, l := range lanes {
+		l.recvSize, l.recvBatch = size, batch
 	}
 	context.AfterFunc(ctx, func() {
 		for _, l := range lanes {
@@ -211,16 +223,12 @@ func (l *udpLane) unlink(f *flight) {
 
 // receiveLoop reads replies until the socket is closed.
 func (l *udpLane) receiveLoop(ctx context.Context) {
-	size := 4096
-	if int(l.tmpl.udpSize) > size {
-		size = int(l.tmpl.udpSize)
-	}
-	msgs := make([]ipv4.Message, maxBatch)
+	msgs := make([]ipv4.Message, l.recvBatch)
 	if l.bc == nil {
 		msgs = msgs[:1]
 	}
 	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, size)}
+		msgs[i].Buffers = [][]byte{make([]byte, l.recvSize)}
 	}
 	for {
 		n, err := l.readBatch(msgs)
