@@ -19,6 +19,7 @@ for tool in knotd dnsperf dig; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages in deps/apt/dns.list: make deps)"
 done
 [ -x /usr/bin/time ] || skip "/usr/bin/time is not installed (Debian package time, in deps/apt/dns.list)"
+[ -x "$bin" ] || { echo "bench/dns.sh: $bin is not an executable (make build)" >&2; exit 1; }
 if ! "$bin" dig --help 2>/dev/null | grep -q -- '--concurrency'; then
 	skip "$bin has no bulk mode (dig -f ... --concurrency) yet"
 fi
@@ -112,6 +113,8 @@ for r in $(seq "$ROUNDS"); do
 		read -r oq os < <(dnsscience_run "$work/names.txt")
 		read -r pq ps < <(dnsperf_run "$work/names.txt")
 	fi
+	[ -n "${pq:-}" ] || { echo "bench/dns.sh: dnsperf gave no rate" >&2; exit 1; }
+	[ -n "${oq:-}" ] || { echo "bench/dns.sh: dnsscience gave no rate" >&2; exit 1; }
 	printf '  round %d: dnsperf %8.0f q/s (%.2f%% answered)   dnsscience %8.0f q/s (%.2f%% answered)\n' "$r" "$pq" "$(awk -v s="$ps" 'BEGIN{print 100*s}')" "$oq" "$(awk -v s="$os" 'BEGIN{print 100*s}')"
 	echo "$pq" >>"$work/perf"; echo "$oq" >>"$work/ours"; echo "$os" >>"$work/answered"
 	awk -v a="$oq" -v b="$pq" 'BEGIN { print a/b }' >>"$work/ratio"

@@ -146,7 +146,7 @@ func printBulkSummary(e *env, s dnsq.BulkSummary) error {
 	}
 	pct := func(sh dnsq.Share) string { return fmt.Sprintf("%d (%.1f%%)", sh.Count, 100*sh.Share) }
 	_, err := fmt.Fprintf(e.stderr,
-		";; %d names in %.2fs (%.0f names/s), %d queries\n"+
+		";; %d names in %.3fs (%.0f names/s), %d queries\n"+
 			";; NOERROR %s, NXDOMAIN %s, SERVFAIL %s, other rcodes %s, timeout %s, invalid lines %s, errors %s\n",
 		s.Names, s.ElapsedMs/1000, s.NamesPerSec, s.Queries,
 		pct(s.NoError), pct(s.NXDomain), pct(s.ServFail), pct(s.OtherRcode), pct(s.Timeout), pct(s.Invalid), pct(s.Error))
