@@ -429,3 +429,46 @@ func TestBulkLeavesNoGoroutines(t *testing.T) {
 		t.Errorf("%d goroutines after the runs, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// wrappingDialer dials through net.Dialer but hides the *net.UDPConn behind
+// another type (as a policy dialer might), or refuses everything.
+type wrappingDialer struct {
+	refuse bool
+	dials  atomic.Int64
+}
+
+type wrappedConn struct{ net.Conn }
+
+func (d *wrappingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.dials.Add(1)
+	if d.refuse {
+		return nil, fmt.Errorf("%s is not allowed", addr)
+	}
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return wrappedConn{c}, nil
+}
+
+func TestBulkUsesTheClientsDialer(t *testing.T) {
+	s := dnstest.Start(t, dnstest.NewZone(t, "example.test.", exampleZone))
+	d := &wrappingDialer{}
+	got, sum := bulk(t, dnsq.BulkRequest{
+		Input:   strings.NewReader(strings.Repeat("www.example.test\n", 20) + "nope.example.test\n"),
+		Servers: servers(t, s.Addr), Client: &dnsq.Client{Dialer: d},
+	})
+	if sum.NoError.Count != 20 || sum.NXDomain.Count != 1 || got[21].Rcode != "NXDOMAIN" {
+		t.Errorf("summary %+v: want 20 NOERROR and 1 NXDOMAIN through the wrapped sockets", sum)
+	}
+	if d.dials.Load() == 0 {
+		t.Error("the client's dialer was not used")
+	}
+	d.refuse = true
+	_, err := dnsq.Bulk(context.Background(), dnsq.BulkRequest{
+		Input: strings.NewReader("www.example.test\n"), Servers: servers(t, s.Addr), Client: &dnsq.Client{Dialer: d},
+	}, func(dnsq.BulkResult) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "is not allowed") {
+		t.Errorf("refusing dialer: got %v, want its error", err)
+	}
+}
