@@ -3,14 +3,11 @@ package dnsq
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/time/rate"
 )
 
 // ErrNoServers is returned by Bulk when the request names no server.
@@ -155,233 +152,6 @@ type bulkJob struct {
 	tries int // queries sent so far
 }
 
-// bulkRun is the state shared by the goroutines of one Bulk call. Names and
-// results travel in batches (up to batch at a time) so that the channel
-// operations and wake-ups are paid per batch, not per name.
-type bulkRun struct {
-	req     BulkRequest
-	client  *Client
-	timeout time.Duration
-	tries   int
-	conc    int
-	batch   int
-	limiter *rate.Limiter
-
-	slots   *slots            // names in flight, taken by the reader, freed by the collector
-	jobs    chan []*bulkJob   // valid lines, from the reader
-	retries chan []*bulkJob   // names whose try timed out
-	results chan []BulkResult // to the collector
-	queries atomic.Int64
-	wg      sync.WaitGroup
-}
-
-// Bulk looks up every name in req.Input and calls emit with each result as
-// it arrives, from the calling goroutine, one at a time, in no particular
-// order. Memory stays bounded whatever the input size: at most Concurrency
-// names are held at once. Every input line gets exactly one result unless
-// ctx ends or emit fails first; then Bulk stops and returns that error
-// (without waiting for a Read of Input that blocks). An error reading Input
-// ends the run after the names already read.
-func Bulk(ctx context.Context, req BulkRequest, emit func(BulkResult) error) (BulkSummary, error) {
-	r, err := newBulkRun(req)
-	if err != nil {
-		return BulkSummary{}, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	start := time.Now()
-	if err := r.startEngine(ctx); err != nil {
-		cancel()
-		r.wg.Wait()
-		return BulkSummary{}, err
-	}
-	// The reader is not waited for: a Read of Input (a terminal, a pipe)
-	// may block past ctx. Once ctx ends it touches nothing but its own
-	// channels.
-	read := make(chan readEnd, 1)
-	go func() { read <- r.read(ctx, req.Input) }()
-	sum, err := r.collect(ctx, read, emit)
-	cancel()
-	r.wg.Wait()
-	sum.finish(time.Since(start), r.queries.Load())
-	return sum, err
-}
-
-func newBulkRun(req BulkRequest) (*bulkRun, error) {
-	switch {
-	case req.Input == nil:
-		return nil, errors.New("bulk lookup: no input")
-	case len(req.Servers) == 0:
-		return nil, fmt.Errorf("bulk lookup: %w", ErrNoServers)
-	case req.Concurrency < 0:
-		return nil, fmt.Errorf("bulk lookup: concurrency %d is negative", req.Concurrency)
-	case req.Rate < 0:
-		return nil, fmt.Errorf("bulk lookup: rate %g is negative", req.Rate)
-	}
-	r := &bulkRun{req: req, client: req.Client}
-	if r.client == nil {
-		r.client = &Client{}
-	}
-	r.timeout, r.tries = r.client.timeout(), r.client.tries()
-	r.conc = req.Concurrency
-	if r.conc == 0 {
-		r.conc = 100
-	}
-	r.conc = min(r.conc, MaxBulkConcurrency)
-	r.batch = 1
-	if allUDP(req.Servers) {
-		r.batch = min(maxBatch, max(1, r.conc/2))
-	}
-	if req.Rate > 0 {
-		burst := max(1, int(req.Rate/100))
-		r.limiter = rate.NewLimiter(rate.Limit(req.Rate), burst)
-	}
-	r.slots = newSlots(r.conc)
-	// Each batch holds at least one name, and names are bounded by the
-	// slots: the channels never hold more than conc batches.
-	r.jobs = make(chan []*bulkJob, r.conc)
-	r.retries = make(chan []*bulkJob, r.conc)
-	r.results = make(chan []BulkResult, r.conc)
-	return r, nil
-}
-
-// maxBatch is the most names handled in one go (one sendmmsg, one recvmmsg,
-// one channel operation).
-const maxBatch = 64
-
-func allUDP(servers []Server) bool {
-	for _, s := range servers {
-		if s.Transport != UDP && s.Transport != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// startEngine starts the senders: UDP sockets when every server speaks
-// plain DNS over UDP, else workers that call the Client.
-func (r *bulkRun) startEngine(ctx context.Context) error {
-	if !allUDP(r.req.Servers) {
-		r.startExchangeWorkers(ctx)
-		return nil
-	}
-	return r.startUDP(ctx)
-}
-
-type readEnd struct {
-	lines int // results to expect
-	err   error
-}
-
-// collect hands results to emit until every line read has its result.
-func (r *bulkRun) collect(ctx context.Context, read <-chan readEnd, emit func(BulkResult) error) (BulkSummary, error) {
-	var sum BulkSummary
-	total := -1
-	var inputErr error
-	for total < 0 || sum.Names < total {
-		select {
-		case batch := <-r.results:
-			for _, res := range batch {
-				sum.Add(res)
-				if err := emit(res); err != nil {
-					return sum, fmt.Errorf("bulk lookup: %w", err)
-				}
-			}
-			r.slots.release(len(batch))
-		case end := <-read:
-			total, inputErr, read = end.lines, end.err, nil
-		case <-ctx.Done():
-			return sum, fmt.Errorf("bulk lookup: %w", ctx.Err())
-		}
-	}
-	return sum, inputErr
-}
-
-// deliver passes final results to the collector.
-func (r *bulkRun) deliver(ctx context.Context, res ...BulkResult) {
-	if len(res) == 0 {
-		return
-	}
-	select {
-	case r.results <- res:
-	case <-ctx.Done():
-	}
-}
-
-// wait honours the rate limit before a query.
-func (r *bulkRun) wait(ctx context.Context) error {
-	if r.limiter == nil {
-		return nil
-	}
-	return r.limiter.Wait(ctx)
-}
-
-// nextJobs returns retries if some wait, else new names; nil when ctx ends.
-func (r *bulkRun) nextJobs(ctx context.Context, jobs *chan []*bulkJob) []*bulkJob {
-	select {
-	case j := <-r.retries:
-		return j
-	default:
-	}
-	for {
-		select {
-		case j := <-r.retries:
-			return j
-		case j, ok := <-*jobs:
-			if !ok {
-				*jobs = nil // input done; keep serving retries until ctx ends
-				continue
-			}
-			return j
-		case <-ctx.Done():
-			return nil
-		}
-	}
-}
-
-// slots is a counting semaphore with one waiter (the reader) that takes
-// several slots at once.
-type slots struct {
-	mu   sync.Mutex
-	free int
-	wake chan struct{}
-}
-
-func newSlots(n int) *slots { return &slots{free: n, wake: make(chan struct{}, 1)} }
-
-// acquire takes between 1 and want slots, waiting for at least one; 0 when
-// ctx ends.
-func (s *slots) acquire(ctx context.Context, want int) int {
-	for {
-		s.mu.Lock()
-		if s.free > 0 {
-			n := min(want, s.free)
-			s.free -= n
-			s.mu.Unlock()
-			return n
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.wake:
-		case <-ctx.Done():
-			return 0
-		}
-	}
-}
-
-func (s *slots) release(n int) {
-	if n == 0 {
-		return
-	}
-	s.mu.Lock()
-	s.free += n
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
 // startExchangeWorkers runs Concurrency workers that send each name through
 // the Client (TCP, TLS, HTTPS servers; a fresh connection per query except
 // for HTTPS, whose connections are reused).
@@ -393,18 +163,23 @@ func (r *bulkRun) startExchangeWorkers(ctx context.Context) {
 	var next atomic.Uint64
 	for range r.conc {
 		r.wg.Go(func() {
-			jobs := r.jobs
 			for {
-				js := r.nextJobs(ctx, &jobs)
-				if js == nil {
+				var js []*bulkJob
+				var ok bool
+				select {
+				case js, ok = <-r.lines:
+					if !ok {
+						return
+					}
+				case <-ctx.Done():
 					return
 				}
-				for _, j := range js { // one job per batch on this path
+				for _, j := range js { // one name per batch on this path
 					if r.wait(ctx) != nil {
 						return
 					}
 					srv := r.req.Servers[next.Add(1)%uint64(len(r.req.Servers))]
-					r.deliver(ctx, r.exchange(ctx, &c, srv, j))
+					r.finish(false, r.exchange(ctx, &c, srv, j))
 				}
 			}
 		})

@@ -47,77 +47,67 @@ func ParseBulkLine(line string, def uint16) (name string, qtype uint16, err erro
 	return name, qtype, nil
 }
 
-// read feeds the engine from in: it takes slots, then reads as many
-// non-blank lines; valid ones go to jobs, bad ones straight to results, each
-// as one batch. It returns how many results to expect.
-func (r *bulkRun) read(ctx context.Context, in io.Reader) readEnd {
-	defer close(r.jobs)
+// read parses in ahead of the senders: valid lines go to lines in batches,
+// invalid ones straight to emit. A batch is sent when full or when the input
+// has nothing more buffered, so names are not held while the input waits.
+func (r *bulkRun) read(ctx context.Context, in io.Reader) {
+	defer close(r.lines)
 	def := r.req.Type
 	if def == 0 {
 		def = dns.TypeA
 	}
 	br := bufio.NewReaderSize(in, 64*1024)
 	lineNo, n := 0, 0
+	batch := make([]bulkJob, 0, r.batch)
 	for {
-		k := r.slots.acquire(ctx, r.batch)
-		if k == 0 {
-			return readEnd{lines: n, err: ctx.Err()}
-		}
-		jobs := make([]bulkJob, 0, k)
-		var bad []BulkResult
-		var err error
-		for len(jobs)+len(bad) < k {
-			var raw []byte
-			var tooLong bool
-			raw, tooLong, err = readLine(br)
-			if err != nil {
-				break
-			}
+		raw, tooLong, err := readLine(br)
+		if err == nil {
 			lineNo++
-			text := bytes.TrimSpace(raw)
-			if len(text) == 0 || text[0] == '#' {
-				continue
-			}
-			if j, res, ok := parseJob(lineNo, text, tooLong, def); ok {
-				jobs = append(jobs, j)
-			} else {
-				bad = append(bad, res)
-			}
-			if br.Buffered() == 0 {
-				break // do not hold names read while the input makes us wait
+			if text := bytes.TrimSpace(raw); len(text) > 0 && text[0] != '#' {
+				n++
+				if j, res, ok := parseJob(lineNo, text, tooLong, def); ok {
+					batch = append(batch, j)
+				} else {
+					r.finish(false, res)
+				}
 			}
 		}
-		n += len(jobs) + len(bad)
-		r.slots.release(k - len(jobs) - len(bad))
-		r.deliver(ctx, bad...)
-		if len(jobs) > 0 && !r.send(ctx, jobs) {
-			return readEnd{lines: n, err: ctx.Err()}
+		if len(batch) > 0 && (len(batch) == r.batch || br.Buffered() == 0 || err != nil) {
+			if !r.send(ctx, batch) {
+				return
+			}
+			batch = make([]bulkJob, 0, r.batch)
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = nil
 			} else {
-				err = fmt.Errorf("reading names: %w", err)
+				err = fmt.Errorf("bulk lookup: reading names: %w", err)
 			}
-			return readEnd{lines: n, err: err}
+			r.inputEnd(n, err)
+			return
 		}
 		if ctx.Err() != nil {
-			return readEnd{lines: n, err: ctx.Err()}
+			return
 		}
 	}
 }
 
+// send passes a batch to the senders and wakes them if they ran dry.
 func (r *bulkRun) send(ctx context.Context, jobs []bulkJob) bool {
 	ptrs := make([]*bulkJob, len(jobs))
 	for i := range jobs {
 		ptrs[i] = &jobs[i]
 	}
 	select {
-	case r.jobs <- ptrs:
-		return true
+	case r.lines <- ptrs:
 	case <-ctx.Done():
 		return false
 	}
+	if r.inputStarved.Swap(false) {
+		r.kickAll()
+	}
+	return true
 }
 
 // parseJob turns one non-blank line into a job, or into the result that

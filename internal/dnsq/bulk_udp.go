@@ -32,6 +32,11 @@ type udpLane struct {
 
 	recvSize, recvBatch int // receive buffer size, datagrams per read
 
+	limit  int           // this socket's share of the names in flight
+	kick   chan struct{} // wakes the sender to pump
+	pumpMu sync.Mutex    // one pump at a time (it owns msgs)
+	msgs   []ipv4.Message
+
 	mu         sync.Mutex
 	byID       map[uint16]*flight
 	head, tail *flight // outstanding queries, oldest first (so by deadline)
@@ -86,8 +91,12 @@ func (r *bulkRun) startUDP(ctx context.Context) error {
 	// in all however many servers there are.
 	size := max(4096, int(tmpl.udpSize))
 	batch := min(maxBatch, max(1, recvBufferBudget/(size*len(lanes))))
+	// Each socket gets an equal share of the names in flight, so that every
+	// server gets its part of the load.
+	limit := max(1, r.conc/len(lanes))
 	for _, l := range lanes {
-		l.recvSize, l.recvBatch = size, batch
+		l.recvSize, l.recvBatch, l.limit = size, batch, limit
+		r.kicks = append(r.kicks, l.kick)
 	}
 	context.AfterFunc(ctx, func() {
 		for _, l := range lanes {
@@ -103,7 +112,10 @@ func (r *bulkRun) startUDP(ctx context.Context) error {
 }
 
 func newLane(r *bulkRun, srv Server, conn net.Conn, tmpl wireTemplate) *udpLane {
-	l := &udpLane{run: r, srv: srv, conn: conn, tmpl: tmpl, byID: map[uint16]*flight{}}
+	l := &udpLane{
+		run: r, srv: srv, conn: conn, tmpl: tmpl, byID: map[uint16]*flight{},
+		kick: make(chan struct{}, 1), msgs: make([]ipv4.Message, 0, maxBatch),
+	}
 	if uc, ok := conn.(*net.UDPConn); ok {
 		// Room for bursts of replies (the kernel caps it at rmem_max).
 		_ = uc.SetReadBuffer(4 << 20)
@@ -116,33 +128,55 @@ func newLane(r *bulkRun, srv Server, conn net.Conn, tmpl wireTemplate) *udpLane 
 	return l
 }
 
-// sendLoop takes names (retries first) and sends them.
+// sendLoop starts the flow and pumps again whenever kicked: when input
+// arrives after running dry, when names are queued for retry, when a TCP
+// retry or the reaper frees room, and, under a rate limit, after each batch
+// of replies.
 func (l *udpLane) sendLoop(ctx context.Context) {
-	jobs := l.run.jobs
-	msgs := make([]ipv4.Message, 0, maxBatch)
+	l.pump(ctx)
 	for {
-		js := l.run.nextJobs(ctx, &jobs)
-		if js == nil {
+		select {
+		case <-l.kick:
+			l.pump(ctx)
+		case <-ctx.Done():
 			return
 		}
-		if l.run.limiter != nil { // one at a time, each when the limit allows
-			for _, j := range js {
-				if l.run.wait(ctx) != nil {
-					return
-				}
-				l.write(ctx, []*bulkJob{j}, msgs)
-			}
+	}
+}
+
+// pump sends names (retries first) while there is room and input.
+func (l *udpLane) pump(ctx context.Context) {
+	l.pumpMu.Lock()
+	defer l.pumpMu.Unlock()
+	for ctx.Err() == nil {
+		l.mu.Lock()
+		want := min(maxBatch, l.limit-len(l.byID))
+		l.mu.Unlock()
+		if want <= 0 {
+			return // the receiver pumps again as replies come in
+		}
+		js := l.run.takeJobs(want)
+		if len(js) == 0 {
+			return
+		}
+		if l.run.limiter == nil {
+			l.write(js)
 			continue
 		}
-		l.write(ctx, js, msgs)
+		for i := range js { // one at a time, each when the limit allows
+			if l.run.wait(ctx) != nil {
+				return
+			}
+			l.write(js[i : i+1])
+		}
 	}
 }
 
 // write registers flights for js and sends them. A failed write (say a
 // pending ICMP error) is a lost query: the reaper retries it.
-func (l *udpLane) write(ctx context.Context, js []*bulkJob, msgs []ipv4.Message) {
+func (l *udpLane) write(js []*bulkJob) {
 	fs, bad := l.launch(js)
-	l.run.deliver(ctx, bad...)
+	l.run.finish(true, bad...)
 	if l.bc == nil {
 		for _, f := range fs {
 			_, _ = l.conn.Write(f.wire)
@@ -150,7 +184,7 @@ func (l *udpLane) write(ctx context.Context, js []*bulkJob, msgs []ipv4.Message)
 		return
 	}
 	for len(fs) > 0 {
-		msgs = msgs[:0]
+		msgs := l.msgs[:0]
 		for _, f := range fs[:min(len(fs), maxBatch)] {
 			msgs = append(msgs, ipv4.Message{Buffers: [][]byte{f.wire}})
 		}
@@ -230,6 +264,7 @@ func (l *udpLane) receiveLoop(ctx context.Context) {
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, l.recvSize)}
 	}
+	var out []BulkResult
 	for {
 		n, err := l.readBatch(msgs)
 		if err != nil {
@@ -245,13 +280,20 @@ func (l *udpLane) receiveLoop(ctx context.Context) {
 			continue
 		}
 		now := time.Now()
-		var out []BulkResult
+		out = out[:0]
 		for _, m := range msgs[:n] {
 			if res, ok := l.handle(ctx, m.Buffers[0][:m.N], now); ok {
 				out = append(out, res)
 			}
 		}
-		l.run.deliver(ctx, out...)
+		l.run.finish(true, out...)
+		// Refill at once, without waking another goroutine (under a rate
+		// limit the sender waits for the limiter instead).
+		if l.run.limiter == nil {
+			l.pump(ctx)
+		} else {
+			kick(l.kick)
+		}
 	}
 }
 
@@ -335,7 +377,8 @@ func (l *udpLane) retryTCP(ctx context.Context, j *bulkJob) {
 	srv := Server{Transport: TCP, Addr: l.srv.Addr, Name: l.srv.Name}
 	res := l.run.exchange(ctx, l.run.client, srv, j)
 	res.Server = l.srv.String()
-	l.run.deliver(ctx, res)
+	l.run.finish(true, res)
+	l.run.kickAll() // room freed outside any receiver
 }
 
 // reapLoop retries or fails queries that outlived the timeout.
@@ -360,12 +403,11 @@ func (l *udpLane) reapLoop(ctx context.Context) {
 					Answer: []Record{}, Tries: f.job.tries, Error: "timeout", kind: kindTimeout,
 				})
 			}
-			for len(again) > 0 { // never blocks: these names hold slots
-				n := min(len(again), maxBatch)
-				l.run.retries <- again[:n]
-				again = again[n:]
+			l.run.requeue(again)
+			l.run.finish(true, out...)
+			if len(again)+len(out) > 0 {
+				l.run.kickAll()
 			}
-			l.run.deliver(ctx, out...)
 		}
 	}
 }
