@@ -472,3 +472,20 @@ func TestBulkUsesTheClientsDialer(t *testing.T) {
 		t.Errorf("refusing dialer: got %v, want its error", err)
 	}
 }
+
+func TestBulkEdgeInputs(t *testing.T) {
+	s := dnstest.Start(t, dnstest.NewZone(t, "example.test.", exampleZone))
+	s2 := dnstest.StartOn(t, "127.0.0.3", dnstest.NewZone(t, "example.test.", exampleZone))
+	got, sum := bulk(t, dnsq.BulkRequest{Input: strings.NewReader("# only a comment\n\n"), Servers: servers(t, s.Addr)})
+	if len(got) != 0 || sum.Names != 0 || sum.Queries != 0 {
+		t.Errorf("no names: got %d results, summary %+v; want none", len(got), sum)
+	}
+	// One name in flight at a time over two servers (four sockets).
+	got, sum = bulk(t, dnsq.BulkRequest{
+		Input:   strings.NewReader(strings.Repeat("www.example.test\n", 30)),
+		Servers: servers(t, s.Addr, s2.Addr), Concurrency: 1, Sockets: 2,
+	})
+	if len(got) != 30 || sum.NoError.Count != 30 {
+		t.Errorf("concurrency 1: %d results, summary %+v; want 30 NOERROR", len(got), sum)
+	}
+}
