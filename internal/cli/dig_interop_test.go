@@ -147,7 +147,7 @@ func TestDigInteropWithKnot(t *testing.T) {
 
 func runDigTool(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("dig", append(args, "+time=2", "+tries=1")...).Output()
+	out, err := exec.Command("dig", append(args, "+time=5", "+tries=2")...).Output()
 	if err != nil {
 		t.Fatalf("dig %v: %v", args, err)
 	}
