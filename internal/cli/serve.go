@@ -10,13 +10,17 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/server"
+	"github.com/dnsscience/dnsscience/internal/store"
 )
 
 // serveOptions are the serve command's flags; a config file sets the same
@@ -34,6 +38,9 @@ type serveOptions struct {
 	TLSKey         string            `yaml:"tls_key"`
 	Locations      []server.Location `yaml:"locations"`
 	ResolversFile  string            `yaml:"resolvers"`
+	Retention      string            `yaml:"retention"`
+	BackupDaily    bool              `yaml:"backup_daily"`
+	BackupKeep     int               `yaml:"backup_keep"`
 	config         string
 }
 
@@ -70,6 +77,9 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	f.StringVar(&o.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	f.StringVar(&o.ResolversFile, "resolvers", "", "YAML resolver list for propagation checks (default: shipped)")
+	f.StringVar(&o.Retention, "retention", "90d", "delete measurements older than this (e.g. 30d, 720h; 0 keeps them)")
+	f.BoolVar(&o.BackupDaily, "backup-daily", false, "take a backup a day into DATA/backups")
+	f.IntVar(&o.BackupKeep, "backup-keep", 7, "daily backups to keep")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
 	return cmd
 }
@@ -113,6 +123,13 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 	set("tls-cert", &o.TLSCert, f.TLSCert)
 	set("tls-key", &o.TLSKey, f.TLSKey)
 	set("resolvers", &o.ResolversFile, f.ResolversFile)
+	set("retention", &o.Retention, f.Retention)
+	if f.BackupDaily && !cmd.Flags().Changed("backup-daily") {
+		o.BackupDaily = true
+	}
+	if f.BackupKeep != 0 && !cmd.Flags().Changed("backup-keep") {
+		o.BackupKeep = f.BackupKeep
+	}
 	o.Upstream = append(o.Upstream, f.Upstream...)
 	o.TrustedProxies = append(o.TrustedProxies, f.TrustedProxies...)
 	o.CORSOrigins = append(o.CORSOrigins, f.CORSOrigins...)
@@ -137,6 +154,15 @@ func (o *serveOptions) serverConfig() (server.Config, error) {
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pre)
 	}
+	policy := netpolicy.Default()
+	for _, a := range o.Allow {
+		pre, err := netip.ParsePrefix(a)
+		if err != nil {
+			return cfg, fmt.Errorf("--allow %q: want a CIDR such as 10.20.0.0/16", a)
+		}
+		policy = policy.Allow(pre)
+	}
+	cfg.Policy = policy
 	if o.ResolversFile != "" {
 		rs, err := dnsq.LoadResolvers(o.ResolversFile)
 		if err != nil {
@@ -152,14 +178,35 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	retention, err := parseDays(o.Retention)
+	if err != nil {
+		return usageErr("--retention %q: %v", o.Retention, err)
+	}
 	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
+	dbURL := o.DB
+	if dbURL == "" {
+		dbURL = store.SQLiteURL(o.DataDir)
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("opening the store at %s: %w", redactURL(dbURL), err)
+	}
+	defer st.Close()
+	cfg.Store = st
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
 	}
+	maint := &server.Maintenance{Store: st, Log: log, Retention: retention, BackupKeep: o.BackupKeep}
+	if o.BackupDaily {
+		maint.BackupDir = filepath.Join(o.DataDir, "backups")
+	}
+	mctx, stopMaint := context.WithCancel(ctx)
+	defer stopMaint()
+	go maint.Run(mctx)
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Listen, err)
@@ -189,8 +236,29 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	// Measurements stop first (stored as failed, streams told), then HTTP.
+	measErr := srv.Shutdown(sctx)
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
-	return nil
+	return measErr
+}
+
+// parseDays parses a duration that may use a d (days) suffix: 30d, 12h, 0.
+func parseDays(s string) (time.Duration, error) {
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, errors.New("want a number of days such as 30d, or a duration such as 720h")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur < 0 {
+		return 0, errors.New("want a number of days such as 30d, or a duration such as 720h")
+	}
+	return dur, nil
 }
