@@ -1,0 +1,239 @@
+package geo
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// asnTable holds IP ranges → (ASN, organisation) as sorted parallel arrays,
+// searched by binary search. Organisation names are stored once in one
+// string blob, so a row costs 12 bytes (IPv4) or 36 bytes (IPv6) and the
+// table holds a handful of pointers in all, whatever its size.
+type asnTable struct {
+	v4start, v4end []uint32
+	v4net          []uint32 // index into nets
+	v6start, v6end []u128
+	v6net          []uint32
+	nets           []asnNet
+	orgs           string // every distinct organisation name, concatenated
+}
+
+// u128 is an IPv6 address as two big-endian halves.
+type u128 struct{ hi, lo uint64 }
+
+func (a u128) less(b u128) bool { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo) }
+
+// asnNet is one distinct (ASN, organisation) pair.
+type asnNet struct {
+	asn      uint32
+	orgStart uint32
+	orgEnd   uint32
+}
+
+func addrU32(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func addrU128(a netip.Addr) u128 {
+	b := a.As16()
+	var v u128
+	for i := range 8 {
+		v.hi = v.hi<<8 | uint64(b[i])
+		v.lo = v.lo<<8 | uint64(b[8+i])
+	}
+	return v
+}
+
+// lookup returns the ASN and organisation of a, or ok=false.
+func (t *asnTable) lookup(a netip.Addr) (asn uint32, org string, ok bool) {
+	var n uint32
+	if a.Is4() {
+		x := addrU32(a)
+		// i = number of ranges starting at or before x.
+		i, j := 0, len(t.v4start)
+		for i < j {
+			h := int(uint(i+j) >> 1)
+			if t.v4start[h] <= x {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
+		if i == 0 || t.v4end[i-1] < x {
+			return 0, "", false
+		}
+		n = t.v4net[i-1]
+	} else {
+		x := addrU128(a)
+		i, j := 0, len(t.v6start)
+		for i < j {
+			h := int(uint(i+j) >> 1)
+			if !x.less(t.v6start[h]) {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
+		if i == 0 || t.v6end[i-1].less(x) {
+			return 0, "", false
+		}
+		n = t.v6net[i-1]
+	}
+	e := t.nets[n]
+	return e.asn, t.orgs[e.orgStart:e.orgEnd], true
+}
+
+// rows reports the number of IPv4 and IPv6 ranges.
+func (t *asnTable) rows() (v4, v6 int) { return len(t.v4start), len(t.v6start) }
+
+// sizeBytes is the memory the table's arrays and strings hold.
+func (t *asnTable) sizeBytes() int {
+	return 4*(cap(t.v4start)+cap(t.v4end)+cap(t.v4net)+cap(t.v6net)) +
+		int(unsafe.Sizeof(u128{}))*(cap(t.v6start)+cap(t.v6end)) +
+		int(unsafe.Sizeof(asnNet{}))*cap(t.nets) + len(t.orgs)
+}
+
+// asnBuilder accumulates rows from one or more CSV files.
+type asnBuilder struct {
+	t      asnTable
+	netIdx map[string]uint32 // "asn\x00org" → index into t.nets
+	orgIdx map[string][2]uint32
+	orgs   strings.Builder
+}
+
+func newASNBuilder() *asnBuilder {
+	return &asnBuilder{netIdx: map[string]uint32{}, orgIdx: map[string][2]uint32{}}
+}
+
+// errBadCSV marks a malformed ASN CSV row.
+var errBadCSV = errors.New("malformed ASN CSV")
+
+// readCSV adds the rows of an ip-location-db ASN CSV: start,end,asn,org with
+// start and end as IPv4 or IPv6 addresses.
+func (b *asnBuilder) readCSV(r io.Reader) error {
+	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<16))
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", errBadCSV, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if err := b.addRow(rec); err != nil {
+			return fmt.Errorf("%w: line %d: %w", errBadCSV, line, err)
+		}
+	}
+}
+
+func (b *asnBuilder) addRow(rec []string) error {
+	if len(rec) < 3 {
+		return fmt.Errorf("got %d fields, want start,end,asn,organisation", len(rec))
+	}
+	start, err := netip.ParseAddr(strings.TrimSpace(rec[0]))
+	if err != nil {
+		return fmt.Errorf("bad start address: %w", err)
+	}
+	end, err := netip.ParseAddr(strings.TrimSpace(rec[1]))
+	if err != nil {
+		return fmt.Errorf("bad end address: %w", err)
+	}
+	start, end = start.Unmap(), end.Unmap()
+	if start.Is4() != end.Is4() || end.Less(start) {
+		return fmt.Errorf("bad range %s-%s", start, end)
+	}
+	asn, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(rec[2]), "AS"), 10, 32)
+	if err != nil {
+		return fmt.Errorf("bad ASN %q", rec[2])
+	}
+	org := ""
+	if len(rec) > 3 {
+		org = strings.TrimSpace(rec[3])
+	}
+	n := b.net(uint32(asn), org)
+	if start.Is4() {
+		b.t.v4start = append(b.t.v4start, addrU32(start))
+		b.t.v4end = append(b.t.v4end, addrU32(end))
+		b.t.v4net = append(b.t.v4net, n)
+	} else {
+		b.t.v6start = append(b.t.v6start, addrU128(start))
+		b.t.v6end = append(b.t.v6end, addrU128(end))
+		b.t.v6net = append(b.t.v6net, n)
+	}
+	return nil
+}
+
+// net interns one (ASN, organisation) pair.
+func (b *asnBuilder) net(asn uint32, org string) uint32 {
+	key := strconv.FormatUint(uint64(asn), 10) + "\x00" + org
+	if i, ok := b.netIdx[key]; ok {
+		return i
+	}
+	span, ok := b.orgIdx[org]
+	if !ok {
+		span[0] = uint32(b.orgs.Len())
+		b.orgs.WriteString(org)
+		span[1] = uint32(b.orgs.Len())
+		b.orgIdx[org] = span
+	}
+	i := uint32(len(b.t.nets))
+	b.t.nets = append(b.t.nets, asnNet{asn: asn, orgStart: span[0], orgEnd: span[1]})
+	b.netIdx[key] = i
+	return i
+}
+
+// build sorts the rows by start address and returns the compacted table.
+// Overlapping ranges keep the input order of their starts; a lookup answers
+// from the last range starting at or before the address.
+func (b *asnBuilder) build() *asnTable {
+	t := &b.t
+	sortRows(t.v4start, t.v4end, t.v4net, func(a, b uint32) int { return cmp.Compare(a, b) })
+	sortRows(t.v6start, t.v6end, t.v6net, func(a, b u128) int {
+		if a.less(b) {
+			return -1
+		}
+		if b.less(a) {
+			return 1
+		}
+		return 0
+	})
+	t.orgs = strings.Clone(b.orgs.String())
+	t.v4start, t.v4end, t.v4net = slices.Clip(t.v4start), slices.Clip(t.v4end), slices.Clip(t.v4net)
+	t.v6start, t.v6end, t.v6net = slices.Clip(t.v6start), slices.Clip(t.v6end), slices.Clip(t.v6net)
+	t.nets = slices.Clip(t.nets)
+	b.netIdx, b.orgIdx = nil, nil
+	return t
+}
+
+// sortRows sorts three parallel slices by the first, stably. Files are
+// normally sorted already, which this detects and skips.
+func sortRows[T any](start, end []T, net []uint32, compare func(a, b T) int) {
+	if slices.IsSortedFunc(start, compare) {
+		return
+	}
+	idx := make([]int, len(start))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return compare(start[a], start[b]) })
+	s2, e2, n2 := make([]T, len(start)), make([]T, len(end)), make([]uint32, len(net))
+	for i, j := range idx {
+		s2[i], e2[i], n2[i] = start[j], end[j], net[j]
+	}
+	copy(start, s2)
+	copy(end, e2)
+	copy(net, n2)
+}
