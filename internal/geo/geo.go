@@ -140,7 +140,7 @@ func (d *DB) Enrich(ctx context.Context, addrs []netip.Addr) []Info {
 func (d *DB) EnrichInto(ctx context.Context, dst []Info, addrs []netip.Addr) int {
 	s := d.snap.Load()
 	for i, a := range addrs {
-		if i&31 == 31 && ctx.Err() != nil {
+		if i&31 == 0 && ctx.Err() != nil {
 			return i
 		}
 		dst[i] = Info{}
