@@ -54,7 +54,15 @@ func addrU128(a netip.Addr) u128 {
 	return v
 }
 
-// lookup returns the ASN and organisation of a, or ok=false.
+// maxNestBack is how many ranges before the candidate a lookup checks when
+// the candidate does not hold the address: a range nested in a larger one
+// (which the published files almost never have) hides the outer range only
+// for addresses it holds.
+const maxNestBack = 8
+
+// lookup returns the ASN and organisation of a, or ok=false. The range that
+// starts last at or before a answers, so a nested range wins over the range
+// around it.
 func (t *asnTable) lookup(a netip.Addr) (asn uint32, org string, ok bool) {
 	var n uint32
 	if a.Is4() {
@@ -69,10 +77,14 @@ func (t *asnTable) lookup(a netip.Addr) (asn uint32, org string, ok bool) {
 				j = h
 			}
 		}
-		if i == 0 || t.v4end[i-1] < x {
+		k := i - 1
+		for k >= 0 && k >= i-maxNestBack && t.v4end[k] < x {
+			k--
+		}
+		if k < 0 || k < i-maxNestBack {
 			return 0, "", false
 		}
-		n = t.v4net[i-1]
+		n = t.v4net[k]
 	} else {
 		x := addrU128(a)
 		i, j := 0, len(t.v6start)
@@ -84,10 +96,14 @@ func (t *asnTable) lookup(a netip.Addr) (asn uint32, org string, ok bool) {
 				j = h
 			}
 		}
-		if i == 0 || t.v6end[i-1].less(x) {
+		k := i - 1
+		for k >= 0 && k >= i-maxNestBack && t.v6end[k].less(x) {
+			k--
+		}
+		if k < 0 || k < i-maxNestBack {
 			return 0, "", false
 		}
-		n = t.v6net[i-1]
+		n = t.v6net[k]
 	}
 	e := t.nets[n]
 	return e.asn, t.orgs[e.orgStart:e.orgEnd], true
@@ -196,8 +212,7 @@ func (b *asnBuilder) net(asn uint32, org string) uint32 {
 }
 
 // build sorts the rows by start address and returns the compacted table.
-// Overlapping ranges keep the input order of their starts; a lookup answers
-// from the last range starting at or before the address.
+// Rows with the same start keep their input order.
 func (b *asnBuilder) build() *asnTable {
 	t := &b.t
 	sortRows(t.v4start, t.v4end, t.v4net, func(a, b uint32) int { return cmp.Compare(a, b) })

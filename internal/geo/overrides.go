@@ -103,10 +103,10 @@ func (e overrideEntry) validate() (Override, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cidr: want a prefix such as 10.0.0.0/8 or 2001:db8::/32"))
 	}
-	if e.Latitude != nil && (*e.Latitude < -90 || *e.Latitude > 90) {
+	if e.Latitude != nil && !(*e.Latitude >= -90 && *e.Latitude <= 90) { // NaN too
 		errs = append(errs, fmt.Errorf("latitude %g: want -90 to 90", *e.Latitude))
 	}
-	if e.Longitude != nil && (*e.Longitude < -180 || *e.Longitude > 180) {
+	if e.Longitude != nil && !(*e.Longitude >= -180 && *e.Longitude <= 180) {
 		errs = append(errs, fmt.Errorf("longitude %g: want -180 to 180", *e.Longitude))
 	}
 	if (e.Latitude == nil) != (e.Longitude == nil) {
