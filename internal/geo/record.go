@@ -252,14 +252,13 @@ func skipOr(v mmdbdata.Cursor, err error) (mmdbdata.Cursor, error) {
 	return v.Skip()
 }
 
-// readString reads a string; a value of another kind is skipped.
+// readString reads a string; a value of another kind is skipped. The read
+// is tried first: checking the kind beforehand would decode the control
+// bytes twice on the common path.
 func readString(v mmdbdata.Cursor, dst *string) (mmdbdata.Cursor, error) {
-	if k, err := v.Kind(); err != nil || k != mmdbdata.KindString {
-		return skipOr(v, err)
-	}
 	s, next, err := v.ReadString()
 	if err != nil {
-		return mmdbdata.Cursor{}, err
+		return v.Skip()
 	}
 	*dst = s
 	return next, nil
@@ -267,12 +266,9 @@ func readString(v mmdbdata.Cursor, dst *string) (mmdbdata.Cursor, error) {
 
 // readFloat reads a float32 or float64; other kinds are skipped.
 func readFloat(v mmdbdata.Cursor, dst *float64, ok *bool) (mmdbdata.Cursor, error) {
-	if k, err := v.Kind(); err != nil || (k != mmdbdata.KindFloat64 && k != mmdbdata.KindFloat32) {
-		return skipOr(v, err)
-	}
 	f, next, err := v.ReadFloat()
 	if err != nil {
-		return mmdbdata.Cursor{}, err
+		return v.Skip()
 	}
 	*dst, *ok = f, true
 	return next, nil
@@ -281,18 +277,10 @@ func readFloat(v mmdbdata.Cursor, dst *float64, ok *bool) (mmdbdata.Cursor, erro
 // readUint32 reads an unsigned integer that fits 32 bits; other kinds are
 // skipped.
 func readUint32(v mmdbdata.Cursor, dst *uint32) (mmdbdata.Cursor, error) {
-	k, err := v.Kind()
+	n, next, err := v.ReadUint()
 	if err != nil {
-		return mmdbdata.Cursor{}, err
+		return v.Skip()
 	}
-	switch k {
-	case mmdbdata.KindUint16, mmdbdata.KindUint32, mmdbdata.KindUint64:
-		n, next, err := v.ReadUint()
-		if err != nil {
-			return mmdbdata.Cursor{}, err
-		}
-		*dst = uint32(min(n, 1<<32-1))
-		return next, nil
-	}
-	return v.Skip()
+	*dst = uint32(min(n, 1<<32-1))
+	return next, nil
 }
