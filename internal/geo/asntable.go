@@ -121,14 +121,21 @@ func (t *asnTable) sizeBytes() int {
 
 // asnBuilder accumulates rows from one or more CSV files.
 type asnBuilder struct {
-	t      asnTable
-	netIdx map[string]uint32 // "asn\x00org" → index into t.nets
-	orgIdx map[string][2]uint32
-	orgs   strings.Builder
+	t       asnTable
+	netIdx  map[netKey]uint32 // → index into t.nets
+	orgIdx  map[string][2]uint32
+	orgs    strings.Builder
+	last    netKey // the previous row's pair: neighbouring rows often share it
+	lastIdx uint32
+}
+
+type netKey struct {
+	asn uint32
+	org string
 }
 
 func newASNBuilder() *asnBuilder {
-	return &asnBuilder{netIdx: map[string]uint32{}, orgIdx: map[string][2]uint32{}}
+	return &asnBuilder{netIdx: map[netKey]uint32{}, orgIdx: map[string][2]uint32{}, lastIdx: ^uint32(0)}
 }
 
 // errBadCSV marks a malformed ASN CSV row.
@@ -194,8 +201,12 @@ func (b *asnBuilder) addRow(rec []string) error {
 
 // net interns one (ASN, organisation) pair.
 func (b *asnBuilder) net(asn uint32, org string) uint32 {
-	key := strconv.FormatUint(uint64(asn), 10) + "\x00" + org
+	key := netKey{asn, org}
+	if b.lastIdx != ^uint32(0) && key == b.last {
+		return b.lastIdx
+	}
 	if i, ok := b.netIdx[key]; ok {
+		b.last, b.lastIdx = key, i
 		return i
 	}
 	span, ok := b.orgIdx[org]
@@ -208,6 +219,7 @@ func (b *asnBuilder) net(asn uint32, org string) uint32 {
 	i := uint32(len(b.t.nets))
 	b.t.nets = append(b.t.nets, asnNet{asn: asn, orgStart: span[0], orgEnd: span[1]})
 	b.netIdx[key] = i
+	b.last, b.lastIdx = key, i
 	return i
 }
 
