@@ -87,7 +87,9 @@ func TestASNCSVErrors(t *testing.T) {
 		{"1.0.0.9,1.0.0.1,1,a\n", "malformed ASN CSV: line 1: bad range 1.0.0.9-1.0.0.1"},
 		{"1.0.0.0,::1,1,a\n", "malformed ASN CSV: line 1: bad range 1.0.0.0-::1"},
 		{"1.0.0.0,1.0.0.1,AS-X,a\n", `malformed ASN CSV: line 1: bad ASN "AS-X"`},
-		{"1.0.0.0,1.0.0.1,1,x\"y\n", "malformed ASN CSV: parse error on line 1, column 20: bare \" in non-quoted-field"},
+		{"1.0.0.0,1.0.0.1,1,x\"y\n", `malformed ASN CSV: line 1: bare " in an unquoted organisation`},
+		{"1.0.0.0,1.0.0.1,1,\"open\nclose\"\n", "malformed ASN CSV: line 1: unterminated quoted organisation (quoted fields must end on their line)"},
+		{"\n1.0.0.0,1.0.0.1,1,\"a\"b\"\n", `malformed ASN CSV: line 2: lone " inside a quoted organisation`},
 	}
 	for _, tt := range tests {
 		err := newASNBuilder().readCSV(strings.NewReader(tt.in))
