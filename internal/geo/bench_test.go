@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/dnsscience/dnsscience/internal/geo/geotest"
@@ -31,8 +33,39 @@ func benchSets() []benchData {
 	}
 }
 
+// synthetic caches the generated benchmark data for the whole test binary;
+// TestMain removes it.
+var synthetic struct {
+	once sync.Once
+	dir  string
+	cfg  Config
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if synthetic.dir != "" {
+		os.RemoveAll(synthetic.dir)
+	}
+	os.Exit(code)
+}
+
 func syntheticConfig(tb testing.TB) Config {
-	dir := tb.TempDir()
+	synthetic.once.Do(func() {
+		dir, err := os.MkdirTemp("", "geo-bench-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		synthetic.dir = dir
+		synthetic.cfg = writeSynthetic(tb, dir)
+	})
+	if synthetic.cfg.City == nil {
+		tb.Fatal("synthetic data set could not be generated")
+	}
+	cfg := synthetic.cfg
+	return Config{City: append([]string{}, cfg.City...), ASN: append([]string{}, cfg.ASN...)}
+}
+
+func writeSynthetic(tb testing.TB, dir string) Config {
 	r := rand.New(rand.NewPCG(1, 2))
 	var entries []geotest.Entry
 	var rows []geotest.ASNRow

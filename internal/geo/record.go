@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/oschwald/maxminddb-golang/v2/mmdbdata"
@@ -264,13 +265,15 @@ func readString(v mmdbdata.Cursor, dst *string) (mmdbdata.Cursor, error) {
 	return next, nil
 }
 
-// readFloat reads a float32 or float64; other kinds are skipped.
+// readFloat reads a float32 or float64 coordinate, rounded to 1e-5 degrees
+// (about a metre): float32 coordinates (DB-IP) would otherwise print as
+// 37.422000885009766.
 func readFloat(v mmdbdata.Cursor, dst *float64, ok *bool) (mmdbdata.Cursor, error) {
 	f, next, err := v.ReadFloat()
 	if err != nil {
 		return v.Skip()
 	}
-	*dst, *ok = f, true
+	*dst, *ok = math.Round(f*1e5)/1e5, true
 	return next, nil
 }
 
