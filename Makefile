@@ -37,7 +37,7 @@ lint:
 
 # bench: Go benchmarks, then every scripted comparison in bench/ (each prints
 # its own ratios). Results are recorded in docs/BENCHMARKS.md.
-bench: deps build
+bench: deps build geo-check
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@for s in bench/*.sh; do [ -e "$$s" ] || continue; echo "== $$s"; bash "$$s" $(BIN) || exit 1; done
 

@@ -183,8 +183,11 @@ func printGeoAbout(e *env, db *geo.DB) error {
 			if !s.BuildTime.IsZero() && s.BuildTime.Unix() > 0 {
 				detail += ", built " + s.BuildTime.Format("2006-01-02")
 			}
-			if s.Records > 0 {
-				detail += fmt.Sprintf(", %d records", s.Records)
+			switch {
+			case s.Records > 0 && strings.HasPrefix(s.Format, "mmdb"):
+				detail += fmt.Sprintf(", %d tree nodes", s.Records)
+			case s.Records > 0:
+				detail += fmt.Sprintf(", %d entries", s.Records)
 			}
 			fmt.Fprintf(w, "            %s\n", detail)
 		}

@@ -125,6 +125,11 @@ func TestGeoUnknownAndMissingData(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(out, geo.NoteNoData) || !strings.Contains(errOut, "make geo") {
 		t.Errorf("no data: exit %d (want 1), stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	missing := filepath.Join(empty, "GeoLite2-City.mmdb")
+	_, errOut, code = runGeoCLI(t, "geo", "--geo-data", dir, "--geo-city", missing, "8.8.8.8")
+	if code != ExitOK || !strings.Contains(errOut, "geo data file not loaded") || !strings.Contains(errOut, missing) {
+		t.Errorf("named file missing: exit %d (want 0: ASN still known), stderr %q, want a warning naming it", code, errOut)
+	}
 	// Special addresses need no data.
 	if _, _, code := runGeoCLI(t, "geo", "--geo-data", empty, "192.0.2.1"); code != ExitOK {
 		t.Errorf("special address without data: exit %d, want 0", code)

@@ -79,16 +79,25 @@ func (g *geoFlags) dataDir() string {
 	return "data"
 }
 
-// open loads the geo data; problems with files that exist are errors,
-// missing files are logged at info level.
+// open loads the geo data; problems with files that exist are errors.
+// Missing files are logged: as warnings when named by a flag or variable,
+// at info level when they are the data directory's defaults.
 func (g *geoFlags) open(e *env) (*geo.DB, error) {
 	db, err := geo.Open(g.config())
 	if err != nil {
 		return nil, err
 	}
+	named := map[string]bool{g.overrides: true}
+	for _, p := range append(append([]string{}, g.city...), g.asn...) {
+		named[p] = true
+	}
 	for _, s := range db.Status().Sources {
-		if !s.Loaded {
-			e.log.Info("geo data not loaded", "path", s.Path, "why", s.Note)
+		switch {
+		case s.Loaded:
+		case named[s.Path]:
+			e.log.Warn("geo data file not loaded", "path", s.Path, "why", s.Note)
+		default:
+			e.log.Info("geo data file not loaded", "path", s.Path, "why", s.Note)
 		}
 	}
 	return db, nil

