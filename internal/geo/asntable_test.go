@@ -2,6 +2,8 @@ package geo
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
@@ -117,4 +119,57 @@ func FuzzASNCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestASNTableMatchesLinearScan checks the indexed search against a plain
+// scan over a table spanning many index blocks, IPv4 and IPv6.
+func TestASNTableMatchesLinearScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var sb strings.Builder
+	var v4 [][2]uint32
+	next := uint32(1 << 24)
+	for i := range 3000 {
+		next += uint32(r.IntN(4096)) // gaps, sometimes none
+		end := next + uint32(r.IntN(2048))
+		v4 = append(v4, [2]uint32{next, end})
+		fmt.Fprintf(&sb, "%s,%s,%d,org%d\n", u32Addr(next), u32Addr(end), i+1, i%7)
+		next = end + 1
+	}
+	for i := range 700 {
+		fmt.Fprintf(&sb, "2001:%x::,2001:%x::ffff,%d,v6\n", 0x100+i*2, 0x100+i*2, 100000+i)
+	}
+	b := newASNBuilder()
+	if err := b.readCSV(strings.NewReader(sb.String())); err != nil {
+		t.Fatal(err)
+	}
+	tab := b.build()
+	if len(tab.v4idx) != (3000+asnBlock-1)/asnBlock || len(tab.v6idx) != (700+asnBlock-1)/asnBlock {
+		t.Fatalf("index sizes %d, %d", len(tab.v4idx), len(tab.v6idx))
+	}
+	for range 20000 {
+		x := uint32(1<<24) + uint32(r.IntN(int(next-1<<24+5000)))
+		want := uint32(0)
+		for i, rg := range v4 {
+			if rg[0] <= x && x <= rg[1] {
+				want = uint32(i + 1)
+			}
+		}
+		if got, _, _ := tab.lookup(u32Addr(x)); got != want {
+			t.Fatalf("%s: got AS%d, want AS%d", u32Addr(x), got, want)
+		}
+	}
+	for i := range 700 {
+		in := netip.MustParseAddr(fmt.Sprintf("2001:%x::ff", 0x100+i*2))
+		out := netip.MustParseAddr(fmt.Sprintf("2001:%x::1", 0x101+i*2))
+		if got, _, _ := tab.lookup(in); got != uint32(100000+i) {
+			t.Fatalf("%s: got AS%d, want AS%d", in, got, 100000+i)
+		}
+		if got, _, ok := tab.lookup(out); ok {
+			t.Fatalf("%s (a gap): got AS%d", out, got)
+		}
+	}
+}
+
+func u32Addr(x uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
 }
