@@ -310,7 +310,8 @@ func (b *asnBuilder) net(asn uint32, org []byte) uint32 {
 // build sorts the rows by start address and returns the compacted table.
 // Rows with the same start keep their input order.
 func (b *asnBuilder) build() *asnTable {
-	t := &b.t
+	t := new(asnTable) // not &b.t: the builder's maps must not stay reachable
+	*t = b.t
 	sortRows(t.v4start, t.v4end, t.v4net, func(a, b uint32) int { return cmp.Compare(a, b) })
 	sortRows(t.v6start, t.v6end, t.v6net, func(a, b u128) int {
 		if a.less(b) {
@@ -322,12 +323,20 @@ func (b *asnBuilder) build() *asnTable {
 		return 0
 	})
 	t.orgs = string(b.orgs)
-	t.v4start, t.v4end, t.v4net = slices.Clip(t.v4start), slices.Clip(t.v4end), slices.Clip(t.v4net)
-	t.v6start, t.v6end, t.v6net = slices.Clip(t.v6start), slices.Clip(t.v6end), slices.Clip(t.v6net)
-	t.nets = slices.Clip(t.nets)
+	t.v4start, t.v4end, t.v4net = shrink(t.v4start), shrink(t.v4end), shrink(t.v4net)
+	t.v6start, t.v6end, t.v6net = shrink(t.v6start), shrink(t.v6end), shrink(t.v6net)
+	t.nets = shrink(t.nets)
 	t.v4idx, t.v6idx = sample(t.v4start), sample(t.v6start)
-	b.netIdx, b.orgIdx = nil, nil
+	b.t, b.netIdx, b.orgIdx, b.orgs = asnTable{}, nil, nil, nil
 	return t
+}
+
+// shrink copies s into an array of exactly its length, releasing the slack
+// that appending left.
+func shrink[T any](s []T) []T {
+	out := make([]T, len(s))
+	copy(out, s)
+	return out
 }
 
 // sample returns every asnBlock-th element of s.
