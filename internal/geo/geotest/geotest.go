@@ -5,6 +5,7 @@
 package geotest
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -25,47 +26,61 @@ type Entry struct {
 
 // WriteMMDB writes entries to path as an mmdb of the given database type
 // and IP version (4 or 6), renaming a temporary file over path so a reader
-// of the old file never sees a partial one.
+// of the old file never sees a partial one. It fails the test on error.
 func WriteMMDB(tb testing.TB, path, dbType string, ipVersion int, entries []Entry) {
 	tb.Helper()
+	if err := BuildMMDB(path, dbType, ipVersion, entries); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BuildMMDB is WriteMMDB returning its error.
+func BuildMMDB(path, dbType string, ipVersion int, entries []Entry) error {
 	tree, err := mmdbwriter.New(mmdbwriter.Options{
 		DatabaseType: dbType, IPVersion: ipVersion, RecordSize: 28,
 		BuildEpoch: 1_700_000_000, Languages: []string{"en"},
 		Description: map[string]string{"en": "dnsscience test data"},
 	})
 	if err != nil {
-		tb.Fatalf("mmdbwriter: %v", err)
+		return fmt.Errorf("mmdbwriter: %w", err)
 	}
 	for _, e := range entries {
-		p := netip.MustParsePrefix(e.Prefix)
+		p, err := netip.ParsePrefix(e.Prefix)
+		if err != nil {
+			return err
+		}
 		n := &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 		if err := tree.Insert(n, e.Data); err != nil {
-			tb.Fatalf("inserting %s: %v", e.Prefix, err)
+			return fmt.Errorf("inserting %s: %w", e.Prefix, err)
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".mmdb-*")
-	if err != nil {
-		tb.Fatal(err)
+	var buf bytes.Buffer
+	if _, err := tree.WriteTo(&buf); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if _, err := tree.WriteTo(tmp); err != nil {
-		tb.Fatalf("writing %s: %v", path, err)
+	return writeRename(path, buf.Bytes())
+}
+
+// writeRename writes data beside path and renames it over path.
+func writeRename(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".geotest-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		tb.Fatal(err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		tb.Fatal(err)
-	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // WriteFile writes content to path through a rename.
 func WriteFile(tb testing.TB, path, content string) {
 	tb.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := writeRename(path, []byte(content)); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -81,6 +96,13 @@ type ASNRow struct {
 // holds a comma or a quote, as the published files do).
 func WriteASNCSV(tb testing.TB, path string, rows []ASNRow) {
 	tb.Helper()
+	if err := BuildASNCSV(path, rows); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BuildASNCSV is WriteASNCSV returning its error.
+func BuildASNCSV(path string, rows []ASNRow) error {
 	var b strings.Builder
 	for _, r := range rows {
 		org := r.Org
@@ -89,7 +111,7 @@ func WriteASNCSV(tb testing.TB, path string, rows []ASNRow) {
 		}
 		fmt.Fprintf(&b, "%s,%s,%d,%s\n", r.Start, r.End, r.ASN, org)
 	}
-	WriteFile(tb, path, b.String())
+	return writeRename(path, []byte(b.String()))
 }
 
 // names is a MaxMind localized-names map.
