@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -90,34 +91,49 @@ func stampOf(path string) (fileStamp, error) {
 // have not changed. A file that is missing is noted; a file that fails to
 // load is an error, and when prev had loaded it, prev's version is kept.
 func load(cfg Config, prev *snapshot) (*snapshot, error) {
-	s := &snapshot{loadedAt: time.Now(), stamps: map[string]fileStamp{}}
-	var errs []error
-	add := func(role, path string) *source {
-		s.stamps[stampKey(role, path)], _ = stampOf(path)
-		src, err := loadSource(role, path, prev.find(role, path))
-		if err != nil {
-			errs = append(errs, err)
-		}
-		s.status = append(s.status, src.status)
-		if !src.status.Loaded {
-			return nil
-		}
-		return src
+	type job struct {
+		role, path string
+		stamp      fileStamp
+		src        *source
+		err        error
 	}
+	var jobs []*job
 	for _, p := range cfg.City {
-		if src := add(RoleCity, p); src != nil {
-			s.city = append(s.city, src)
-		}
+		jobs = append(jobs, &job{role: RoleCity, path: p})
 	}
 	for _, p := range cfg.ASN {
-		if src := add(RoleASN, p); src != nil {
-			s.asns = append(s.asns, src)
-		}
+		jobs = append(jobs, &job{role: RoleASN, path: p})
 	}
 	if cfg.Overrides != "" {
-		if src := add(RoleOverrides, cfg.Overrides); src != nil {
-			s.ovSource = src
-			s.overrides = src.overridesList()
+		jobs = append(jobs, &job{role: RoleOverrides, path: cfg.Overrides})
+	}
+	// Files load in parallel: parsing the two ASN CSVs dominates.
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() {
+			j.stamp, _ = stampOf(j.path)
+			j.src, j.err = loadSource(j.role, j.path, prev.find(j.role, j.path))
+		})
+	}
+	wg.Wait()
+	s := &snapshot{loadedAt: time.Now(), stamps: map[string]fileStamp{}}
+	var errs []error
+	for _, j := range jobs {
+		s.stamps[stampKey(j.role, j.path)] = j.stamp
+		s.status = append(s.status, j.src.status)
+		if j.err != nil {
+			errs = append(errs, j.err)
+		}
+		if !j.src.status.Loaded {
+			continue
+		}
+		switch j.role {
+		case RoleCity:
+			s.city = append(s.city, j.src)
+		case RoleASN:
+			s.asns = append(s.asns, j.src)
+		case RoleOverrides:
+			s.ovSource, s.overrides = j.src, j.src.overridesList()
 		}
 	}
 	return s, errors.Join(errs...)
