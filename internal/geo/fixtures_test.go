@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+
 	"github.com/dnsscience/dnsscience/internal/geo/geotest"
 )
 
@@ -81,4 +83,18 @@ func mustOpen(t testing.TB, cfg Config) *DB {
 func writeString(t testing.TB, path, s string) {
 	t.Helper()
 	geotest.WriteFile(t, path, s)
+}
+
+// writeOddMMDB writes a record whose known keys hold unexpected kinds.
+func writeOddMMDB(t testing.TB, path string) {
+	geotest.WriteMMDB(t, path, "odd", 4, []geotest.Entry{{Prefix: "8.8.8.0/24", Data: mmdbtype.Map{
+		"city":                     mmdbtype.String("Odd"),
+		"country_code":             mmdbtype.String("US"),
+		"latitude":                 mmdbtype.String("north"),
+		"longitude":                mmdbtype.Map{"x": mmdbtype.Uint32(1)},
+		"autonomous_system_number": mmdbtype.String("AS1"),
+		"subdivisions":             mmdbtype.String("none"),
+		"location":                 mmdbtype.Slice{mmdbtype.Uint16(1)},
+		"state1":                   mmdbtype.Uint32(7),
+	}}})
 }

@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"errors"
 	"math"
 	"strconv"
 
@@ -29,6 +30,24 @@ type record struct {
 	asn           uint32
 	asOrg         string
 	asDomain      string
+	work          int // map and slice entries visited, against maxRecordWork
+}
+
+// maxRecordWork bounds the entries one record decode visits. Real records
+// have tens (a MaxMind City record with names in eight languages about
+// 80); a crafted file whose maps point at each other could otherwise make a
+// decode take unbounded time.
+const maxRecordWork = 1024
+
+// errRecordTooLarge marks a record that exceeds maxRecordWork.
+var errRecordTooLarge = errors.New("mmdb record too large or self-referential")
+
+func (r *record) spend() error {
+	r.work++
+	if r.work > maxRecordWork {
+		return errRecordTooLarge
+	}
+	return nil
 }
 
 // located reports whether the record says anything about a place.
@@ -50,6 +69,9 @@ func (r *record) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, e
 		if !ok {
 			break
 		}
+		if err := r.spend(); err != nil {
+			return mmdbdata.Cursor{}, err
+		}
 		if next, err = r.field(string(key), val); err != nil {
 			return mmdbdata.Cursor{}, err
 		}
@@ -62,11 +84,11 @@ func (r *record) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, e
 func (r *record) field(key string, v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
 	switch key {
 	case "city": // flat: string; MaxMind: {names: {en: ...}}
-		return readNameOrString(v, &r.city, nil)
+		return r.readNameOrString(v, &r.city, nil)
 	case "country": // MaxMind: {iso_code, names}; IPinfo: the name
-		return readNameOrString(v, &r.country, &r.countryCode)
+		return r.readNameOrString(v, &r.country, &r.countryCode)
 	case "continent": // MaxMind: {code, names}; IPinfo: the name
-		return readNameOrString(v, &r.continent, &r.continentCode)
+		return r.readNameOrString(v, &r.continent, &r.continentCode)
 	case "country_code":
 		return readString(v, &r.countryCode)
 	case "continent_code":
@@ -122,6 +144,9 @@ func (r *record) readLocation(v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
 		if !ok {
 			break
 		}
+		if err := r.spend(); err != nil {
+			return mmdbdata.Cursor{}, err
+		}
 		switch string(key) {
 		case "latitude":
 			next, err = readFloat(val, &r.lat, &r.hasLat)
@@ -158,8 +183,11 @@ func (r *record) readSubdivisions(v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
 		if !ok {
 			break
 		}
+		if err := r.spend(); err != nil {
+			return mmdbdata.Cursor{}, err
+		}
 		if i == 0 {
-			next, err = readNameOrString(val, &r.region, &r.regionCode)
+			next, err = r.readNameOrString(val, &r.region, &r.regionCode)
 		} else {
 			next, err = val.Skip()
 		}
@@ -172,7 +200,7 @@ func (r *record) readSubdivisions(v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
 
 // readNameOrString reads either a plain string into name, or a MaxMind map
 // {iso_code|code, names: {en}} into name and code (code may be nil).
-func readNameOrString(v mmdbdata.Cursor, name, code *string) (mmdbdata.Cursor, error) {
+func (r *record) readNameOrString(v mmdbdata.Cursor, name, code *string) (mmdbdata.Cursor, error) {
 	k, err := v.Kind()
 	if err != nil {
 		return mmdbdata.Cursor{}, err
@@ -193,6 +221,9 @@ func readNameOrString(v mmdbdata.Cursor, name, code *string) (mmdbdata.Cursor, e
 		if !ok {
 			break
 		}
+		if err := r.spend(); err != nil {
+			return mmdbdata.Cursor{}, err
+		}
 		switch string(key) {
 		case "iso_code", "code":
 			if code != nil {
@@ -201,7 +232,7 @@ func readNameOrString(v mmdbdata.Cursor, name, code *string) (mmdbdata.Cursor, e
 				next, err = val.Skip()
 			}
 		case "names":
-			next, err = readEnglishName(val, name)
+			next, err = r.readEnglishName(val, name)
 		default:
 			next, err = val.Skip()
 		}
@@ -213,7 +244,7 @@ func readNameOrString(v mmdbdata.Cursor, name, code *string) (mmdbdata.Cursor, e
 }
 
 // readEnglishName reads names["en"].
-func readEnglishName(v mmdbdata.Cursor, name *string) (mmdbdata.Cursor, error) {
+func (r *record) readEnglishName(v mmdbdata.Cursor, name *string) (mmdbdata.Cursor, error) {
 	m, ok, err := mapOf(v)
 	if err != nil || !ok {
 		return skipOr(v, err)
@@ -223,6 +254,9 @@ func readEnglishName(v mmdbdata.Cursor, name *string) (mmdbdata.Cursor, error) {
 		key, val, ok := m.Next(next)
 		if !ok {
 			break
+		}
+		if err := r.spend(); err != nil {
+			return mmdbdata.Cursor{}, err
 		}
 		if string(key) == "en" {
 			next, err = readString(val, name)
