@@ -231,10 +231,10 @@ func (d *DB) fromData(s *snapshot, a netip.Addr, info *Info, needLoc, needASN bo
 		info.Note = NoteNoData
 	case needLoc && len(s.city) == 0:
 		info.Note = NoteNoCityData
-	case needASN && len(s.asns) == 0 && info.ASN == 0:
-		info.Note = NoteNoASNData
 	case info.LocationSource == "" && info.ASNSource == "":
 		info.Note = NoteNotInData
+	case needASN && len(s.asns) == 0 && info.ASN == 0:
+		info.Note = NoteNoASNData
 	}
 }
 
