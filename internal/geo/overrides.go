@@ -118,6 +118,9 @@ func (e overrideEntry) validate() (Override, error) {
 	if len(errs) > 0 {
 		return Override{}, errors.Join(errs...)
 	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 { // ::ffff:10.0.0.0/104 means 10.0.0.0/8
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
 	o := Override{
 		Prefix: p.Masked(), Label: e.Label, City: e.City, Region: e.Region,
 		CountryCode: strings.ToUpper(e.CountryCode), ASN: e.ASN, ASOrg: e.ASOrg,

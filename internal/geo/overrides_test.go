@@ -32,6 +32,8 @@ overrides:
     label: London DC, rack 30
   - cidr: 2001:4860::/48
     label: named only
+  - cidr: ::ffff:172.16.0.0/108
+    label: mapped
 `
 
 func TestOverridesTakePrecedence(t *testing.T) {
@@ -66,6 +68,7 @@ func TestOverridesTakePrecedence(t *testing.T) {
 			return i.Label == "named only" && i.City == "Montreal" && i.ASN == 15169
 		}, "label-only override on a public address keeps the data"},
 		{"10.21.0.1", func(i Info) bool { return i.Label == "" && i.Note == NoteSpecial }, "no override"},
+		{"172.16.9.9", func(i Info) bool { return i.Label == "mapped" }, "an IPv4-mapped CIDR covers IPv4 addresses"},
 	}
 	for _, tt := range tests {
 		if got := db.Lookup(netip.MustParseAddr(tt.addr)); !tt.want(got) {
@@ -121,7 +124,7 @@ func TestParseOverridesEmptyAndOrder(t *testing.T) {
 	for _, o := range got {
 		order = append(order, o.Prefix.String())
 	}
-	want := "2001:4860::/48 8.8.8.0/25 8.8.8.0/24 10.20.30.0/24 10.20.0.0/16"
+	want := "2001:4860::/48 8.8.8.0/25 8.8.8.0/24 10.20.30.0/24 10.20.0.0/16 172.16.0.0/12"
 	if strings.Join(order, " ") != want {
 		t.Errorf("order %v, want most specific first: %s", order, want)
 	}
