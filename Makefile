@@ -4,8 +4,9 @@ GO ?= go
 BIN := bin/dnsscience
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/dnsscience/dnsscience/internal/cli.Version=$(VERSION)
-STATICCHECK_VERSION := 2025.1.1
-GOBIN := $(shell $(GO) env GOPATH)/bin
+STATICCHECK_VERSION := v0.8.2
+TOOLS := $(CURDIR)/bin/tools
+STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 .PHONY: all build run test test-go lint deps bench clean geo geo-check
 
@@ -30,10 +31,10 @@ test-go:
 	$(GO) test -race -count=1 ./...
 
 lint:
-	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@test -x $(STATICCHECK) || { mkdir -p $(TOOLS) && GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && mv $(TOOLS)/staticcheck $(STATICCHECK); }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GOBIN)/staticcheck ./...
+	$(STATICCHECK) ./...
 
 # bench: Go benchmarks, then every scripted comparison in bench/ (each prints
 # its own ratios). Results are recorded in docs/BENCHMARKS.md.
@@ -52,3 +53,9 @@ geo-check:
 
 clean:
 	rm -rf bin
+
+# example-staging: run examples/staging.yaml against loopback test servers
+# (one check fails on purpose: a certificate that expires in 10 days).
+.PHONY: example-staging
+example-staging: build
+	bash examples/run-staging.sh $(BIN) --min-success 90

@@ -21,7 +21,11 @@ import (
 type CA struct {
 	Cert *x509.Certificate
 	Key  crypto.Signer
-	Pool *x509.CertPool // trusts this CA only
+	Pool *x509.CertPool // trusts this CA only (for an intermediate: its root)
+	// Chain holds the DER of the intermediates between a leaf this CA signs
+	// and the root, nearest first: empty for a root, [this] for an
+	// intermediate directly below the root.
+	Chain [][]byte
 }
 
 // NewCA mints a self-signed root valid from an hour ago for a year.
@@ -65,7 +69,12 @@ func (ca *CA) Leaf(t testing.TB, hosts ...string) tls.Certificate {
 // host.
 func (ca *CA) LeafWith(t testing.TB, tmpl *x509.Certificate, hosts ...string) tls.Certificate {
 	t.Helper()
-	key := newKey(t)
+	return ca.LeafKey(t, tmpl, newKey(t), hosts...)
+}
+
+// LeafKey is LeafWith for a given key (RSA of a given size, say).
+func (ca *CA) LeafKey(t testing.TB, tmpl *x509.Certificate, key crypto.Signer, hosts ...string) tls.Certificate {
+	t.Helper()
 	tmpl.SerialNumber = serial(t)
 	if tmpl.Subject.CommonName == "" && len(hosts) > 0 {
 		tmpl.Subject.CommonName = hosts[0]

@@ -143,6 +143,11 @@ Exit status: 0 healthy, 1 what was measured failed, 2 bad input, 3 could not run
 // appends itself in an init-free way by being listed here.
 var commands = []func(*env) *cobra.Command{
 	newVersionCmd,
+	newDigCmd,
+	newPropagationCmd,
+	newResolversCmd,
+	newServeCmd,
+	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
 	newGeoCmd,
 }
 

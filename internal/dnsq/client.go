@@ -159,28 +159,35 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 	} else {
 		co.UDPSize = dns.MinMsgSize
 	}
+	wire, err := m.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("packing query: %w", err)
+	}
 	start := time.Now()
-	if err := co.WriteMsg(m); err != nil {
+	if _, err := co.Write(wire); err != nil {
 		return nil, fmt.Errorf("sending: %w", err)
 	}
 	for {
-		r, err := co.ReadMsg()
+		raw, err := co.ReadMsgHeader(nil)
 		if err != nil {
-			if errors.Is(err, dns.ErrId) {
-				continue // a stray reply to someone else's query
-			}
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			return nil, fmt.Errorf("reading reply: %w", err)
 		}
+		r := new(dns.Msg)
+		if err := r.Unpack(raw); err != nil {
+			if t == UDP {
+				continue // garbage or a stray datagram: keep waiting
+			}
+			return nil, fmt.Errorf("unpacking reply: %w", err)
+		}
 		if r.Id != m.Id || !sameQuestion(r, m) {
 			continue
 		}
-		rtt := time.Since(start)
 		return &Response{
-			Msg: r, Server: srv, Transport: t, RTT: rtt, When: start,
-			SentSize: m.Len(), RecvSize: r.Len(),
+			Msg: r, Server: srv, Transport: t, RTT: time.Since(start), When: start,
+			SentSize: len(wire), RecvSize: len(raw),
 		}, nil
 	}
 }

@@ -38,28 +38,45 @@ func NormalizeName(name string) (string, error) {
 		ascii = a
 	}
 	fq := dns.Fqdn(ascii)
-	labels := strings.Split(strings.TrimSuffix(fq, "."), ".")
-	for _, l := range labels {
-		if l == "" {
-			return "", fmt.Errorf("%w: %q has an empty label (two dots in a row, or a leading dot)", ErrBadName, name)
-		}
-		if len(l) > 63 {
-			return "", fmt.Errorf("%w: label %q is %d bytes; a label holds at most 63", ErrBadName, truncate(l, 20), len(l))
-		}
-		for _, r := range l {
-			if r <= ' ' || r == 0x7f {
-				return "", fmt.Errorf("%w: %q contains a space or control character", ErrBadName, name)
-			}
+	if !dns.IsFqdn(fq) { // a trailing backslash escapes the final dot
+		return "", fmt.Errorf("%w: %q ends in an unfinished escape (backslash)", ErrBadName, name)
+	}
+	if !strings.Contains(fq, "\\") {
+		if err := checkLabels(name, fq); err != nil {
+			return "", err
 		}
 	}
-	if _, ok := dns.IsDomainName(fq); !ok {
-		return "", fmt.Errorf("%w: %q cannot be encoded as a DNS name", ErrBadName, name)
+	buf := make([]byte, 512)
+	n, err := dns.PackDomainName(fq, buf, 0, nil, false)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q cannot be encoded as a DNS name: %v", ErrBadName, name, err)
 	}
-	// Wire length: one length byte per label plus the root byte.
-	if n := len(fq) + 1; n > 255 {
+	if n > 255 {
 		return "", fmt.Errorf("%w: name is %d bytes on the wire; a name holds at most 255", ErrBadName, n)
 	}
 	return fq, nil
+}
+
+// checkLabels gives specific errors for empty, long or odd labels of a name
+// without escapes.
+func checkLabels(name, fq string) error {
+	for _, l := range strings.Split(strings.TrimSuffix(fq, "."), ".") {
+		if l == "" {
+			return fmt.Errorf("%w: %q has an empty label (two dots in a row, or a leading dot)", ErrBadName, name)
+		}
+		if len(l) > 63 {
+			return fmt.Errorf("%w: label %q is %d bytes; a label holds at most 63", ErrBadName, truncate(l, 20), len(l))
+		}
+		for _, r := range l {
+			if r <= ' ' || r == 0x7f {
+				return fmt.Errorf("%w: %q contains a space or control character", ErrBadName, name)
+			}
+		}
+	}
+	if n := len(fq) + 1; n > 255 {
+		return fmt.Errorf("%w: name is %d bytes on the wire; a name holds at most 255", ErrBadName, n)
+	}
+	return nil
 }
 
 // ReverseName returns the in-addr.arpa or ip6.arpa name for an address, as
@@ -83,9 +100,7 @@ func ParseType(s string) (uint16, bool) {
 	if t, ok := dns.StringToType[u]; ok {
 		return t, true
 	}
-	if strings.HasPrefix(u, "TYPE") {
-		u = u[4:]
-	}
+	u = strings.TrimPrefix(u, "TYPE")
 	n, err := strconv.ParseUint(u, 10, 16)
 	if err != nil || u == "" || u[0] == '+' {
 		return 0, false

@@ -28,6 +28,7 @@ type Reply struct {
 	Authority  []Record   `json:"authority"`
 	Additional []Record   `json:"additional"`
 	EDNS       *EDNS      `json:"edns,omitempty"`
+	Error      string     `json:"error,omitempty"` // set when no reply came; the sections are then empty
 }
 
 // Header is the reply's header.
@@ -137,21 +138,6 @@ func Records(rrs []dns.RR) []Record {
 		})
 	}
 	return out
-}
-
-// RData is the presentation form of rr's data alone, as dig +short prints it.
-func RData(rr dns.RR) string {
-	s := rr.String()
-	h := rr.Header().String()
-	if strings.HasPrefix(s, h) {
-		return s[len(h):]
-	}
-	// Fall back to the fifth tab-separated field onwards.
-	parts := strings.SplitN(s, "\t", 5)
-	if len(parts) == 5 {
-		return parts[4]
-	}
-	return s
 }
 
 func withoutOPT(rrs []dns.RR) []dns.RR {

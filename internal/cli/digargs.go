@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dnsscience/dnsscience/internal/dnsq"
+)
+
+// digQuestion is one name with the types asked for it.
+type digQuestion struct {
+	name  string
+	types []uint16
+}
+
+// digArgs is the parsed positional part of a dig command line:
+// [@server] [name] [type] [class] [+option] ..., in any order, as dig takes it.
+type digArgs struct {
+	server    string
+	questions []digQuestion
+	types     []uint16 // types given before any name (bulk mode uses them)
+	class     uint16
+	short     bool
+	trace     bool
+	query     dnsq.Query // flags and EDNS options from +options
+	tcp       bool
+	ignoreTC  bool
+	tries     int
+	timeout   time.Duration
+}
+
+// parseDigArgs parses dig-style positional arguments. Names are validated
+// and converted (IDN) here, so every error is a usage error.
+func parseDigArgs(args []string) (digArgs, error) {
+	var a digArgs
+	var pendingTypes []uint16
+	for _, arg := range args {
+		switch {
+		case strings.HasPrefix(arg, "@"):
+			if a.server != "" {
+				return a, fmt.Errorf("two servers given (%s and %s); give one @server", a.server, arg)
+			}
+			if len(arg) == 1 {
+				return a, fmt.Errorf("empty server after @; want @host[:port], @tls://host, @https://host/path or @resolver-name")
+			}
+			a.server = arg
+		case strings.HasPrefix(arg, "+"):
+			if err := a.plusOption(arg[1:]); err != nil {
+				return a, err
+			}
+		default:
+			if t, ok := typeArg(arg); ok {
+				if len(a.questions) == 0 {
+					pendingTypes = append(pendingTypes, t)
+				} else {
+					q := &a.questions[len(a.questions)-1]
+					q.types = append(q.types, t)
+				}
+				continue
+			}
+			if c, ok := classArg(arg); ok {
+				a.class = c
+				continue
+			}
+			name, err := dnsq.NormalizeName(arg)
+			if err != nil {
+				return a, err
+			}
+			a.questions = append(a.questions, digQuestion{name: name})
+		}
+	}
+	if len(pendingTypes) > 0 {
+		if len(a.questions) == 0 {
+			a.types = pendingTypes
+		} else {
+			a.questions[0].types = append(pendingTypes, a.questions[0].types...)
+		}
+	}
+	return a, nil
+}
+
+// typeArg recognises a type mnemonic or TYPEnnn; bare numbers are names.
+func typeArg(s string) (uint16, bool) {
+	if _, err := strconv.Atoi(s); err == nil {
+		return 0, false
+	}
+	return dnsq.ParseType(s)
+}
+
+// classArg recognises IN, CH, HS, CLASSnnn (not ANY, which dig reads as a type).
+func classArg(s string) (uint16, bool) {
+	if strings.EqualFold(s, "ANY") || strings.EqualFold(s, "NONE") {
+		return 0, false
+	}
+	if _, err := strconv.Atoi(s); err == nil {
+		return 0, false
+	}
+	return dnsq.ParseClass(s)
+}
+
+// plusOption applies one of dig's +options.
+func (a *digArgs) plusOption(opt string) error {
+	key, val, hasVal := strings.Cut(strings.ToLower(opt), "=")
+	no := strings.HasPrefix(key, "no")
+	base := strings.TrimPrefix(key, "no")
+	bools := map[string]*bool{
+		"short": &a.short, "trace": &a.trace, "tcp": &a.tcp, "vc": &a.tcp, "ignore": &a.ignoreTC,
+		"dnssec": &a.query.DO, "nsid": &a.query.NSID, "cookie": &a.query.Cookie,
+		"cdflag": &a.query.CD, "cd": &a.query.CD, "adflag": &a.query.AD, "ad": &a.query.AD,
+	}
+	if p, ok := bools[base]; ok && !hasVal {
+		*p = !no
+		return nil
+	}
+	switch {
+	case (base == "recurse" || base == "rec") && !hasVal:
+		a.query.NoRecurse = no
+	case base == "edns" && !hasVal:
+		a.query.NoEDNS = no
+	case key == "edns" && val == "0":
+		a.query.NoEDNS = false
+	case key == "bufsize" && hasVal:
+		n, err := strconv.ParseUint(val, 10, 16)
+		if err != nil {
+			return fmt.Errorf("+bufsize=%s: want a number from 0 to 65535", val)
+		}
+		a.query.UDPSize = uint16(n)
+	case key == "subnet" && hasVal:
+		p, err := parseSubnet(val)
+		if err != nil {
+			return err
+		}
+		a.query.ClientSubnet = p
+	case key == "tries" && hasVal:
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 || n > 10 {
+			return fmt.Errorf("+tries=%s: want a number from 1 to 10", val)
+		}
+		a.tries = n
+	case key == "time" && hasVal:
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 || n > 300 {
+			return fmt.Errorf("+time=%s: want seconds from 1 to 300", val)
+		}
+		a.timeout = time.Duration(n) * time.Second
+	default:
+		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N", opt)
+	}
+	return nil
+}
+
+// parseSubnet parses an EDNS client subnet: an address or a CIDR prefix.
+func parseSubnet(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("client subnet %q: want an address or a prefix such as 203.0.113.0/24", s)
+}

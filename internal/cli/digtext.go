@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/dnsscience/dnsscience/internal/dnsq"
+)
+
+// renderDig prints a reply in dig's default layout: header, OPT
+// pseudosection, question, answer, authority and additional sections, then
+// query time, server, when and size.
+func renderDig(w io.Writer, r *dnsq.Response) {
+	m := r.Msg
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p(";; Got answer:\n")
+	p(";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", dns.OpcodeToString[m.Opcode], dnsq.RcodeString(m.Rcode), m.Id)
+	p(";; flags: %s; QUERY: %d, ANSWER: %d, AUTHORITY: %d, ADDITIONAL: %d\n",
+		strings.Join(dnsq.Flags(m), " "), len(m.Question), len(m.Answer), len(m.Ns), len(m.Extra))
+	if m.RecursionDesired && !m.RecursionAvailable {
+		p(";; WARNING: recursion requested but not available\n")
+	}
+	if r.Truncated {
+		p(";; Truncated, retrying in TCP mode.\n")
+	}
+	p("\n")
+	if opt := m.IsEdns0(); opt != nil {
+		renderOPT(w, opt)
+	}
+	p(";; QUESTION SECTION:\n")
+	for _, q := range m.Question {
+		p("%s%s\n", dnsq.Columns(";"+q.Name, "", dnsq.ClassString(q.Qclass)), dnsq.TypeString(q.Qtype))
+	}
+	renderSection(w, "ANSWER", m.Answer)
+	renderSection(w, "AUTHORITY", m.Ns)
+	renderSection(w, "ADDITIONAL", withoutOPT(m.Extra))
+	p("\n;; Query time: %d msec\n", r.RTT.Milliseconds())
+	p(";; SERVER: %s(%s) (%s)\n", r.Server.Display(), serverLabel(r.Server), strings.ToUpper(string(r.Transport)))
+	p(";; WHEN: %s\n", r.When.Format("Mon Jan 02 15:04:05 MST 2006"))
+	p(";; MSG SIZE  rcvd: %d\n\n", r.RecvSize)
+}
+
+func serverLabel(s dnsq.Server) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.Addr
+}
+
+func renderOPT(w io.Writer, opt *dns.OPT) {
+	flags := ""
+	if opt.Do() {
+		flags = " do"
+	}
+	fmt.Fprintf(w, ";; OPT PSEUDOSECTION:\n; EDNS: version: %d, flags:%s; udp: %d\n", opt.Version(), flags, opt.UDPSize())
+	for _, o := range opt.Option {
+		switch v := o.(type) {
+		case *dns.EDNS0_NSID:
+			fmt.Fprintf(w, "; NSID: %s\n", nsidText(v.Nsid))
+		case *dns.EDNS0_COOKIE:
+			fmt.Fprintf(w, "; COOKIE: %s\n", v.Cookie)
+		case *dns.EDNS0_SUBNET:
+			fmt.Fprintf(w, "; CLIENT-SUBNET: %s/%d/%d\n", v.Address, v.SourceNetmask, v.SourceScope)
+		case *dns.EDNS0_EDE:
+			fmt.Fprintf(w, "; EDE: %d (%s): (%s)\n", v.InfoCode, dns.ExtendedErrorCodeToString[v.InfoCode], v.ExtraText)
+		default:
+			fmt.Fprintf(w, "; %s\n", strings.TrimSpace(o.String()))
+		}
+	}
+}
+
+// nsidText renders an NSID as dig does: hex bytes, then the printable form.
+func nsidText(hexID string) string {
+	var parts []string
+	var text strings.Builder
+	for i := 0; i+1 < len(hexID); i += 2 {
+		parts = append(parts, hexID[i:i+2])
+		var b byte
+		fmt.Sscanf(hexID[i:i+2], "%02x", &b)
+		if b >= 0x20 && b < 0x7f {
+			text.WriteByte(b)
+		} else {
+			text.WriteByte('.')
+		}
+	}
+	return fmt.Sprintf("%s (\"%s\")", strings.Join(parts, " "), text.String())
+}
+
+func renderSection(w io.Writer, name string, rrs []dns.RR) {
+	if len(rrs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n;; %s SECTION:\n", name)
+	for _, rr := range rrs {
+		fmt.Fprintln(w, dnsq.RRString(rr))
+	}
+}
+
+func withoutOPT(rrs []dns.RR) []dns.RR {
+	var out []dns.RR
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// renderShort prints the answer's RDATA one per line, as dig +short does.
+func renderShort(w io.Writer, r *dnsq.Response) {
+	for _, rr := range r.Msg.Answer {
+		fmt.Fprintln(w, shortData(rr))
+	}
+}
+
+// shortData is an RR's data as dig +short prints it.
+func shortData(rr dns.RR) string {
+	return dnsq.RData(rr)
+}

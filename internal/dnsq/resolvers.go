@@ -1,0 +1,168 @@
+package dnsq
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed resolvers.yaml
+var shippedResolvers []byte
+
+// ErrUnknownResolver is returned when a resolver name is in no list.
+var ErrUnknownResolver = errors.New("unknown resolver")
+
+// Resolver is one entry of a resolver list: the shipped public resolvers or
+// a user's YAML file of the same schema.
+type Resolver struct {
+	Name     string   `yaml:"name" json:"name"`
+	Operator string   `yaml:"operator" json:"operator,omitempty"`
+	IPv4     []string `yaml:"ipv4" json:"ipv4,omitempty"`
+	IPv6     []string `yaml:"ipv6" json:"ipv6,omitempty"`
+	// Port for plain DNS; 0 means 53. Lets tests list loopback stand-ins.
+	Port     int       `yaml:"port" json:"port,omitempty"`
+	DoT      string    `yaml:"dot" json:"dot,omitempty"` // DoT host[:port]
+	DoH      string    `yaml:"doh" json:"doh,omitempty"` // DoH URL
+	Location *Location `yaml:"location" json:"location,omitempty"`
+}
+
+// Location is where a resolver is, roughly, for maps.
+type Location struct {
+	City    string  `yaml:"city" json:"city,omitempty"`
+	Country string  `yaml:"country" json:"country,omitempty"`
+	Lat     float64 `yaml:"lat" json:"lat"`
+	Lon     float64 `yaml:"lon" json:"lon"`
+}
+
+// Server returns the resolver's plain-DNS server on its first IPv4 address
+// (first IPv6 when it has none), or the transport asked for.
+func (r Resolver) Server(t Transport) (Server, error) {
+	switch t {
+	case TLS:
+		if r.DoT == "" {
+			return Server{}, fmt.Errorf("resolver %s has no DoT endpoint", r.Name)
+		}
+		s, err := ParseServer("tls://" + r.DoT)
+		s.Name = r.Name
+		return s, err
+	case HTTPS:
+		if r.DoH == "" {
+			return Server{}, fmt.Errorf("resolver %s has no DoH endpoint", r.Name)
+		}
+		s, err := ParseServer(r.DoH)
+		s.Name = r.Name
+		return s, err
+	}
+	addrs := append(append([]string{}, r.IPv4...), r.IPv6...)
+	if len(addrs) == 0 {
+		return Server{}, fmt.Errorf("resolver %s has no address", r.Name)
+	}
+	port := r.Port
+	if port == 0 {
+		port = 53
+	}
+	if t == "" {
+		t = UDP
+	}
+	return Server{Transport: t, Addr: net.JoinHostPort(addrs[0], fmt.Sprint(port)), Name: r.Name}, nil
+}
+
+// ShippedResolvers returns the public resolvers that ship with dnsscience.
+func ShippedResolvers() []Resolver {
+	rs, err := parseResolvers(shippedResolvers, "shipped list")
+	if err != nil {
+		panic(err) // the embedded file is checked by tests; this cannot happen at run time
+	}
+	return rs
+}
+
+// LoadResolvers reads a YAML resolver list (a sequence of entries with the
+// schema of Resolver).
+func LoadResolvers(path string) ([]Resolver, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading resolver list: %w", err)
+	}
+	return parseResolvers(b, path)
+}
+
+func parseResolvers(b []byte, src string) ([]Resolver, error) {
+	var rs []Resolver
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rs); err != nil {
+		return nil, fmt.Errorf("parsing resolver list %s: %w", src, err)
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for i, r := range rs {
+		switch {
+		case r.Name == "":
+			errs = append(errs, fmt.Errorf("%s: entry %d has no name", src, i+1))
+		case seen[r.Name]:
+			errs = append(errs, fmt.Errorf("%s: resolver %q is listed twice", src, r.Name))
+		case len(r.IPv4)+len(r.IPv6) == 0 && r.DoT == "" && r.DoH == "":
+			errs = append(errs, fmt.Errorf("%s: resolver %q has no ipv4, ipv6, dot or doh", src, r.Name))
+		}
+		seen[r.Name] = true
+		for _, a := range append(append([]string{}, r.IPv4...), r.IPv6...) {
+			if _, err := netip.ParseAddr(a); err != nil {
+				errs = append(errs, fmt.Errorf("%s: resolver %q: %q is not an IP address", src, r.Name, a))
+			}
+		}
+	}
+	if len(rs) == 0 {
+		errs = append(errs, fmt.Errorf("%s: no resolvers", src))
+	}
+	return rs, errors.Join(errs...)
+}
+
+// FindResolver looks a resolver up by name (case-insensitive) in lists, in
+// order.
+func FindResolver(name string, lists ...[]Resolver) (Resolver, bool) {
+	for _, l := range lists {
+		for _, r := range l {
+			if strings.EqualFold(r.Name, name) {
+				return r, true
+			}
+		}
+	}
+	return Resolver{}, false
+}
+
+// ResolveServer parses server syntax like ParseServer, but a host that names
+// a resolver in lists (the shipped list when none is given) (@cloudflare, tls://quad9, https://google) stands for
+// that resolver's endpoint for the transport.
+func ResolveServer(s string, lists ...[]Resolver) (Server, error) {
+	if len(lists) == 0 {
+		lists = [][]Resolver{ShippedResolvers()}
+	}
+	in := strings.TrimPrefix(s, "@")
+	scheme, rest, hasScheme := strings.Cut(in, "://")
+	host := in
+	if hasScheme {
+		host = rest
+	}
+	if r, ok := FindResolver(strings.TrimSuffix(host, "/"), lists...); ok {
+		t := UDP
+		if hasScheme {
+			switch strings.ToLower(scheme) {
+			case "tcp":
+				t = TCP
+			case "tls", "dot":
+				t = TLS
+			case "https", "doh":
+				t = HTTPS
+			}
+		}
+		return r.Server(t)
+	}
+	return ParseServer(s)
+}

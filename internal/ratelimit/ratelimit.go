@@ -1,0 +1,158 @@
+// Package ratelimit holds token buckets per client and per class of
+// request (trace, dns ...), and renders their state as the RateLimit
+// headers of draft-ietf-httpapi-ratelimit-headers and the common
+// X-RateLimit-* headers.
+package ratelimit
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Policy is a quota: Limit requests per Window, refilled continuously.
+type Policy struct {
+	Name   string        // class name, e.g. "trace"
+	Limit  int           // requests per window
+	Window time.Duration // e.g. time.Minute
+}
+
+// Limiter keeps one bucket per (client, class). The zero value is not
+// usable; build it with New.
+type Limiter struct {
+	policies map[string]Policy
+	fallback Policy
+	// now is the clock; tests inject one.
+	now func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	sweepAt time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// Decision is the outcome of one request against its bucket.
+type Decision struct {
+	Policy     Policy
+	Allowed    bool
+	Remaining  int           // requests left now
+	Reset      time.Duration // until the bucket is full again
+	RetryAfter time.Duration // until the next request is allowed (when refused)
+}
+
+// New builds a limiter from per-class policies; classes without one use
+// fallback. now may be nil (time.Now).
+func New(policies []Policy, fallback Policy, now func() time.Time) (*Limiter, error) {
+	if now == nil {
+		now = time.Now
+	}
+	l := &Limiter{policies: map[string]Policy{}, fallback: fallback, now: now, buckets: map[string]*bucket{}}
+	for _, p := range append(policies, fallback) {
+		if p.Limit < 1 || p.Window <= 0 {
+			return nil, fmt.Errorf("rate limit %q: want a limit of at least 1 per positive window, got %d per %s", p.Name, p.Limit, p.Window)
+		}
+		l.policies[p.Name] = p
+	}
+	return l, nil
+}
+
+// PolicyFor returns the policy of a class.
+func (l *Limiter) PolicyFor(class string) Policy {
+	if p, ok := l.policies[class]; ok {
+		return p
+	}
+	return l.fallback
+}
+
+// Allow takes one token from the bucket of client for class; scale (≥ 1)
+// multiplies the quota, e.g. for API key holders.
+func (l *Limiter) Allow(client, class string, scale int) Decision {
+	p := l.PolicyFor(class)
+	if scale > 1 {
+		p.Limit *= scale
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	key := class + "\x00" + client + "\x00" + strconv.Itoa(scale)
+	b, ok := l.buckets[key]
+	if !ok {
+		per := rate.Limit(float64(p.Limit) / p.Window.Seconds())
+		b = &bucket{lim: rate.NewLimiter(per, p.Limit)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	d := Decision{Policy: p, Allowed: b.lim.AllowN(now, 1)}
+	tokens := b.lim.TokensAt(now)
+	per := float64(b.lim.Limit())
+	d.Remaining = int(math.Max(0, math.Floor(tokens)))
+	d.Reset = seconds((float64(p.Limit) - tokens) / per)
+	if !d.Allowed {
+		d.RetryAfter = seconds((1 - tokens) / per)
+	}
+	return d
+}
+
+// sweep forgets buckets idle long enough to be full again, at most once a
+// minute, so memory follows the number of active clients.
+func (l *Limiter) sweep(now time.Time) {
+	if now.Before(l.sweepAt) {
+		return
+	}
+	l.sweepAt = now.Add(time.Minute)
+	for k, b := range l.buckets {
+		if now.Sub(b.seen) > l.maxWindow() {
+			delete(l.buckets, k)
+		}
+	}
+}
+
+func (l *Limiter) maxWindow() time.Duration {
+	m := l.fallback.Window
+	for _, p := range l.policies {
+		m = max(m, p.Window)
+	}
+	return m
+}
+
+// Len reports how many buckets are held.
+func (l *Limiter) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}
+
+func seconds(s float64) time.Duration {
+	if s <= 0 {
+		return 0
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// SetHeaders writes the decision as RateLimit-Policy and RateLimit (IETF
+// draft), X-RateLimit-Limit/-Remaining/-Reset (seconds until full), and
+// Retry-After when refused.
+func (d Decision) SetHeaders(h http.Header) {
+	w := int(d.Policy.Window.Seconds())
+	reset := ceilSeconds(d.Reset)
+	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", d.Policy.Name, d.Policy.Limit, w))
+	h.Set("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", d.Policy.Name, d.Remaining, reset))
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Policy.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.Itoa(reset))
+	if !d.Allowed {
+		h.Set("Retry-After", strconv.Itoa(max(1, ceilSeconds(d.RetryAfter))))
+	}
+}
+
+func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }

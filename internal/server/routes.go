@@ -1,0 +1,46 @@
+package server
+
+import "net/http"
+
+// route is one entry of the route table.
+type route struct {
+	method, pattern string
+	handler         http.Handler
+	// undocumented routes (the catch-all) are left out of OpenAPI.
+	undocumented bool
+}
+
+// routeTable lists every route the server answers. The OpenAPI description
+// (openapi.yaml) must describe exactly these; a test checks.
+func (s *Server) routeTable() []route {
+	h := s.handle
+	return []route{
+		{method: "GET", pattern: "/health", handler: h(s.getHealth)},
+		{method: "GET", pattern: "/ready", handler: h(s.getReady)},
+		{method: "GET", pattern: "/metrics", handler: s.metrics.handler()},
+		{method: "GET", pattern: "/api/openapi.json", handler: h(s.getOpenAPI)},
+
+		{method: "GET", pattern: "/api/v1/dns/{name}/{type}", handler: h(s.limited("dns", s.getDNS))},
+		{method: "GET", pattern: "/api/v1/resolvers", handler: h(s.getResolvers)},
+		{method: "GET", pattern: "/api/v1/locations", handler: h(s.getLocations)},
+
+		// Routes of the platform this replaces.
+		{method: "GET", pattern: "/api/remote-locations", handler: h(s.getRemoteLocations)},
+		{method: "GET", pattern: "/api/scan/{domain}", handler: h(s.limited("scan", s.getScan))},
+		{method: "GET", pattern: "/api/compare", handler: h(s.limited("scan", s.getCompare))},
+
+		{pattern: "/", undocumented: true, handler: h(func(http.ResponseWriter, *http.Request) error {
+			return notFound("no such route; see /api/openapi.json")
+		})},
+	}
+}
+
+func (s *Server) routes() {
+	for _, rt := range s.routeTable() {
+		p := rt.pattern
+		if rt.method != "" {
+			p = rt.method + " " + p
+		}
+		s.mux.Handle(p, rt.handler)
+	}
+}

@@ -1,0 +1,142 @@
+// Package server is the dnsscience HTTP face: the JSON API over the
+// engines, live streams, health, metrics and the OpenAPI description. It
+// renders and stores results; every measurement runs through the same
+// engine calls as the CLI.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/ratelimit"
+)
+
+// Location is a place measurements can run from.
+type Location struct {
+	ID        string  `json:"id" yaml:"id"`
+	Name      string  `json:"name" yaml:"name"`
+	Provider  string  `json:"provider" yaml:"provider"`
+	Latitude  float64 `json:"latitude" yaml:"latitude"`
+	Longitude float64 `json:"longitude" yaml:"longitude"`
+	Endpoint  string  `json:"endpoint,omitempty" yaml:"endpoint"`
+}
+
+// Config is what the server needs to know; the zero value of each field is
+// a documented default.
+type Config struct {
+	// Version is reported by /health and the build info metric.
+	Version string
+	// Locations lists where measurements run; empty means one "local" location.
+	Locations []Location
+	// Upstream resolves names for the DNS endpoints; empty means the first
+	// server of /etc/resolv.conf.
+	Upstream []dnsq.Server
+	// Resolvers are the resolvers propagation checks ask; empty means the shipped list.
+	Resolvers []dnsq.Resolver
+	// TrustedProxies may set X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// CORSOrigins allowed to call the API ("*" for any); empty means none.
+	CORSOrigins []string
+	// RateLimits per class (dns, trace, ...); nil means DefaultRateLimits.
+	RateLimits []ratelimit.Policy
+	// KeyScale multiplies quotas for API key holders; 0 means 10.
+	KeyScale int
+	// MaxBodyBytes bounds request bodies; 0 means 64 KiB.
+	MaxBodyBytes int64
+	// TLS tells the server it is served over TLS (adds HSTS).
+	TLS bool
+	// DNSTimeout bounds each upstream query; 0 means 3 s.
+	DNSTimeout time.Duration
+	// DataDir is checked for free space by /ready; empty skips the check.
+	DataDir string
+	// MinFreeBytes is the free-space floor of DataDir; 0 means 100 MiB.
+	MinFreeBytes uint64
+	// MaxHeapBytes makes /ready fail above this heap size; 0 means no ceiling.
+	MaxHeapBytes uint64
+	// ReadyChecks are added to /ready (database, geo data, privileges ...).
+	ReadyChecks []ReadyCheck
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultRateLimits are the quotas per client (API key or IP) and class:
+// traceroute 10 a minute, as the platform this replaces had; DNS much higher.
+func DefaultRateLimits() (classes []ratelimit.Policy, fallback ratelimit.Policy) {
+	return []ratelimit.Policy{
+		{Name: "dns", Limit: 600, Window: time.Minute},
+		{Name: "scan", Limit: 60, Window: time.Minute},
+		{Name: "propagation", Limit: 30, Window: time.Minute},
+		{Name: "trace", Limit: 10, Window: time.Minute},
+		{Name: "diagnose", Limit: 10, Window: time.Minute},
+	}, ratelimit.Policy{Name: "default", Limit: 60, Window: time.Minute}
+}
+
+// Server serves the API. Build it with New.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	metrics   *metrics
+	limiter   *ratelimit.Limiter
+	client    *dnsq.Client
+	dnsCache  *ttlCache[dnsq.Reply]
+	scanCache *ttlCache[Scan]
+	started   time.Time
+	mux       *http.ServeMux
+}
+
+// New builds a server from its configuration.
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.KeyScale == 0 {
+		cfg.KeyScale = 10
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.DNSTimeout == 0 {
+		cfg.DNSTimeout = 3 * time.Second
+	}
+	if len(cfg.Locations) == 0 {
+		cfg.Locations = []Location{{ID: "local", Name: "This server", Provider: "self"}}
+	}
+	if len(cfg.Resolvers) == 0 {
+		cfg.Resolvers = dnsq.ShippedResolvers()
+	}
+	if len(cfg.Upstream) == 0 {
+		sys, err := dnsq.SystemServers("")
+		if err != nil {
+			return nil, fmt.Errorf("choosing an upstream resolver: %w", err)
+		}
+		cfg.Upstream = sys
+	}
+	classes, fallback := DefaultRateLimits()
+	if cfg.RateLimits != nil {
+		classes = cfg.RateLimits
+	}
+	lim, err := ratelimit.New(classes, fallback, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg: cfg, log: log, metrics: newMetrics(cfg.Version), limiter: lim,
+		client:    &dnsq.Client{Timeout: cfg.DNSTimeout, Tries: 2},
+		dnsCache:  newTTLCache[dnsq.Reply](10000, cfg.Now),
+		scanCache: newTTLCache[Scan](1000, cfg.Now),
+		started:   cfg.Now(),
+		mux:       http.NewServeMux(),
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler is the whole server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.middleware(s.mux) }
