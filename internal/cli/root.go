@@ -148,6 +148,7 @@ var commands = []func(*env) *cobra.Command{
 	newResolversCmd,
 	newServeCmd,
 	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
+	newBackupCmd, newRestoreCmd, newAPIKeyCmd,
 	newGeoCmd,
 }
 

@@ -23,6 +23,10 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/dns/{name}/{type}", handler: h(s.limited("dns", s.getDNS))},
 		{method: "GET", pattern: "/api/v1/resolvers", handler: h(s.getResolvers)},
 		{method: "GET", pattern: "/api/v1/locations", handler: h(s.getLocations)},
+		{method: "POST", pattern: "/api/v1/measurements", handler: h(s.postMeasurement)},
+		{method: "GET", pattern: "/api/v1/measurements", handler: h(s.listMeasurements)},
+		{method: "GET", pattern: "/api/v1/measurements/{id}", handler: h(s.getMeasurement)},
+		{method: "GET", pattern: "/api/v1/measurements/{id}/stream", handler: h(s.streamMeasurement)},
 
 		// Routes of the platform this replaces.
 		{method: "GET", pattern: "/api/remote-locations", handler: h(s.getRemoteLocations)},

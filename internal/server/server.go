@@ -5,14 +5,21 @@
 package server
 
 import (
+	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"net"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
+	"github.com/dnsscience/dnsscience/internal/store"
 )
 
 // Location is a place measurements can run from.
@@ -59,6 +66,19 @@ type Config struct {
 	MaxHeapBytes uint64
 	// ReadyChecks are added to /ready (database, geo data, privileges ...).
 	ReadyChecks []ReadyCheck
+	// Store keeps measurements and API keys. Required.
+	Store *store.Store
+	// Policy decides which targets measurements may reach; nil means
+	// netpolicy.Default() (no private, loopback, metadata ... addresses).
+	Policy *netpolicy.Policy
+	// Workers bounds the measurements running at once; 0 means 32.
+	Workers int
+	// RootCAs verifies TLS in probes; nil means the system roots.
+	RootCAs *x509.CertPool
+	// Tracer runs delegation traces for diagnose; nil means the shipped roots.
+	Tracer *dnsq.Tracer
+	// Resolver resolves target names for the policy pre-check; nil means net.DefaultResolver.
+	Resolver *net.Resolver
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -86,6 +106,15 @@ type Server struct {
 	scanCache *ttlCache[Scan]
 	started   time.Time
 	mux       *http.ServeMux
+
+	store    *store.Store
+	dialer   *netpolicy.Dialer
+	resolver *net.Resolver
+	hub      *hub
+	sem      chan struct{}
+	wg       sync.WaitGroup
+	runCtx   context.Context
+	stopRuns context.CancelFunc
 }
 
 // New builds a server from its configuration.
@@ -98,6 +127,18 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = netpolicy.Default()
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 32
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
 	}
 	if cfg.DNSTimeout == 0 {
 		cfg.DNSTimeout = 3 * time.Second
@@ -133,9 +174,31 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		scanCache: newTTLCache[Scan](1000, cfg.Now),
 		started:   cfg.Now(),
 		mux:       http.NewServeMux(),
+		store:     cfg.Store,
+		dialer:    cfg.Policy.Dialer(),
+		resolver:  cfg.Resolver,
+		hub:       newHub(256),
+		sem:       make(chan struct{}, cfg.Workers),
 	}
+	s.runCtx, s.stopRuns = context.WithCancel(context.Background())
+	s.cfg.ReadyChecks = append([]ReadyCheck{{Name: "database", Check: cfg.Store.Ping}}, s.cfg.ReadyChecks...)
+	cfg.Store.Observe = func(op string, d time.Duration) { s.metrics.store.WithLabelValues(op).Observe(d.Seconds()) }
 	s.routes()
 	return s, nil
+}
+
+// Shutdown stops running measurements (they are stored as failed with the
+// reason) and waits for them, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopRuns()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for measurements to stop: %w", ctx.Err())
+	}
 }
 
 // Handler is the whole server as an http.Handler.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/dnstest"
+	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
+	"github.com/dnsscience/dnsscience/internal/store"
 )
 
 const testZone = `$TTL 120
@@ -55,12 +58,26 @@ func startServer(t *testing.T, cfg Config) *testServer {
 		cfg.Upstream = []dnsq.Server{startUpstream(t)}
 	}
 	cfg.Version = "test"
+	if cfg.Store == nil {
+		st, err := store.Open(context.Background(), store.SQLiteURL(t.TempDir()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		cfg.Store = st
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = netpolicy.AllowAll()
+	}
 	s, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.Close()
+		_ = s.Shutdown(context.Background())
+	})
 	return &testServer{Server: ts, srv: s}
 }
 
@@ -90,8 +107,8 @@ func TestHealthAndReady(t *testing.T) {
 		Status string        `json:"status"`
 		Checks []CheckResult `json:"checks"`
 	}
-	if resp := ts.get(t, "/ready", &ready); resp.StatusCode != 200 || ready.Status != "ok" || len(ready.Checks) < 2 {
-		t.Errorf("/ready: %d %+v, want 200 with memory and disk checks", resp.StatusCode, ready)
+	if resp := ts.get(t, "/ready", &ready); resp.StatusCode != 200 || ready.Status != "ok" || len(ready.Checks) < 3 {
+		t.Errorf("/ready: %d %+v, want 200 with database, memory and disk checks", resp.StatusCode, ready)
 	}
 	// A failing dependency check turns /ready to 503 and names itself.
 	failing := startServer(t, Config{ReadyChecks: []ReadyCheck{{Name: "database", Check: func(ctxT) error { return errDown }}}})

@@ -1,0 +1,297 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/dnsscience/dnsscience/internal/diagnose"
+	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/probe"
+)
+
+// runFunc runs one validated measurement; emit streams partial results.
+type runFunc func(ctx context.Context, emit func(typ string, data any)) (any, error)
+
+// kind is one measurement type: its rate-limit class, how long it may run,
+// whether its target is something the server connects to (and so subject
+// to the target policy), and how to turn a request into a run.
+type kind struct {
+	class    string
+	timeout  time.Duration
+	connects bool
+	prepare  func(s *Server, target string, opts json.RawMessage) (runFunc, error)
+}
+
+// kinds lists every measurement type the API accepts.
+func (s *Server) kinds() map[string]kind {
+	return map[string]kind{
+		"dns":         {class: "dns", timeout: 15 * time.Second, prepare: prepareDNS},
+		"propagation": {class: "propagation", timeout: 30 * time.Second, prepare: preparePropagation},
+		"tcp":         {class: "probe", timeout: 30 * time.Second, connects: true, prepare: prepareTCP},
+		"cert":        {class: "probe", timeout: 30 * time.Second, connects: true, prepare: prepareCert},
+		"http":        {class: "probe", timeout: 30 * time.Second, connects: true, prepare: prepareHTTP},
+		"ws":          {class: "probe", timeout: 30 * time.Second, connects: true, prepare: prepareWS},
+		"diagnose":    {class: "diagnose", timeout: 90 * time.Second, connects: true, prepare: prepareDiagnose},
+	}
+}
+
+// decodeOptions decodes a kind's options strictly: unknown fields are
+// errors naming the field.
+func decodeOptions(raw json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+			return fieldError("options."+strings.Trim(f, `"`), "unknown option for this measurement type")
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fieldError("options."+te.Field, "want a %s, got a JSON %s", te.Type, te.Value)
+		}
+		return fieldError("options", "not a valid JSON object: %v", err)
+	}
+	return nil
+}
+
+func targetName(target string) (string, error) {
+	name, err := dnsq.NormalizeName(target)
+	if err != nil {
+		return "", fieldError("target", "%s", strings.TrimPrefix(err.Error(), "bad domain name: "))
+	}
+	return name, nil
+}
+
+func recordType(t string) (uint16, error) {
+	if t == "" {
+		return dns.TypeA, nil
+	}
+	qt, ok := dnsq.ParseType(t)
+	if !ok {
+		return 0, fieldError("options.type", "unknown record type %q; want A, AAAA, MX, TXT, HTTPS, TYPEnnn ...", t)
+	}
+	return qt, nil
+}
+
+func prepareDNS(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	var o struct {
+		Type   string `json:"type"`
+		Server string `json:"server"`
+		DNSSEC bool   `json:"dnssec"`
+	}
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	name, err := targetName(target)
+	if err != nil {
+		return nil, err
+	}
+	qt, err := recordType(o.Type)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := s.upstream(o.Server)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, _ func(string, any)) (any, error) {
+		resp, err := s.client.Exchange(ctx, srv, dnsq.Query{Name: name, Type: qt, DO: o.DNSSEC})
+		if err != nil {
+			return nil, err
+		}
+		return dnsq.NewReply(resp), nil
+	}, nil
+}
+
+func preparePropagation(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	var o struct {
+		Type      string   `json:"type"`
+		Resolvers []string `json:"resolvers"`
+		Expect    []string `json:"expect"`
+	}
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	name, err := targetName(target)
+	if err != nil {
+		return nil, err
+	}
+	qt, err := recordType(o.Type)
+	if err != nil {
+		return nil, err
+	}
+	resolvers := s.cfg.Resolvers
+	if len(o.Resolvers) > 0 {
+		resolvers = nil
+		for i, n := range o.Resolvers {
+			r, ok := dnsq.FindResolver(n, s.cfg.Resolvers)
+			if !ok {
+				return nil, fieldError(fmt.Sprintf("options.resolvers[%d]", i), "unknown resolver %q; see GET /api/v1/resolvers", n)
+			}
+			resolvers = append(resolvers, r)
+		}
+	}
+	p := &dnsq.Propagation{Client: s.client, Resolvers: resolvers, Expect: o.Expect}
+	return func(ctx context.Context, emit func(string, any)) (any, error) {
+		return p.Run(ctx, name, qt, func(a dnsq.ResolverAnswer) { emit("answer", a) })
+	}, nil
+}
+
+// probeOptions are shared by the probe kinds.
+type probeOptions struct {
+	TimeoutMs int    `json:"timeout_ms"`
+	ConnectTo string `json:"connect_to"`
+}
+
+func (s *Server) probeOpts(o probeOptions) (probe.Options, error) {
+	if o.TimeoutMs < 0 || o.TimeoutMs > 30000 {
+		return probe.Options{}, fieldError("options.timeout_ms", "want 1 to 30000 milliseconds")
+	}
+	if o.ConnectTo != "" {
+		if err := s.checkTarget(o.ConnectTo); err != nil {
+			return probe.Options{}, err
+		}
+	}
+	return probe.Options{Timeout: time.Duration(o.TimeoutMs) * time.Millisecond, Dialer: s.dialer, ConnectTo: o.ConnectTo}, nil
+}
+
+func probeRun(f func(ctx context.Context) (*probe.Result, error)) runFunc {
+	return func(ctx context.Context, _ func(string, any)) (any, error) {
+		res, err := f(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+func prepareTCP(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	var o struct {
+		probeOptions
+		Send   string `json:"send"`
+		Expect string `json:"expect"`
+	}
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	opts, err := s.probeOpts(o.probeOptions)
+	if err != nil {
+		return nil, err
+	}
+	return probeRun(func(ctx context.Context) (*probe.Result, error) {
+		return probe.TCP(ctx, probe.TCPRequest{Address: target, Options: opts, Send: o.Send, Expect: o.Expect})
+	}), nil
+}
+
+func prepareCert(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	var o struct {
+		probeOptions
+		SNI      string `json:"sni"`
+		WarnDays int    `json:"warn_days"`
+	}
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	opts, err := s.probeOpts(o.probeOptions)
+	if err != nil {
+		return nil, err
+	}
+	return probeRun(func(ctx context.Context) (*probe.Result, error) {
+		return probe.TLS(ctx, probe.TLSRequest{Address: target, Options: opts, ServerName: o.SNI, WarnDays: o.WarnDays, RootCAs: s.cfg.RootCAs})
+	}), nil
+}
+
+func prepareHTTP(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	var o struct {
+		probeOptions
+		Method          string            `json:"method"`
+		Headers         map[string]string `json:"headers"`
+		Body            string            `json:"body"`
+		Host            string            `json:"host"`
+		FollowRedirects bool              `json:"follow_redirects"`
+	}
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	opts, err := s.probeOpts(o.probeOptions)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	for k, v := range o.Headers {
+		h.Set(k, v)
+	}
+	return probeRun(func(ctx context.Context) (*probe.Result, error) {
+		return probe.HTTP(ctx, probe.HTTPRequest{URL: target, Options: opts, Method: o.Method, Header: h, Body: []byte(o.Body),
+			Host: o.Host, FollowRedirects: o.FollowRedirects, RootCAs: s.cfg.RootCAs})
+	}), nil
+}
+
+func prepareWS(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	var o struct {
+		probeOptions
+		Headers      map[string]string `json:"headers"`
+		Subprotocols []string          `json:"subprotocols"`
+		Send         string            `json:"send"`
+		Expect       string            `json:"expect"`
+	}
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	opts, err := s.probeOpts(o.probeOptions)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	for k, v := range o.Headers {
+		h.Set(k, v)
+	}
+	return probeRun(func(ctx context.Context) (*probe.Result, error) {
+		return probe.WS(ctx, probe.WSRequest{URL: target, Options: opts, Header: h, Subprotocols: o.Subprotocols,
+			Send: o.Send, Expect: o.Expect, RootCAs: s.cfg.RootCAs})
+	}), nil
+}
+
+func prepareDiagnose(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	var o struct {
+		Resolvers []string `json:"resolvers"`
+		ExpectIP  []string `json:"expect_ip"`
+	}
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	var resolvers []dnsq.Server
+	for i, n := range o.Resolvers {
+		r, ok := dnsq.FindResolver(n, s.cfg.Resolvers)
+		if !ok {
+			return nil, fieldError(fmt.Sprintf("options.resolvers[%d]", i), "unknown resolver %q; see GET /api/v1/resolvers", n)
+		}
+		srv, err := r.Server(dnsq.UDP)
+		if err != nil {
+			return nil, fieldError(fmt.Sprintf("options.resolvers[%d]", i), "%v", err)
+		}
+		resolvers = append(resolvers, srv)
+	}
+	return func(ctx context.Context, emit func(string, any)) (any, error) {
+		res, err := diagnose.Run(ctx, diagnose.Request{URL: target, Resolvers: resolvers, System: s.cfg.Upstream,
+			ExpectIP: o.ExpectIP, Dialer: s.dialer, RootCAs: s.cfg.RootCAs, Tracer: s.cfg.Tracer})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range res.Layers {
+			emit("layer", l)
+		}
+		return res, nil
+	}, nil
+}

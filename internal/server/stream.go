@@ -1,0 +1,124 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/dnsscience/dnsscience/internal/store"
+)
+
+// streamMeasurement answers GET /api/v1/measurements/{id}/stream: every
+// event so far, then each new one as it happens, ending with "result".
+// A WebSocket upgrade request gets one JSON message per event; any other
+// request gets Server-Sent Events. A finished measurement streams its
+// stored result at once.
+func (s *Server) streamMeasurement(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	replay, sub, cancel, live := s.hub.subscribe(id)
+	defer cancel()
+	if !live {
+		m, err := s.store.GetMeasurement(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound(fmt.Sprintf("no measurement %q", id))
+		}
+		if err != nil {
+			return err
+		}
+		raw, _ := json.Marshal(m)
+		replay = []Event{{Seq: 1, Type: "result", Data: raw}}
+	}
+	var events <-chan Event
+	if sub != nil {
+		events = sub.ch
+	}
+	s.metrics.subscribers.Inc()
+	defer s.metrics.subscribers.Dec()
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return s.streamWS(w, r, replay, events)
+	}
+	return s.streamSSE(w, r, replay, events)
+}
+
+func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, replay []Event, events <-chan Event) error {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		return errors.New("streaming unsupported by the response writer")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(ev Event) {
+		fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, ev.Data)
+		flusher.Flush()
+	}
+	for _, ev := range replay {
+		send(ev)
+	}
+	keepalive := time.NewTicker(15 * time.Second)
+	defer keepalive.Stop()
+	for events != nil {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			send(ev)
+		case <-keepalive.C:
+			fmt.Fprint(w, ": keepalive\n\n")
+			flusher.Flush()
+		case <-r.Context().Done():
+			return nil
+		case <-s.runCtx.Done():
+			return nil
+		}
+	}
+	return nil
+}
+
+func (s *Server) streamWS(w http.ResponseWriter, r *http.Request, replay []Event, events <-chan Event) error {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.CORSOrigins})
+	if err != nil {
+		return nil // Accept has answered the client
+	}
+	defer c.CloseNow()
+	ctx := c.CloseRead(r.Context())
+	send := func(ev Event) error {
+		b, _ := json.Marshal(ev)
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return c.Write(wctx, websocket.MessageText, b)
+	}
+	for _, ev := range replay {
+		if err := send(ev); err != nil {
+			return nil
+		}
+	}
+	for events != nil {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if err := send(ev); err != nil {
+				return nil
+			}
+		case <-ctx.Done():
+			return nil
+		case <-s.runCtx.Done():
+			c.Close(websocket.StatusGoingAway, "server shutting down")
+			return nil
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "measurement finished")
+	return nil
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// sqlitePragmas apply to every SQLite connection: wait up to 10 s for a lock
+// held by another connection or process, write-ahead logging so readers never
+// block the writer, and foreign keys enforced.
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+
+// openSQLite opens the database file at path with one writer connection and a
+// pool of query-only readers.
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file::memory:") {
+		return nil, fmt.Errorf("opening sqlite store: an in-memory database cannot be shared by connections; give a file path: %w", ErrInvalid)
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("opening sqlite store %q: the path may not contain '?' or '#': %w", path, ErrInvalid)
+	}
+	// Absolute, so Ping checks the same file after a change of directory.
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening sqlite store: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("opening sqlite store: %w", err)
+	}
+	// A new database is readable by its owner only (it holds key hashes);
+	// SQLite gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	w, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+sqlitePragmas)
+	if err != nil {
+		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	// The writer creates the file (and switches it to WAL) before readers,
+	// which are query-only, open it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	fi, err := os.Stat(path)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("opening sqlite store: %w", err)
+	}
+	return &Store{dialect: DialectSQLite, w: w, r: r, path: path, file: fi}, nil
+}
