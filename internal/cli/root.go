@@ -149,6 +149,7 @@ var commands = []func(*env) *cobra.Command{
 	newServeCmd,
 	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
 	newBackupCmd, newRestoreCmd, newAPIKeyCmd,
+	newGeoCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {
