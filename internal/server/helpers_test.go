@@ -2,10 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/dnsscience/dnsscience/internal/ratelimit"
 )
 
 type ctxT = context.Context
@@ -29,4 +34,24 @@ func (m dnsHandlerMux) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	msg := new(dns.Msg)
 	msg.SetRcode(r, dns.RcodeRefused)
 	_ = w.WriteMsg(msg)
+}
+
+type rlPolicy = ratelimit.Policy
+
+func tlsConfig(cert tls.Certificate) *tlsCfg {
+	return &tlsCfg{Config: tls.Config{Certificates: []tls.Certificate{cert}}}
+}
+
+type tlsCfg struct{ Config tls.Config }
+
+func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// resolverAt is a net.Resolver that asks only the DNS server at addr.
+func resolverAt(addr string) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
 }

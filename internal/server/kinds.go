@@ -58,7 +58,7 @@ func decodeOptions(raw json.RawMessage, v any) error {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return fieldError("options."+te.Field, "want a %s, got a JSON %s", te.Type, te.Value)
+			return fieldError("options."+strings.TrimPrefix(te.Field, "probeOptions."), "want a %s, got a JSON %s", te.Type, te.Value)
 		}
 		return fieldError("options", "not a valid JSON object: %v", err)
 	}
