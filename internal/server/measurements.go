@@ -67,9 +67,10 @@ func (s *Server) postMeasurement(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CreateMeasurement(r.Context(), m); err != nil {
 		return fmt.Errorf("storing measurement: %w", err)
 	}
+	accepted := *m // the runner owns m from here on
 	s.start(m, k, run)
-	w.Header().Set("Location", "/api/v1/measurements/"+m.ID)
-	writeJSON(w, http.StatusAccepted, m)
+	w.Header().Set("Location", "/api/v1/measurements/"+accepted.ID)
+	writeJSON(w, http.StatusAccepted, accepted)
 	return nil
 }
 
