@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/bin/tools
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all build run test test-go lint deps bench clean geo geo-check
+.PHONY: all build run demo test test-go lint deps bench clean geo geo-check
 
 all: build
 
@@ -21,8 +21,15 @@ build:
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dnsscience
 
-# run: on a fresh machine, install what is missing, build, and run the demo.
+# run: on a fresh machine, install what is missing, build, and start the
+# server on http://127.0.0.1:8080 with embedded defaults (SQLite in data/).
+LISTEN ?= 127.0.0.1:8080
 run: deps build geo-check
+	@echo "dnsscience: starting the server on http://$(LISTEN)/ (Ctrl-C stops it; data in ./data)"
+	$(BIN) serve --listen $(LISTEN) --data data
+
+# demo: a small DNS world on loopback (knotd) and the DNS commands against it.
+demo: deps build
 	@bash scripts/demo.sh $(BIN)
 
 test: deps test-go
