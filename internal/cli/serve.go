@@ -46,6 +46,7 @@ type serveOptions struct {
 
 func newServeCmd(e *env) *cobra.Command {
 	o := &serveOptions{}
+	var g geoFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the dnsscience server: API, live streams, metrics",
@@ -63,7 +64,7 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 			if err := o.load(cmd); err != nil {
 				return usageErr("%v", err)
 			}
-			return runServe(cmd.Context(), e, o)
+			return runServe(cmd.Context(), e, o, &g)
 		},
 	}
 	f := cmd.Flags()
@@ -81,6 +82,7 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.BoolVar(&o.BackupDaily, "backup-daily", false, "take a backup a day into DATA/backups")
 	f.IntVar(&o.BackupKeep, "backup-keep", 7, "daily backups to keep")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
+	g.register(f)
 	return cmd
 }
 
@@ -173,7 +175,7 @@ func (o *serveOptions) serverConfig() (server.Config, error) {
 	return cfg, nil
 }
 
-func runServe(ctx context.Context, e *env, o *serveOptions) error {
+func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 	cfg, err := o.serverConfig()
 	if err != nil {
 		return usageErr("%v", err)
@@ -196,6 +198,19 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	defer st.Close()
 	cfg.Store = st
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	e.log = log
+	geoDB, err := g.open(e)
+	if err != nil {
+		return fmt.Errorf("opening geo data: %w", err)
+	}
+	defer geoDB.Close()
+	cfg.Geo = geoDB
+	cfg.ReadyChecks = append(cfg.ReadyChecks, server.ReadyCheck{Name: "geo", Check: func(context.Context) error {
+		if !geoDB.Loaded() {
+			return errors.New("no geo data loaded: run `make geo`, or give --geo-city/--geo-asn")
+		}
+		return nil
+	}})
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
@@ -207,6 +222,7 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	mctx, stopMaint := context.WithCancel(ctx)
 	defer stopMaint()
 	go maint.Run(mctx)
+	go geoDB.Watch(mctx, 0, func(err error) { log.Warn("reloading geo data", "err", err) })
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Listen, err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
 	"github.com/dnsscience/dnsscience/internal/store"
@@ -77,6 +78,9 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// Tracer runs delegation traces for diagnose; nil means the shipped roots.
 	Tracer *dnsq.Tracer
+	// Geo enriches addresses (trace hops, the geo endpoints); nil means no
+	// data (special-purpose ranges are still labelled).
+	Geo *geo.DB
 	// Resolver resolves target names for the policy pre-check; nil means net.DefaultResolver.
 	Resolver *net.Resolver
 	// Now is the clock; nil means time.Now.
@@ -89,6 +93,7 @@ func DefaultRateLimits() (classes []ratelimit.Policy, fallback ratelimit.Policy)
 	return []ratelimit.Policy{
 		{Name: "dns", Limit: 600, Window: time.Minute},
 		{Name: "scan", Limit: 60, Window: time.Minute},
+		{Name: "geo", Limit: 600, Window: time.Minute},
 		{Name: "propagation", Limit: 30, Window: time.Minute},
 		{Name: "trace", Limit: 10, Window: time.Minute},
 		{Name: "diagnose", Limit: 10, Window: time.Minute},
@@ -111,6 +116,7 @@ type Server struct {
 	dialer   *netpolicy.Dialer
 	resolver *net.Resolver
 	hub      *hub
+	geo      *geo.DB
 	sem      chan struct{}
 	wg       sync.WaitGroup
 	runCtx   context.Context
@@ -136,6 +142,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 32
+	}
+	if cfg.Geo == nil {
+		cfg.Geo = emptyGeo()
 	}
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver
@@ -178,6 +187,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		dialer:    cfg.Policy.Dialer(),
 		resolver:  cfg.Resolver,
 		hub:       newHub(256),
+		geo:       cfg.Geo,
 		sem:       make(chan struct{}, cfg.Workers),
 	}
 	s.runCtx, s.stopRuns = context.WithCancel(context.Background())
