@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -116,6 +117,7 @@ func New(topo Topology) (*Network, error) {
 	if err := validate(topo); err != nil {
 		return nil, err
 	}
+	sweep()
 	n := &Network{prefix: uniquePrefix(), nodes: map[string]*Node{}, links: topo.Links}
 	for _, s := range topo.Nodes {
 		node := &Node{Name: s.Name, NS: n.prefix + s.Name, spec: s}
@@ -172,10 +174,34 @@ func (n *Network) Close() {
 	}
 }
 
+// uniquePrefix names a network's namespaces "dstn<pid>x<random>-<node>",
+// so parallel tests never clash and sweep can find namespaces left behind
+// by a test process that died (a test binary killed on timeout runs no
+// cleanup).
 func uniquePrefix() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
-	return "dstn" + hex.EncodeToString(b) + "-"
+	return fmt.Sprintf("dstn%dx%s-", os.Getpid(), hex.EncodeToString(b))
+}
+
+// sweep deletes namespaces built by test processes that no longer run.
+func sweep() {
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		name := e.Name()
+		rest, ok := strings.CutPrefix(name, "dstn")
+		if !ok {
+			continue
+		}
+		pidStr, _, ok := strings.Cut(rest, "x")
+		pid, err := strconv.Atoi(pidStr)
+		if !ok || err != nil || pid <= 0 {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+			_ = exec.Command("ip", "netns", "delete", name).Run()
+		}
+	}
 }
 
 func validate(topo Topology) error {
