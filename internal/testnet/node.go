@@ -161,12 +161,25 @@ func (n *Network) wire() error {
 	for i, l := range n.links {
 		dev := fmt.Sprintf("l%d", i)
 		a, b := n.nodes[l.A], n.nodes[l.B]
-		if err := ip("link", "add", "name", dev, "netns", a.NS, "type", "veth", "peer", "name", dev, "netns", b.NS); err != nil {
+		if err := ip("link", "add", "name", dev, "address", mac(i, 1), "netns", a.NS, "type", "veth",
+			"peer", "name", dev, "address", mac(i, 2), "netns", b.NS); err != nil {
 			return err
 		}
 		for side, node := range []*Node{a, b} {
 			if err := node.addLinkAddrs(dev, l, side+1); err != nil {
 				return err
+			}
+		}
+		// Permanent neighbour entries: no ARP or neighbour discovery, whose
+		// first solicitation on a fresh link is often lost.
+		for side, node := range []*Node{a, b} {
+			peer := 2 - side
+			for _, p := range []netip.Prefix{l.Net4, l.Net6} {
+				if p.IsValid() {
+					if err := ip("-n", node.NS, "neigh", "replace", hostAddr(p, peer).String(), "lladdr", mac(i, peer), "dev", dev, "nud", "permanent"); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}
@@ -187,6 +200,11 @@ func (n *Network) wire() error {
 		}
 	}
 	return nil
+}
+
+// mac is the MAC address of side (1 or 2) of link i.
+func mac(i, side int) string {
+	return fmt.Sprintf("02:00:%02x:%02x:00:%02x", (i>>8)&0xff, i&0xff, side)
 }
 
 func (node *Node) addLinkAddrs(dev string, l LinkSpec, host int) error {

@@ -2,6 +2,7 @@ package traceroute_test
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -96,4 +97,136 @@ func chainPathNames(routers int) []string {
 		p = append(p, "r"+string(rune('0'+i)))
 	}
 	return append(p, "dst")
+}
+
+func TestSilentRouterMidPath(t *testing.T) {
+	topo := testnet.Chain(11, 4)
+	topo.Spec("r2").Silent = true
+	n := testnet.Build(t, topo)
+	res := traceIn(t, n.Node("src"), traceroute.Request{Target: n.Node("dst").Addr4()})
+	want := n.PathAddrs(4, chainPathNames(4)...)
+	want[1] = netip.Addr{}
+	wantHops(t, res, want)
+	if s := res.Hops[1].Stats; s.Sent != 3 || s.Received != 0 || s.LossPct != 100 {
+		t.Errorf("silent hop stats = %+v, want 3 sent, 0 received, 100%% loss", s)
+	}
+	for _, p := range res.Hops[1].Probes {
+		if !p.Timeout {
+			t.Errorf("silent hop probe not marked timeout: %+v", p)
+		}
+	}
+}
+
+// TestDestinationDropsEverything: the trace ends Gap silent hops past the
+// last router that answered, about one probe timeout after it.
+func TestDestinationDropsEverything(t *testing.T) {
+	topo := testnet.Chain(12, 3)
+	topo.Spec("dst").DropAll = true
+	n := testnet.Build(t, topo)
+	res := traceIn(t, n.Node("src"), traceroute.Request{Target: n.Node("dst").Addr4(), Timeout: 300 * time.Millisecond})
+	want := n.PathAddrs(4, "src", "r1", "r2", "r3")
+	for range 5 {
+		want = append(want, netip.Addr{})
+	}
+	wantHops(t, res, want)
+	if res.Reached {
+		t.Error("reached = true for a destination that drops everything")
+	}
+}
+
+func TestUDPClosedPort(t *testing.T) {
+	n := testnet.Build(t, testnet.Chain(13, 2))
+	dst := n.Node("dst").Addr4()
+	res := traceIn(t, n.Node("src"), traceroute.Request{Target: dst, Protocol: traceroute.UDP, Port: 33434})
+	wantHops(t, res, n.PathAddrs(4, "src", "r1", "r2", "dst"))
+	last := res.Hops[2]
+	if !last.Reached || last.Flag != "" {
+		t.Errorf("last hop reached=%v flag=%q, want reached and no flag", last.Reached, last.Flag)
+	}
+	if p := last.Probes[0]; p.ICMPType != 3 || p.ICMPCode != 3 {
+		t.Errorf("last hop answer type/code %d/%d, want 3/3 (port unreachable)", p.ICMPType, p.ICMPCode)
+	}
+}
+
+func TestTCPOpenAndClosedPort(t *testing.T) {
+	n := testnet.Build(t, testnet.Chain(14, 2))
+	dstNode := n.Node("dst")
+	var ln net.Listener
+	if err := dstNode.Do(func() error {
+		var err error
+		ln, err = net.Listen("tcp", ":8080")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, tc := range []struct {
+		port  uint16
+		flags string
+	}{{8080, "SA"}, {8081, "R"}} {
+		res := traceIn(t, n.Node("src"), traceroute.Request{Target: dstNode.Addr4(), Protocol: traceroute.TCP, Port: tc.port})
+		wantHops(t, res, n.PathAddrs(4, "src", "r1", "r2", "dst"))
+		last := res.Hops[len(res.Hops)-1]
+		if !last.Reached || last.Probes[0].TCPFlags != tc.flags {
+			t.Errorf("port %d: last hop reached=%v flags=%q, want reached with %q", tc.port, last.Reached, last.Probes[0].TCPFlags, tc.flags)
+		}
+	}
+}
+
+func TestIPv6AllProtocols(t *testing.T) {
+	topo := testnet.Chain(15, 3)
+	topo.Spec("r2").Silent = true
+	n := testnet.Build(t, topo)
+	want := n.PathAddrs(6, "src", "r1", "r2", "r3", "dst")
+	want[1] = netip.Addr{}
+	for _, p := range []traceroute.Protocol{traceroute.ICMP, traceroute.UDP, traceroute.TCP} {
+		t.Run(string(p), func(t *testing.T) {
+			res := traceIn(t, n.Node("src"), traceroute.Request{Target: n.Node("dst").Addr6(), Protocol: p})
+			wantHops(t, res, want)
+			if !res.Reached {
+				t.Error("destination not reached")
+			}
+			if got := res.Hops[0].Probes[0].ICMPType; got != 3 {
+				t.Errorf("hop 1 ICMPv6 type %d, want 3 (time exceeded)", got)
+			}
+		})
+	}
+}
+
+// TestUnprivilegedSockets forces ICMP datagram sockets and UDP with the
+// error queue, as an unprivileged user gets.
+func TestUnprivilegedSockets(t *testing.T) {
+	topo := testnet.Chain(16, 3)
+	topo.Spec("r2").Silent = true
+	n := testnet.Build(t, topo)
+	for _, fam := range []int{4, 6} {
+		want := n.PathAddrs(fam, "src", "r1", "r2", "r3", "dst")
+		want[1] = netip.Addr{}
+		target := n.Node("dst").Addr4()
+		if fam == 6 {
+			target = n.Node("dst").Addr6()
+		}
+		for _, p := range []traceroute.Protocol{traceroute.ICMP, traceroute.UDP} {
+			var res *traceroute.Result
+			tr := &traceroute.Tracer{Unprivileged: true}
+			err := n.Node("src").Do(func() error {
+				var err error
+				res, err = tr.Trace(context.Background(), traceroute.Request{Target: target, Protocol: p})
+				return err
+			})
+			tr.Close()
+			if err != nil {
+				t.Fatalf("IPv%d %s: %v", fam, p, err)
+			}
+			if res.Mode != "unprivileged" {
+				t.Errorf("IPv%d %s: mode %q, want unprivileged", fam, p, res.Mode)
+			}
+			if got := hopAddrs(res); !slices.Equal(got, want) {
+				t.Errorf("IPv%d %s hops:\n got %v\nwant %v", fam, p, got, want)
+			}
+			if !res.Reached {
+				t.Errorf("IPv%d %s: destination not reached", fam, p)
+			}
+		}
+	}
 }

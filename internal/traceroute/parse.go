@@ -114,7 +114,14 @@ func probeKey(v6 bool, proto byte, l4 []byte) (key, bool) {
 		}
 		return key{v6: v6, proto: ICMP, id: binary.BigEndian.Uint16(l4[4:]), seq: uint32(binary.BigEndian.Uint16(l4[6:]))}, true
 	case 17:
-		return key{v6: v6, proto: UDP, id: binary.BigEndian.Uint16(l4[0:]), seq: uint32(binary.BigEndian.Uint16(l4[6:]))}, true
+		// The probe's sequence number is its checksum and the first word of
+		// its payload. Prefer the payload when quoted: a checksum left to
+		// offload (veth) is quoted unfinished.
+		seq := binary.BigEndian.Uint16(l4[6:])
+		if len(l4) >= 10 {
+			seq = binary.BigEndian.Uint16(l4[8:])
+		}
+		return key{v6: v6, proto: UDP, id: binary.BigEndian.Uint16(l4[0:]), seq: uint32(seq)}, true
 	case 6:
 		return key{v6: v6, proto: TCP, id: binary.BigEndian.Uint16(l4[0:]), seq: binary.BigEndian.Uint32(l4[4:])}, true
 	}
