@@ -185,7 +185,14 @@ func (f *flow) send(k key, ttl int) error {
 	case ICMP:
 		return f.out.send(echoRequest(f.v6, f.id, uint16(k.seq)), ttl, sockaddr(f.dst, 0))
 	case UDP:
-		return f.out.send(udpPayload(f.src, f.dst, f.id, f.port, uint16(k.seq)), ttl, nil)
+		b := udpPayload(f.src, f.dst, f.id, f.port, uint16(k.seq))
+		err := f.out.send(b, ttl, nil)
+		if isPendingICMPError(err) {
+			// An ICMP error for an earlier probe (port unreachable) is
+			// reported once, by the next send on the connected socket.
+			err = f.out.send(b, ttl, nil)
+		}
+		return err
 	default:
 		return f.out.send(tcpSYN(f.src, f.dst, f.id, f.port, k.seq), ttl, sockaddr(f.dst, 0))
 	}

@@ -270,3 +270,20 @@ func openTCPPort(v6 bool, src netip.Addr) (*sock, error) {
 
 // errClosed is what reads on a closed socket return.
 var errClosed = os.ErrClosed
+
+// isPendingICMPError reports the errors a connected UDP socket returns once
+// after an ICMP error arrived for it.
+func isPendingICMPError(err error) bool {
+	return errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EHOSTUNREACH) ||
+		errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EPROTO)
+}
+
+// bigBuffer enlarges the receive buffer of a listener shared by many
+// traces, so bursts of answers are not dropped (SO_RCVBUFFORCE as root,
+// else SO_RCVBUF up to net.core.rmem_max).
+func (s *sock) bigBuffer() {
+	const size = 8 << 20
+	if s.setInt(unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
+		_ = s.setInt(unix.SOL_SOCKET, unix.SO_RCVBUF, size)
+	}
+}

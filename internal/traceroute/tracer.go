@@ -125,6 +125,7 @@ func (t *Tracer) rawICMP(v6 bool) (*sock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening raw ICMP socket: %w", err)
 	}
+	s.bigBuffer()
 	t.icmp[f] = s
 	t.wg.Add(1)
 	go t.listenICMP(s)
@@ -146,6 +147,7 @@ func (t *Tracer) rawTCP(v6 bool) (*sock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening raw TCP socket: %w", err)
 	}
+	s.bigBuffer()
 	t.tcp[f] = s
 	t.wg.Add(1)
 	go t.listenTCP(s)
