@@ -143,6 +143,7 @@ Exit status: 0 healthy, 1 what was measured failed, 2 bad input, 3 could not run
 // appends itself in an init-free way by being listed here.
 var commands = []func(*env) *cobra.Command{
 	newVersionCmd,
+	newTraceCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {
