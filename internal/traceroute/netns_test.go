@@ -45,16 +45,6 @@ func hopAddrs(res *traceroute.Result) []netip.Addr {
 	return out
 }
 
-func chainPath(routers int) []string {
-	p := []string{"src"}
-	for i := 1; i <= routers; i++ {
-		p = append(p, "r"+itoa(i))
-	}
-	return append(p, "dst")
-}
-
-func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
-
 func wantHops(t *testing.T, res *traceroute.Result, want []netip.Addr) {
 	t.Helper()
 	got := hopAddrs(res)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,7 +77,10 @@ func TestECMPDiamond(t *testing.T) {
 // TestConcurrentTracesAttributed runs 50 traces at once through one Tracer
 // to 50 destinations behind five branches of different lengths; every hop
 // must belong to its own trace's path.
-func TestConcurrentTracesAttributed(t *testing.T) {
+// fanout describes src - r1 - hub, then five branches of 1 to 5 routers,
+// each ending in a node with perDest extra addresses (10.22.<branch>.<i>).
+// It returns the topology and the node path to every extra address.
+func fanout(perDest int) (testnet.Topology, map[netip.Addr][]string) {
 	topo := testnet.Topology{
 		Nodes: []testnet.NodeSpec{{Name: "src"}, {Name: "r1"}, {Name: "hub"}},
 		Links: []testnet.LinkSpec{
@@ -97,7 +101,7 @@ func TestConcurrentTracesAttributed(t *testing.T) {
 		}
 		d := fmt.Sprintf("d%d", k)
 		spec := testnet.NodeSpec{Name: d}
-		for i := 1; i <= 10; i++ {
+		for i := 1; i <= perDest; i++ {
 			a := netip.AddrFrom4([4]byte{10, 22, byte(k), byte(i)})
 			spec.Extra = append(spec.Extra, a)
 			paths[a] = append(slices.Clone(path), d)
@@ -106,12 +110,16 @@ func TestConcurrentTracesAttributed(t *testing.T) {
 		topo.Links = append(topo.Links, testnet.LinkSpec{A: prev, B: d, Net4: testnet.Net4(21, sub)})
 		sub++
 	}
-	n := testnet.Build(t, topo)
-	tr := &traceroute.Tracer{}
-	defer tr.Close()
+	return topo, paths
+}
+
+// traceAll runs one trace per target at once through tr (ICMP, UDP and TCP
+// in turn) and returns a description of every wrongly attributed hop.
+func traceAll(n *testnet.Network, tr *traceroute.Tracer, paths map[netip.Addr][]string) []string {
 	protos := []traceroute.Protocol{traceroute.ICMP, traceroute.UDP, traceroute.TCP}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	var problems []string
 	i := 0
 	for target, path := range paths {
 		proto := protos[i%3]
@@ -128,22 +136,57 @@ func TestConcurrentTracesAttributed(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				t.Errorf("%s %s: %v", proto, target, err)
+				problems = append(problems, fmt.Sprintf("%s %s: %v", proto, target, err))
 				return
 			}
 			want := n.PathAddrs(4, path...)
 			want[len(want)-1] = target
 			if got := hopAddrs(res); !slices.Equal(got, want) {
-				t.Errorf("%s %s hops:\n got %v\nwant %v", proto, target, got, want)
+				problems = append(problems, fmt.Sprintf("%s %s hops:\n got %v\nwant %v", proto, target, got, want))
 			}
 			for _, h := range res.Hops {
 				if len(h.Addrs) != 1 || h.Stats.Received != 3 {
-					t.Errorf("%s %s hop %d: addrs %v, %d answers; want one address, 3 answers", proto, target, h.TTL, h.Addrs, h.Stats.Received)
+					problems = append(problems, fmt.Sprintf("%s %s hop %d: addrs %v, %d answers; want one address, 3 answers", proto, target, h.TTL, h.Addrs, h.Stats.Received))
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	return problems
+}
+
+// TestConcurrentTracesAttributed runs 50 traces at once through one Tracer
+// to 50 destinations behind five branches of different lengths; every hop
+// must belong to its own trace's path.
+func TestConcurrentTracesAttributed(t *testing.T) {
+	topo, paths := fanout(10)
+	n := testnet.Build(t, topo)
+	tr := &traceroute.Tracer{}
+	defer tr.Close()
+	for _, p := range traceAll(n, tr, paths) {
+		t.Error(p)
+	}
+}
+
+// BenchmarkConcurrent100Traces runs 100 traces at once (ICMP, UDP, TCP to
+// 100 destinations, 3 to 8 hops) through one Tracer, checks every hop, and
+// reports the process CPU time per 100 traces and the peak RSS.
+func BenchmarkConcurrent100Traces(b *testing.B) {
+	topo, paths := fanout(20)
+	n := testnet.Build(b, topo)
+	tr := &traceroute.Tracer{}
+	defer tr.Close()
+	var before, after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	for b.Loop() {
+		if problems := traceAll(n, tr, paths); len(problems) > 0 {
+			b.Fatalf("%d problems, first: %s", len(problems), problems[0])
+		}
+	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) / time.Duration(b.N)
+	b.ReportMetric(float64(cpu.Microseconds())/1000, "cpu-ms/op")
+	b.ReportMetric(float64(after.Maxrss)/1024, "peak-rss-MB")
 }
 
 // TestInteropWithSystemTraceroute: in the same topology the hop list equals

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"sync"
 )
 
@@ -275,6 +274,3 @@ func errKind(v6 bool, typ int) kind {
 func isClosed(err error) bool {
 	return errors.Is(err, errClosed)
 }
-
-// sameFamily reports whether a and b are both IPv4 or both IPv6.
-func sameFamily(a, b netip.Addr) bool { return a.Is4() == b.Is4() }
