@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/dnstest"
 	"github.com/dnsscience/dnsscience/internal/testnet"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
@@ -224,4 +226,51 @@ func TestUnprivilegedSockets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReverseDNSNames: hop names come from PTR records served by a DNS
+// server inside the source namespace, through DNSResolver (dnsq).
+func TestReverseDNSNames(t *testing.T) {
+	n := testnet.Build(t, testnet.Chain(17, 2))
+	src := n.Node("src")
+	zone := dnstest.NewZone(t, "17.10.in-addr.arpa.", `
+$TTL 60
+@        SOA ns.example. host.example. 1 60 60 60 60
+2.0      PTR r1.lab.example.
+2.2      PTR dst.lab.example.
+`)
+	var srv *dnstest.Server
+	if err := src.Do(func() error {
+		var err error
+		srv, err = dnstest.Listen("127.0.0.1", "0", zone)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// Lookups run on goroutines of their own: dial from inside the namespace.
+	client := &dnsq.Client{Timeout: time.Second, Dialer: nsDialer{src}}
+	res := traceIn(t, src, traceroute.Request{Target: n.Node("dst").Addr4(), Resolver: &traceroute.DNSResolver{
+		Servers: []dnsq.Server{{Transport: dnsq.UDP, Addr: srv.Addr}}, Client: client,
+	}})
+	var names []string
+	for _, h := range res.Hops {
+		names = append(names, h.Addrs[0].Name)
+	}
+	if want := []string{"r1.lab.example", "", "dst.lab.example"}; !slices.Equal(names, want) {
+		t.Errorf("names %q, want %q", names, want)
+	}
+}
+
+// nsDialer opens connections inside a node's namespace.
+type nsDialer struct{ node *testnet.Node }
+
+func (d nsDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := d.node.Do(func() error {
+		var err error
+		c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+		return err
+	})
+	return c, err
 }
