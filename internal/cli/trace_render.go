@@ -125,10 +125,13 @@ func (o *traceOutput) plain(res *traceroute.Result) error {
 	var b strings.Builder
 	b.WriteString(o.header() + "\n")
 	for _, h := range res.Hops {
-		fmt.Fprintf(&b, "%2d ", h.TTL)
+		fmt.Fprintf(&b, "%2d", h.TTL)
 		var last string
-		for _, p := range h.Probes {
+		for i, p := range h.Probes {
 			if p.Timeout || !p.Addr.IsValid() {
+				if i == 0 {
+					b.WriteString(" ")
+				}
 				b.WriteString(" *")
 				continue
 			}

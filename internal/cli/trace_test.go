@@ -49,7 +49,7 @@ func TestTraceCommandOutputs(t *testing.T) {
 	if len(lines) != 5 || !strings.HasPrefix(lines[0], "trace to "+dst) {
 		t.Fatalf("want a header and 4 hop lines, got:\n%s", out)
 	}
-	for i, want := range []string{" 1   " + hop1 + "  ", " 2  * * *", " 3   " + hop3 + "  ", " 4   " + dst + "  "} {
+	for i, want := range []string{" 1  " + hop1 + "  ", " 2  * * *", " 3  " + hop3 + "  ", " 4  " + dst + "  "} {
 		if !strings.HasPrefix(lines[i+1], want) {
 			t.Errorf("line %d = %q, want prefix %q", i+1, lines[i+1], want)
 		}
