@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package testnet builds routed topologies of Linux network namespaces for
 // tests: nodes joined by veth links, IPv4 (10.x) and IPv6 (2001:db8::/32)
 // addresses, routes computed along shortest paths (equal-cost paths become

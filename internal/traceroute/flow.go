@@ -183,18 +183,18 @@ func (f *flow) nextKey() key {
 func (f *flow) send(k key, ttl int) error {
 	switch f.proto {
 	case ICMP:
-		return f.out.send(echoRequest(f.v6, f.id, uint16(k.seq)), ttl, sockaddr(f.dst, 0))
+		return f.out.send(echoRequest(f.v6, f.id, uint16(k.seq)), ttl, f.dst)
 	case UDP:
 		b := udpPayload(f.src, f.dst, f.id, f.port, uint16(k.seq))
-		err := f.out.send(b, ttl, nil)
+		err := f.out.send(b, ttl, netip.Addr{})
 		if isPendingICMPError(err) {
 			// An ICMP error for an earlier probe (port unreachable) is
 			// reported once, by the next send on the connected socket.
-			err = f.out.send(b, ttl, nil)
+			err = f.out.send(b, ttl, netip.Addr{})
 		}
 		return err
 	default:
-		return f.out.send(tcpSYN(f.src, f.dst, f.id, f.port, k.seq), ttl, sockaddr(f.dst, 0))
+		return f.out.send(tcpSYN(f.src, f.dst, f.id, f.port, k.seq), ttl, f.dst)
 	}
 }
 

@@ -214,3 +214,14 @@ func unreachFlag(v6 bool, code int) string {
 	}
 	return fmt.Sprintf("!<%d>", code)
 }
+
+// packet is one datagram read from a socket.
+type packet struct {
+	data    []byte
+	from    netip.Addr // sender (for error-queue messages: the offender)
+	ttl     int        // TTL or hop limit it arrived with; 0 when unknown
+	errq    bool       // it came from the error queue
+	eeType  int        // for error-queue messages: ICMP type and code
+	eeCode  int
+	arrived time.Time
+}

@@ -96,26 +96,20 @@ func (s *sock) local() (netip.Addr, uint16, error) {
 	return a, p, nil
 }
 
-// send writes b with the given TTL (hop limit) to dst (nil when connected).
-func (s *sock) send(b []byte, ttl int, dst unix.Sockaddr) error {
+// send writes b with the given TTL (hop limit) to dst (the zero Addr when
+// the socket is connected).
+func (s *sock) send(b []byte, ttl int, dst netip.Addr) error {
 	oob := ttlControl(s.v6, ttl)
+	var to unix.Sockaddr
+	if dst.IsValid() {
+		to = sockaddr(dst, 0)
+	}
 	var serr error
 	err := s.rc.Write(func(fd uintptr) bool {
-		_, serr = unix.SendmsgN(int(fd), b, oob, dst, 0)
+		_, serr = unix.SendmsgN(int(fd), b, oob, to, 0)
 		return serr != unix.EAGAIN
 	})
 	return errors.Join(err, serr)
-}
-
-// packet is one datagram read from a socket.
-type packet struct {
-	data    []byte
-	from    netip.Addr // sender (for error-queue messages: the offender)
-	ttl     int        // TTL or hop limit it arrived with; 0 when unknown
-	errq    bool       // it came from the error queue
-	eeType  int        // for error-queue messages: ICMP type and code
-	eeCode  int
-	arrived time.Time
 }
 
 // recv reads the next datagram, from the error queue first when enabled.
