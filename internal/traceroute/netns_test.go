@@ -23,6 +23,9 @@ func traceIn(t *testing.T, node *testnet.Node, req traceroute.Request) *tracerou
 	var res *traceroute.Result
 	tr := &traceroute.Tracer{}
 	defer tr.Close()
+	if req.Timeout == 0 {
+		req.Timeout = 2 * time.Second // generous: CI machines can be loaded
+	}
 	err := node.Do(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()

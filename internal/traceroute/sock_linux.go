@@ -47,6 +47,9 @@ func openSock(v6 bool, typ, proto int) (*sock, error) {
 		s.close()
 		return nil, fmt.Errorf("asking for reply TTLs: %w", err)
 	}
+	// Kernel receive timestamps make RTTs exact even when the reader runs
+	// late; without them the read time is used.
+	_ = s.setInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	return s, nil
 }
 
@@ -151,6 +154,14 @@ func (s *sock) parseControl(p *packet, oob []byte) {
 	}
 	for _, m := range msgs {
 		switch {
+		case m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS:
+			if len(m.Data) >= 16 {
+				sec := int64(binary.NativeEndian.Uint64(m.Data))
+				nsec := int64(binary.NativeEndian.Uint64(m.Data[8:]))
+				if sec > 0 {
+					p.arrived = time.Unix(sec, nsec)
+				}
+			}
 		case (m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_TTL) ||
 			(m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_HOPLIMIT):
 			if len(m.Data) >= 4 {

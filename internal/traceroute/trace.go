@@ -156,6 +156,7 @@ func (r *run) round(ctx context.Context) error {
 		case rep := <-r.replies:
 			q.answer(rep)
 		case <-timer.C:
+			q.drain()
 			q.expire(time.Now())
 		case nr := <-r.lookups:
 			r.named(nr)
@@ -263,6 +264,19 @@ func (q *roundState) resolve(p *probeState) {
 	q.inflight--
 	if p.ttl <= q.maxTTL {
 		q.unresolved[p.ttl-1]--
+	}
+}
+
+// drain handles the answers already delivered, so a late timer never
+// declares lost a probe whose answer is waiting in the channel.
+func (q *roundState) drain() {
+	for {
+		select {
+		case rep := <-q.replies:
+			q.answer(rep)
+		default:
+			return
+		}
 	}
 }
 
