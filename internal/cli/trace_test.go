@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,5 +139,30 @@ func TestTraceUnprivilegedUser(t *testing.T) {
 	code, out := asNobody()
 	if code != ExitInternal || !strings.Contains(out, "setcap cap_net_raw+ep") || !strings.Contains(out, "ping_group_range") {
 		t.Errorf("ICMP without permission: exit %d, want 3 and the setcap and sysctl commands:\n%s", code, out)
+	}
+}
+
+// TestTraceLiveTable: on a terminal the table is redrawn in place (cursor
+// up, clear) as hops answer, and ends with the summary line.
+func TestTraceLiveTable(t *testing.T) {
+	n := traceNet(t)
+	var stdout, stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, isTerminal: func(io.Writer) bool { return true }}
+	root := newRoot(e)
+	root.SetArgs([]string{"trace", n.Node("dst").Addr4().String(), "-n", "--rounds", "2", "--interval", "100ms"})
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	if err := n.Node("src").Do(func() error { return root.ExecuteContext(context.Background()) }); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "\x1b[J") || !strings.Contains(out, "Javg") {
+		t.Errorf("no in-place redraw of the table:\n%q", out)
+	}
+	tail := out[strings.LastIndex(out, "\x1b[J"):]
+	for _, want := range []string{"???", "100.0%", n.Node("dst").Addr4().String(), "reached in 4 hops, 2 round(s)"} {
+		if !strings.Contains(tail, want) {
+			t.Errorf("final table lacks %q:\n%s", want, tail)
+		}
 	}
 }
