@@ -32,6 +32,7 @@ const (
 type reply struct {
 	key      key
 	from     netip.Addr
+	dst      netip.Addr // the probe's destination, when the answer quotes it
 	kind     kind
 	icmpType int
 	icmpCode int
@@ -74,32 +75,34 @@ func parseICMP(v6 bool, b []byte) (r reply, ok bool) {
 	default:
 		return r, false
 	}
-	r.key, ok = quotedKey(v6, data)
+	r.key, r.dst, ok = quotedKey(v6, data)
 	r.mpls = mplsLabels(exts)
 	return r, ok
 }
 
 // quotedKey finds the probe key in the original datagram an ICMP error
 // quotes (IP header, then at least 8 bytes of the probe).
-func quotedKey(v6 bool, d []byte) (key, bool) {
+func quotedKey(v6 bool, d []byte) (key, netip.Addr, bool) {
 	var proto byte
 	var l4 []byte
+	var dst netip.Addr
 	if v6 {
 		if len(d) < 48 || d[0]>>4 != 6 {
-			return key{}, false
+			return key{}, dst, false
 		}
-		proto, l4 = d[6], d[40:]
+		proto, l4, dst = d[6], d[40:], netip.AddrFrom16([16]byte(d[24:40]))
 	} else {
 		if len(d) < 28 || d[0]>>4 != 4 {
-			return key{}, false
+			return key{}, dst, false
 		}
 		ihl := int(d[0]&0x0f) * 4
 		if ihl < 20 || len(d) < ihl+8 {
-			return key{}, false
+			return key{}, dst, false
 		}
-		proto, l4 = d[9], d[ihl:]
+		proto, l4, dst = d[9], d[ihl:], netip.AddrFrom4([4]byte(d[16:20]))
 	}
-	return probeKey(v6, proto, l4)
+	k, ok := probeKey(v6, proto, l4)
+	return k, dst, ok
 }
 
 // probeKey reads the key from the first 8 bytes of a probe's L4 header.

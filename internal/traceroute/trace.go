@@ -216,7 +216,7 @@ func (q *roundState) sendMore() {
 		f := q.flows[p.flow]
 		p.k = f.nextKey()
 		q.byKey[p.k] = p
-		q.t.register(p.k, q.replies)
+		q.t.register(p.k, q.req.Target, q.replies)
 		p.sent = time.Now()
 		p.deadline = p.sent.Add(q.req.Timeout)
 		if err := f.send(p.k, p.ttl); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 )
 
@@ -18,7 +19,7 @@ type Tracer struct {
 	Unprivileged bool
 
 	mu      sync.Mutex
-	pending map[key]chan<- reply
+	pending map[key]waiter
 	icmp    [2]*sock // raw ICMP listeners, [0] IPv4, [1] IPv6
 	tcp     [2]*sock // raw TCP listeners
 	noRaw   [2]bool  // raw sockets were refused for the family
@@ -52,13 +53,20 @@ func (t *Tracer) Close() error {
 	return nil
 }
 
-// register makes replies for k go to ch.
-func (t *Tracer) register(k key, ch chan<- reply) {
+// waiter is a registered probe: where its answer goes, and its destination
+// (answers that name another destination are someone else's).
+type waiter struct {
+	ch  chan<- reply
+	dst netip.Addr
+}
+
+// register makes replies for k, a probe sent to dst, go to ch.
+func (t *Tracer) register(k key, dst netip.Addr, ch chan<- reply) {
 	t.mu.Lock()
 	if t.pending == nil {
-		t.pending = map[key]chan<- reply{}
+		t.pending = map[key]waiter{}
 	}
-	t.pending[k] = ch
+	t.pending[k] = waiter{ch: ch, dst: dst}
 	t.mu.Unlock()
 }
 
@@ -71,17 +79,30 @@ func (t *Tracer) unregister(k key) {
 // deliver hands r to the trace waiting for its key, once.
 func (t *Tracer) deliver(r reply) {
 	t.mu.Lock()
-	ch, ok := t.pending[r.key]
+	w, ok := t.pending[r.key]
+	if ok && !belongs(r, w.dst) {
+		ok = false
+	}
 	if ok {
 		delete(t.pending, r.key)
 	}
 	t.mu.Unlock()
 	if ok {
 		select {
-		case ch <- r:
+		case w.ch <- r:
 		default: // the channel holds one slot per probe; never full
 		}
 	}
+}
+
+// belongs reports whether an answer can be for a probe sent to dst: errors
+// must quote dst, echo replies and TCP answers must come from it.
+func belongs(r reply, dst netip.Addr) bool {
+	switch r.kind {
+	case kindEchoReply, kindTCP:
+		return r.from == dst
+	}
+	return !r.dst.IsValid() || r.dst == dst
 }
 
 // allocID returns an ICMP identifier no running trace of this Tracer uses

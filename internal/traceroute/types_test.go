@@ -61,3 +61,22 @@ func TestUnreachFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswersMustNameTheProbeDestination(t *testing.T) {
+	dst, other := netip.MustParseAddr("10.0.0.9"), netip.MustParseAddr("10.0.0.8")
+	for _, tc := range []struct {
+		r    reply
+		want bool
+	}{
+		{reply{kind: kindTimeExceeded, from: other, dst: dst}, true},
+		{reply{kind: kindTimeExceeded, from: other, dst: other}, false},
+		{reply{kind: kindTimeExceeded, from: other}, true}, // error queue: no quote
+		{reply{kind: kindEchoReply, from: dst}, true},
+		{reply{kind: kindEchoReply, from: other}, false},
+		{reply{kind: kindTCP, from: other}, false},
+	} {
+		if got := belongs(tc.r, dst); got != tc.want {
+			t.Errorf("%+v: belongs = %v, want %v", tc.r, got, tc.want)
+		}
+	}
+}
