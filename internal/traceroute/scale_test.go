@@ -22,22 +22,22 @@ func diamond() testnet.Topology {
 	return testnet.Topology{
 		Nodes: []testnet.NodeSpec{{Name: "src"}, {Name: "a"}, {Name: "b1"}, {Name: "b2"}, {Name: "c"}, {Name: "dst"}},
 		Links: []testnet.LinkSpec{
-			{A: "src", B: "a", Net4: testnet.Net4(20, 0)},
-			{A: "a", B: "b1", Net4: testnet.Net4(20, 1)},
-			{A: "a", B: "b2", Net4: testnet.Net4(20, 2)},
-			{A: "b1", B: "c", Net4: testnet.Net4(20, 3)},
-			{A: "b2", B: "c", Net4: testnet.Net4(20, 4)},
-			{A: "c", B: "dst", Net4: testnet.Net4(20, 5)},
+			{A: "src", B: "a", Net4: testnet.Net4(20, 0), Net6: testnet.Net6(20, 0)},
+			{A: "a", B: "b1", Net4: testnet.Net4(20, 1), Net6: testnet.Net6(20, 1)},
+			{A: "a", B: "b2", Net4: testnet.Net4(20, 2), Net6: testnet.Net6(20, 2)},
+			{A: "b1", B: "c", Net4: testnet.Net4(20, 3), Net6: testnet.Net6(20, 3)},
+			{A: "b2", B: "c", Net4: testnet.Net4(20, 4), Net6: testnet.Net6(20, 4)},
+			{A: "c", B: "dst", Net4: testnet.Net4(20, 5), Net6: testnet.Net6(20, 5)},
 		},
 	}
 }
 
 // TestECMPDiamond: one flow keeps to one branch for every probe; 16 flows
-// find both branches at hop 2.
+// (UDP and TCP, IPv4 and IPv6) find both branches at hop 2.
 func TestECMPDiamond(t *testing.T) {
 	n := testnet.Build(t, diamond())
 	target := n.Node("dst").Addr4()
-	b1, b2 := n.LinkAddr("b1", "a", 4), n.LinkAddr("b2", "a", 4)
+	b2 := n.LinkAddr("b2", "a", 4)
 	for _, p := range []traceroute.Protocol{traceroute.UDP, traceroute.TCP, traceroute.ICMP} {
 		res := traceIn(t, n.Node("src"), traceroute.Request{Target: target, Protocol: p, Queries: 10})
 		if len(res.Hops) != 4 {
@@ -58,21 +58,27 @@ func TestECMPDiamond(t *testing.T) {
 			t.Errorf("%s: hop 2 %s then hop 3 %s, want %s (same branch)", p, mid, next, want)
 		}
 	}
-	res := traceIn(t, n.Node("src"), traceroute.Request{Target: target, Protocol: traceroute.UDP, Flows: 16, Queries: 1})
-	var seen []netip.Addr
-	for _, a := range res.Hops[1].Addrs {
-		seen = append(seen, a.Addr)
-	}
-	slices.SortFunc(seen, netip.Addr.Compare)
-	if !slices.Equal(seen, []netip.Addr{b1, b2}) {
-		t.Errorf("16 flows saw %v at hop 2, want both branches %s and %s", seen, b1, b2)
-	}
-	flows := 0
-	for _, a := range res.Hops[1].Addrs {
-		flows += len(a.Flows)
-	}
-	if flows != 16 {
-		t.Errorf("hop 2 addresses list %d flows, want 16", flows)
+	for _, fam := range []int{4, 6} {
+		target, b1, b2 := n.Node("dst").Addr4(), n.LinkAddr("b1", "a", fam), n.LinkAddr("b2", "a", fam)
+		if fam == 6 {
+			target = n.Node("dst").Addr6()
+		}
+		for _, p := range []traceroute.Protocol{traceroute.UDP, traceroute.TCP} {
+			res := traceIn(t, n.Node("src"), traceroute.Request{Target: target, Protocol: p, Flows: 16, Queries: 1})
+			var seen []netip.Addr
+			flows := 0
+			for _, a := range res.Hops[1].Addrs {
+				seen = append(seen, a.Addr)
+				flows += len(a.Flows)
+			}
+			slices.SortFunc(seen, netip.Addr.Compare)
+			if !slices.Equal(seen, []netip.Addr{b1, b2}) {
+				t.Errorf("IPv%d %s: 16 flows saw %v at hop 2, want both branches %s and %s", fam, p, seen, b1, b2)
+			}
+			if flows != 16 {
+				t.Errorf("IPv%d %s: hop 2 addresses list %d flows, want 16", fam, p, flows)
+			}
+		}
 	}
 }
 
@@ -200,11 +206,21 @@ func TestInteropWithSystemTraceroute(t *testing.T) {
 	topo := testnet.Chain(23, 5)
 	topo.Spec("r3").Silent = true
 	n := testnet.Build(t, topo)
-	target := n.Node("dst").Addr4()
 	for _, tc := range []struct {
 		proto traceroute.Protocol
+		v6    bool
 		flags []string
-	}{{traceroute.UDP, nil}, {traceroute.ICMP, []string{"-I"}}} {
+	}{
+		{traceroute.UDP, false, nil},
+		{traceroute.ICMP, false, []string{"-I"}},
+		{traceroute.TCP, false, []string{"-T", "-p", "80"}},
+		{traceroute.UDP, true, []string{"-6"}},
+		{traceroute.ICMP, true, []string{"-6", "-I"}},
+	} {
+		target := n.Node("dst").Addr4()
+		if tc.v6 {
+			target = n.Node("dst").Addr6()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		args := append([]string{"-n", "-q", "3", "-w", "1"}, tc.flags...)
 		out, err := n.Node("src").Command(ctx, "traceroute", append(args, target.String())...).CombinedOutput()
@@ -215,7 +231,7 @@ func TestInteropWithSystemTraceroute(t *testing.T) {
 		want := parseTraceroute(t, string(out))
 		res := traceIn(t, n.Node("src"), traceroute.Request{Target: target, Protocol: tc.proto})
 		if got := hopAddrs(res); !slices.Equal(got, want) {
-			t.Errorf("%s: dnsscience hops %v, traceroute -n %v\n%s", tc.proto, got, want, out)
+			t.Errorf("%s %v: dnsscience hops %v, traceroute -n %v\n%s", tc.proto, tc.flags, got, want, out)
 		}
 	}
 }
