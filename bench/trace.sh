@@ -83,3 +83,5 @@ build lossy
 run "silent r3, destination drops all"
 build
 run "every hop answers"
+printf '%-34s %9.3f   (start-up of the Go binary alone, for the row above)\n' "dnsscience version" \
+  "$(timeit /dev/null "$BIN" version)"

@@ -253,3 +253,27 @@ func parseTraceroute(t *testing.T, out string) []netip.Addr {
 	}
 	return hops
 }
+
+// BenchmarkTraceSixHops is one ICMP trace over a 6-hop path where every hop
+// answers: the engine's own cost per trace, without process start-up.
+func BenchmarkTraceSixHops(b *testing.B) {
+	n := testnet.Build(b, testnet.Chain(24, 5))
+	target := n.Node("dst").Addr4()
+	tr := &traceroute.Tracer{}
+	defer tr.Close()
+	err := n.Node("src").Do(func() error {
+		for b.Loop() {
+			res, err := tr.Trace(context.Background(), traceroute.Request{Target: target})
+			if err != nil {
+				return err
+			}
+			if !res.Reached || len(res.Hops) != 6 {
+				return fmt.Errorf("reached %v in %d hops, want 6", res.Reached, len(res.Hops))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
