@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"sync"
 )
 
@@ -29,7 +30,8 @@ func permissionError(proto Protocol, err error) error {
 	hint := "run as root, or give the binary the capability: sudo setcap cap_net_raw+ep \"$(command -v dnsscience)\""
 	switch proto {
 	case ICMP:
-		hint += "; or allow unprivileged ICMP for your group: sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\" (or use --proto udp, which needs neither)"
+		gid := os.Getgid()
+		hint += fmt.Sprintf("; or allow unprivileged ICMP for your group: sudo sysctl -w net.ipv4.ping_group_range=\"%d %d\" (or use --proto udp, which needs neither)", gid, gid)
 	case TCP:
 		hint += " (TCP SYN probes always need raw sockets; --proto udp needs no privileges)"
 	}
