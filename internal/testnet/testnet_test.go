@@ -4,6 +4,8 @@ package testnet_test
 
 import (
 	"context"
+	"fmt"
+	"os/exec"
 	"net/netip"
 	"os"
 	"strings"
@@ -105,5 +107,24 @@ func TestECMPDiamondHasMultipathRoute(t *testing.T) {
 	}
 	if strings.Count(string(out), "nexthop") != 2 {
 		t.Errorf("route on a to 10.3.5.0/24 is not ECMP over two next hops:\n%s", out)
+	}
+}
+
+// TestSweepRemovesNamespacesOfDeadProcesses: a namespace left by a test
+// process that died is deleted by the next New.
+func TestSweepRemovesNamespacesOfDeadProcesses(t *testing.T) {
+	testnet.Skip(t)
+	pid := 4194303 // above any pid in use here
+	if _, err := os.Stat("/proc/4194303"); err == nil {
+		t.Skip("skipping: pid 4194303 exists")
+	}
+	stale := fmt.Sprintf("dstn%dx000000-src", pid)
+	if out, err := exec.Command("ip", "netns", "add", stale).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	defer exec.Command("ip", "netns", "delete", stale).Run()
+	testnet.Build(t, testnet.Chain(4, 1))
+	if _, err := os.Stat("/run/netns/" + stale); err == nil {
+		t.Errorf("stale namespace %s still exists", stale)
 	}
 }

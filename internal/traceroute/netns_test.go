@@ -4,6 +4,7 @@ package traceroute_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -278,4 +279,28 @@ func (d nsDialer) DialContext(ctx context.Context, network, addr string) (net.Co
 		return err
 	})
 	return c, err
+}
+
+// TestContextEndsTrace: a cancelled context stops a trace at once, with
+// the hops found so far.
+func TestContextEndsTrace(t *testing.T) {
+	topo := testnet.Chain(18, 2)
+	topo.Spec("dst").DropAll = true
+	n := testnet.Build(t, topo)
+	tr := &traceroute.Tracer{}
+	defer tr.Close()
+	var res *traceroute.Result
+	var err error
+	_ = n.Node("src").Do(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		res, err = tr.Trace(ctx, traceroute.Request{Target: n.Node("dst").Addr4(), Timeout: 10 * time.Second})
+		return nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if res == nil || len(res.Hops) < 2 || res.Hops[0].Stats.Received != 3 {
+		t.Errorf("partial result %+v, want the two routers that answered", res)
+	}
 }
