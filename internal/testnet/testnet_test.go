@@ -5,9 +5,9 @@ package testnet_test
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"net/netip"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
