@@ -175,6 +175,12 @@ func resolveTarget(ctx context.Context, arg string, v4, v6 bool) (netip.Addr, er
 	if err != nil {
 		return netip.Addr{}, usageErr("target %q is neither an IP address nor a host name: %v", arg, err)
 	}
+	return lookupHost(ctx, name, v4, v6)
+}
+
+// lookupHost asks the system's DNS servers for the first A (or AAAA)
+// address of name.
+func lookupHost(ctx context.Context, name string, v4, v6 bool) (netip.Addr, error) {
 	servers, err := dnsq.SystemServers("")
 	if err != nil {
 		return netip.Addr{}, &exitError{code: ExitInternal, err: fmt.Errorf("resolving %s: %w", name, err)}

@@ -136,7 +136,7 @@ func (r *run) round(ctx context.Context) error {
 		q.maxTTL = r.endTTL
 	}
 	q.plan()
-	r.replies = make(chan reply, len(q.plan_))
+	r.replies = make(chan reply, len(q.planned))
 	defer q.abandon(0)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -173,7 +173,7 @@ func (r *run) round(ctx context.Context) error {
 type roundState struct {
 	*run
 	maxTTL     int
-	plan_      []*probeState
+	planned      []*probeState
 	next       int
 	inflight   int
 	queue      []*probeState // sent, in order (deadlines ascend)
@@ -193,7 +193,7 @@ func (q *roundState) plan() {
 		for i := range n {
 			f := i % q.req.Flows
 			h.Probes[i] = Probe{Flow: f}
-			q.plan_ = append(q.plan_, &probeState{flow: f, ttl: ttl, slot: i})
+			q.planned = append(q.planned, &probeState{flow: f, ttl: ttl, slot: i})
 		}
 	}
 }
@@ -207,8 +207,8 @@ func (q *roundState) limit() int {
 }
 
 func (q *roundState) sendMore() {
-	for q.inflight < q.req.MaxInflight && q.next < len(q.plan_) {
-		p := q.plan_[q.next]
+	for q.inflight < q.req.MaxInflight && q.next < len(q.planned) {
+		p := q.planned[q.next]
 		if p.ttl > q.limit() {
 			return
 		}
