@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dnsscience/dnsscience/internal/dnstest"
 	"github.com/dnsscience/dnsscience/internal/testnet"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
@@ -103,13 +105,7 @@ func TestTraceUnprivilegedUser(t *testing.T) {
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("skipping: setpriv (util-linux) is not installed")
 	}
-	bin := filepath.Join(t.TempDir(), "dnsscience")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/dnsscience").CombinedOutput(); err != nil {
-		t.Fatalf("building: %v\n%s", err, out)
-	}
-	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := buildBinary(t)
 	n := traceNet(t)
 	src, dst := n.Node("src"), n.Node("dst").Addr4().String()
 	asNobody := func(args ...string) (int, string) {
@@ -175,6 +171,70 @@ func TestTraceLiveTable(t *testing.T) {
 	for _, want := range []string{"???", "100.0%", n.Node("dst").Addr4().String(), "reached in 4 hops, 2 round(s)"} {
 		if !strings.Contains(tail, want) {
 			t.Errorf("final table lacks %q:\n%s", want, tail)
+		}
+	}
+}
+
+// buildBinary builds dnsscience into a temporary directory anyone may read.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dnsscience")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/dnsscience").CombinedOutput(); err != nil {
+		t.Fatalf("building: %v\n%s", err, out)
+	}
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestTraceHostName resolves the target through the namespace's resolver:
+// `ip netns exec` mounts /etc/netns/<ns>/resolv.conf, which names a DNS
+// server (dnstest) listening on 127.0.0.1:53 inside the namespace.
+func TestTraceHostName(t *testing.T) {
+	testnet.Skip(t)
+	bin := buildBinary(t)
+	n := traceNet(t)
+	src, dst := n.Node("src"), n.Node("dst")
+	zone := dnstest.NewZone(t, "lab.example.", fmt.Sprintf(`
+$TTL 60
+@    SOA ns.lab.example. host.lab.example. 1 60 60 60 60
+dst  A    %s
+dst  AAAA %s
+`, dst.Addr4(), dst.Addr6()))
+	var srv *dnstest.Server
+	if err := src.Do(func() error {
+		var err error
+		srv, err = dnstest.Listen("127.0.0.1", "53", zone)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := filepath.Join("/etc/netns", src.NS)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.RemoveAll(dir)
+		os.Remove("/etc/netns") // only when empty
+	})
+	if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flag string
+		want string
+	}{{"-4", dst.Addr4().String()}, {"-6", dst.Addr6().String()}} {
+		out, err := src.Command(context.Background(), bin, "trace", "dst.lab.example", "-n", tc.flag).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.flag, err, out)
+		}
+		if want := "trace to dst.lab.example (" + tc.want + ")"; !strings.HasPrefix(string(out), want) {
+			t.Errorf("%s: output does not start with %q:\n%s", tc.flag, want, out)
+		}
+		if !strings.Contains(string(out), " 4  "+tc.want+"  ") {
+			t.Errorf("%s: hop 4 is not %s:\n%s", tc.flag, tc.want, out)
 		}
 	}
 }
