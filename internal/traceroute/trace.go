@@ -173,7 +173,7 @@ func (r *run) round(ctx context.Context) error {
 type roundState struct {
 	*run
 	maxTTL     int
-	planned      []*probeState
+	planned    []*probeState
 	next       int
 	inflight   int
 	queue      []*probeState // sent, in order (deadlines ascend)
