@@ -150,6 +150,7 @@ var commands = []func(*env) *cobra.Command{
 	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
 	newBackupCmd, newRestoreCmd, newAPIKeyCmd,
 	newGeoCmd,
+	newTraceCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -26,14 +25,6 @@ func (s *Server) getGeo(w http.ResponseWriter, r *http.Request) error {
 // attributions their licences require (the UI shows them).
 func (s *Server) getGeoAbout(w http.ResponseWriter, _ *http.Request) error {
 	writeJSON(w, http.StatusOK, s.geo.Status())
-	return nil
-}
-
-// geoReady fails while no geo data is loaded.
-func (s *Server) geoReady(context.Context) error {
-	if !s.geo.Loaded() {
-		return errors.New("no geo data loaded: run `make geo` or point --geo-city/--geo-asn at data files")
-	}
 	return nil
 }
 

@@ -46,4 +46,3 @@ func TestGeoEndpointsAndMeasurement(t *testing.T) {
 		t.Errorf("geo measurement: %s %s", m.Status, m.Result)
 	}
 }
-

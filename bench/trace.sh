@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Traceroute benchmark: dnsscience trace vs traceroute -n vs mtr -r -c 1 in a
+# network-namespace path of 6 hops (src - r1..r5 - dst), first with router r3
+# silent and a destination that drops everything, then with every hop
+# answering. Prints wall times, ratios and whether the hops found agree.
+# Usage: bench/trace.sh path/to/dnsscience   (needs root; skips otherwise)
+set -euo pipefail
+BIN=$(readlink -f "${1:-bin/dnsscience}")
+if [ "$(id -u)" -ne 0 ]; then echo "bench/trace.sh: skipped: network namespaces need root"; exit 0; fi
+for c in ip traceroute mtr; do
+  command -v "$c" >/dev/null || { echo "bench/trace.sh: skipped: $c is missing (deps/apt/trace.list)"; exit 0; }
+done
+P="dstnb$$-"
+NODES=(src r1 r2 r3 r4 r5 dst)
+cleanup() { for n in "${NODES[@]}"; do ip netns del "$P$n" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+build() {
+  cleanup
+  local i n
+  for n in "${NODES[@]}"; do
+    ip netns add "$P$n"
+    ip -n "$P$n" link set lo up
+    ip netns exec "$P$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 \
+      net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000
+  done
+  for i in 0 1 2 3 4 5; do
+    ip link add name l$i netns "$P${NODES[$i]}" type veth peer name l$i netns "$P${NODES[$((i+1))]}"
+    ip -n "$P${NODES[$i]}" addr add 10.250.$i.1/24 dev l$i
+    ip -n "$P${NODES[$((i+1))]}" addr add 10.250.$i.2/24 dev l$i
+    ip -n "$P${NODES[$i]}" link set l$i up
+    ip -n "$P${NODES[$((i+1))]}" link set l$i up
+  done
+  local k j
+  for k in 0 1 2 3 4 5 6; do
+    for j in 0 1 2 3 4 5; do
+      if [ $j -lt $((k-1)) ]; then ip -n "$P${NODES[$k]}" route add 10.250.$j.0/24 via 10.250.$((k-1)).1
+      elif [ $j -gt $k ]; then ip -n "$P${NODES[$k]}" route add 10.250.$j.0/24 via 10.250.$k.2
+      fi
+    done
+  done
+  # Warm the neighbour caches so no tool pays for ARP.
+  ip netns exec "${P}src" traceroute -n -q1 -w1 -m7 10.250.5.2 >/dev/null 2>&1 || true
+  if [ "${1:-}" = lossy ]; then
+    ip -n "${P}r3" rule add pref 5 iif lo blackhole
+    ip -n "${P}dst" rule add pref 5 iif lo blackhole
+    ip -n "${P}dst" rule add pref 6 blackhole
+  fi
+}
+
+# hops prints "ttl ip" for every answered hop of traceroute-style output.
+hops() { awk 'NR>1 { for (i=2;i<=NF;i++) if ($i ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/) { print $1, $i; break } }'; }
+mtrhops() { awk '/\|--/ { split($1,a,"."); if ($2 != "???") print a[1], $2 }'; }
+
+timeit() { # timeit OUTFILE cmd...: runs cmd in the source namespace, prints seconds
+  local out=$1; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  ip netns exec "${P}src" "$@" >"$out" 2>&1 || true
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+
+run() { # run SCENARIO
+  local tmp; tmp=$(mktemp -d)
+  local d t m
+  d=$(timeit "$tmp/d" "$BIN" trace -n 10.250.5.2)
+  t=$(timeit "$tmp/t" traceroute -n 10.250.5.2)
+  m=$(timeit "$tmp/m" mtr -r -c 1 -n 10.250.5.2)
+  local same="yes"
+  cmp -s <(hops <"$tmp/d") <(hops <"$tmp/t") || same="NO"
+  cmp -s <(hops <"$tmp/d") <(mtrhops <"$tmp/m") || same="$same (mtr: differs)"
+  printf '%-34s %9.3f %9.3f %9.3f %10.1fx %10.1fx  %s\n' "$1" "$d" "$t" "$m" \
+    "$(echo "$t / $d" | bc -l)" "$(echo "$m / $d" | bc -l)" "$same"
+  if [ "$same" != yes ]; then
+    echo "--- dnsscience:"; cat "$tmp/d"; echo "--- traceroute:"; cat "$tmp/t"; echo "--- mtr:"; cat "$tmp/m"
+  fi
+  rm -rf "$tmp"
+}
+
+printf '%-34s %9s %9s %9s %11s %11s  %s\n' "scenario (6 hops)" "dnss s" "tracert s" "mtr s" "tracert/dn" "mtr/dn" "same hops"
+build lossy
+run "silent r3, destination drops all"
+build
+run "every hop answers"
+printf '%-34s %9.3f   (start-up of the Go binary alone, for the row above)\n' "dnsscience version" \
+  "$(timeit /dev/null "$BIN" version)"

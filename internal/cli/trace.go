@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
+
+	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/traceroute"
+)
+
+type traceFlags struct {
+	proto        string
+	port         uint16
+	v4, v6       bool
+	maxHops      int
+	queries      int
+	maxInflight  int
+	flows        int
+	rounds       int
+	continuous   bool
+	interval     time.Duration
+	noDNS        bool
+	timeout      time.Duration
+	csv          bool
+	unprivileged bool
+}
+
+func newTraceCmd(e *env) *cobra.Command {
+	var f traceFlags
+	cmd := &cobra.Command{
+		Use:     "trace TARGET",
+		Aliases: []string{"traceroute"},
+		Short:   "Trace the route to a host (traceroute, and mtr-style statistics)",
+		Long: `trace finds the routers on the path to TARGET (an IP address or a host name)
+with ICMP echo (default), UDP or TCP SYN probes, every TTL in flight at once.
+Probes of one flow keep the fields that load balancers hash constant (Paris
+traceroute), so the path shown is one real path; --flows N explores N flows.
+The trace ends as soon as the destination answered and every lower hop is
+resolved, or 5 silent hops past the last answer.
+
+On a terminal the table fills in live; otherwise a traceroute-like report is
+printed. --rounds N (or --continuous) repeats the trace and shows loss and
+latency statistics per hop, like mtr.
+
+Raw sockets need root or CAP_NET_RAW; without them ICMP datagram sockets
+(when net.ipv4.ping_group_range allows) and UDP are used.
+
+Exit status: 0 the destination answered, 1 it did not, 2 bad input, 3 could
+not run (no permission to send probes).`,
+		Example: `  dnsscience trace 192.0.2.1
+  dnsscience trace example.com --proto tcp --port 443
+  dnsscience trace -6 example.com --no-dns
+  dnsscience trace 10.0.0.1 --rounds 10        # mtr-style report
+  dnsscience trace 10.0.0.1 --flows 8          # every ECMP branch
+  dnsscience traceroute 10.0.0.1 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTrace(cmd.Context(), e, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.proto, "proto", "icmp", "probe protocol: icmp, udp or tcp")
+	fl.Uint16Var(&f.port, "port", 0, "destination port for udp (default 33434) and tcp (default 80)")
+	fl.BoolVarP(&f.v4, "ipv4", "4", false, "use IPv4 (resolve A records)")
+	fl.BoolVarP(&f.v6, "ipv6", "6", false, "use IPv6 (resolve AAAA records)")
+	fl.IntVarP(&f.maxHops, "max-hops", "m", traceroute.DefaultMaxHops, "largest TTL to probe (1-255)")
+	fl.IntVarP(&f.queries, "queries", "q", 0, "probes per hop and flow (1-10; default 3, 1 per round with --rounds)")
+	fl.IntVar(&f.maxInflight, "max-inflight", traceroute.DefaultMaxInflight, "probes awaiting an answer at once")
+	fl.IntVar(&f.flows, "flows", 1, "flows to explore (1-64); each keeps to one ECMP path")
+	fl.IntVar(&f.rounds, "rounds", 0, "mtr mode: number of rounds (0: a single trace)")
+	fl.BoolVar(&f.continuous, "continuous", false, "mtr mode until interrupted")
+	fl.DurationVar(&f.interval, "interval", traceroute.DefaultInterval, "time between mtr rounds")
+	fl.BoolVarP(&f.noDNS, "no-dns", "n", false, "do not look up reverse DNS names of hops")
+	fl.DurationVarP(&f.timeout, "timeout", "w", traceroute.DefaultTimeout, "how long a probe waits for its answer")
+	fl.BoolVar(&f.csv, "csv", false, "print one CSV row per hop")
+	fl.BoolVar(&f.unprivileged, "unprivileged", false, "use datagram sockets (ICMP ping sockets, UDP) even when raw sockets are allowed")
+	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
+	cmd.MarkFlagsMutuallyExclusive("rounds", "continuous")
+	return cmd
+}
+
+func (f traceFlags) request(target netip.Addr) (traceroute.Request, error) {
+	p := traceroute.Protocol(f.proto)
+	switch p {
+	case traceroute.ICMP, traceroute.UDP, traceroute.TCP:
+	default:
+		return traceroute.Request{}, usageErr("bad --proto %q: want icmp, udp or tcp", f.proto)
+	}
+	if f.maxHops < 1 || f.maxHops > 255 {
+		return traceroute.Request{}, usageErr("bad --max-hops %d: want 1 to 255", f.maxHops)
+	}
+	if f.queries != 0 && (f.queries < 1 || f.queries > 10) {
+		return traceroute.Request{}, usageErr("bad --queries %d: want 1 to 10 probes per hop", f.queries)
+	}
+	if f.flows < 1 || f.flows > 64 {
+		return traceroute.Request{}, usageErr("bad --flows %d: want 1 to 64", f.flows)
+	}
+	if f.maxInflight < 1 || f.maxInflight > 4096 {
+		return traceroute.Request{}, usageErr("bad --max-inflight %d: want 1 to 4096", f.maxInflight)
+	}
+	if f.rounds < 0 {
+		return traceroute.Request{}, usageErr("bad --rounds %d: want 0 (a single trace) or more", f.rounds)
+	}
+	if f.timeout <= 0 || f.interval <= 0 {
+		return traceroute.Request{}, usageErr("--timeout and --interval must be positive durations such as 500ms or 2s")
+	}
+	if p == traceroute.ICMP && f.port != 0 {
+		return traceroute.Request{}, usageErr("--port applies to --proto udp and tcp only")
+	}
+	return traceroute.Request{
+		Target: target, Protocol: p, Port: f.port, MaxHops: f.maxHops, Queries: f.queries,
+		MaxInflight: f.maxInflight, Flows: f.flows, Timeout: f.timeout, Rounds: f.rounds,
+		Continuous: f.continuous, Interval: f.interval,
+	}, nil
+}
+
+func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
+	if e.json && f.csv {
+		return usageErr("--json and --csv cannot be used together")
+	}
+	target, err := resolveTarget(ctx, arg, f.v4, f.v6)
+	if err != nil {
+		return err
+	}
+	req, err := f.request(target)
+	if err != nil {
+		return err
+	}
+	if !f.noDNS {
+		req.Resolver = &traceroute.DNSResolver{}
+	}
+	out := newTraceOutput(e, f, arg, req)
+	req.OnHop = out.hop
+	tr := &traceroute.Tracer{Unprivileged: f.unprivileged}
+	defer tr.Close()
+	res, err := tr.Trace(ctx, req)
+	interrupted := err != nil && ctx.Err() != nil && res != nil
+	switch {
+	case errors.Is(err, traceroute.ErrBadRequest):
+		return usageErr("%v", err)
+	case errors.Is(err, traceroute.ErrPermission):
+		return &exitError{code: ExitInternal, err: err}
+	case err != nil && !interrupted:
+		return failErr(err)
+	}
+	if err := out.final(res); err != nil {
+		return err
+	}
+	if !res.Reached {
+		return errSilentFail
+	}
+	return nil
+}
+
+// resolveTarget parses an IP address or resolves a host name with the
+// system's DNS servers (A, or AAAA with -6 or when there is no A record).
+func resolveTarget(ctx context.Context, arg string, v4, v6 bool) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(arg); err == nil {
+		a = a.Unmap()
+		if (v4 && !a.Is4()) || (v6 && !a.Is6()) {
+			return netip.Addr{}, usageErr("target %s is not an IPv%s address", a, map[bool]string{true: "4", false: "6"}[v4])
+		}
+		if a.Zone() != "" {
+			return netip.Addr{}, usageErr("target %s: zoned (link-local) addresses are not supported", a)
+		}
+		return a, nil
+	}
+	name, err := dnsq.NormalizeName(arg)
+	if err != nil {
+		return netip.Addr{}, usageErr("target %q is neither an IP address nor a host name: %v", arg, err)
+	}
+	return lookupHost(ctx, name, v4, v6)
+}
+
+// lookupHost asks the system's DNS servers for the first A (or AAAA)
+// address of name.
+func lookupHost(ctx context.Context, name string, v4, v6 bool) (netip.Addr, error) {
+	servers, err := dnsq.SystemServers("")
+	if err != nil {
+		return netip.Addr{}, &exitError{code: ExitInternal, err: fmt.Errorf("resolving %s: %w", name, err)}
+	}
+	types := []uint16{dns.TypeA, dns.TypeAAAA}
+	switch {
+	case v4:
+		types = types[:1]
+	case v6:
+		types = types[1:]
+	}
+	client := &dnsq.Client{Timeout: 2 * time.Second, Tries: 2}
+	var errs []error
+	for _, qt := range types {
+		for _, srv := range servers {
+			resp, err := client.Exchange(ctx, srv, dnsq.Query{Name: name, Type: qt})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, rr := range resp.Msg.Answer {
+				switch r := rr.(type) {
+				case *dns.A:
+					if a, ok := netip.AddrFromSlice(r.A.To4()); ok {
+						return a, nil
+					}
+				case *dns.AAAA:
+					if a, ok := netip.AddrFromSlice(r.AAAA); ok {
+						return a, nil
+					}
+				}
+			}
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return netip.Addr{}, failErr(fmt.Errorf("resolving %s: %w", name, errors.Join(errs...)))
+	}
+	return netip.Addr{}, failErr(fmt.Errorf("resolving %s: no %s record", name, map[int]string{1: dnsq.TypeString(types[0]), 2: "A or AAAA"}[len(types)]))
+}

@@ -1,0 +1,420 @@
+package traceroute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+const defaultDNSTry = time.Second
+
+// run is the state of one Trace call.
+type run struct {
+	t       *Tracer
+	req     Request
+	flows   []*flow
+	replies chan reply
+	hops    []*hopState // index TTL-1
+	report  int         // hops to report
+	endTTL  int         // TTL at which the destination (or an unreachable) answered; 0 unknown
+	reached bool
+
+	names    map[netip.Addr]string
+	asked    map[netip.Addr]bool
+	lookups  chan nameResult
+	inDNS    int
+	done     chan struct{}
+	lastSend error
+	sentOK   bool
+}
+
+type hopState struct {
+	hop Hop
+	acc accumulator
+}
+
+type nameResult struct {
+	addr netip.Addr
+	name string
+}
+
+// probeState is one probe in flight.
+type probeState struct {
+	k        key
+	flow     int
+	ttl      int
+	slot     int // index in the hop's Probes
+	sent     time.Time
+	deadline time.Time
+	done     bool
+}
+
+// Trace traces the path to req.Target and returns every hop. In MTR mode
+// (req.Rounds or req.Continuous) it runs rounds until they are done or ctx
+// ends; a continuous trace returns the result so far with ctx's error.
+func (t *Tracer) Trace(ctx context.Context, req Request) (*Result, error) {
+	req, err := req.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		t: t, req: req,
+		hops:    make([]*hopState, req.MaxHops),
+		names:   map[netip.Addr]string{},
+		asked:   map[netip.Addr]bool{},
+		lookups: make(chan nameResult),
+		done:    make(chan struct{}),
+	}
+	defer close(r.done)
+	for i := range r.hops {
+		r.hops[i] = &hopState{hop: Hop{TTL: i + 1}}
+	}
+	for range req.Flows {
+		f, err := t.openFlow(req)
+		if err != nil {
+			r.closeFlows()
+			return nil, fmt.Errorf("tracing %s: %w", req.Target, err)
+		}
+		r.flows = append(r.flows, f)
+	}
+	defer r.closeFlows()
+	res := &Result{Target: req.Target, Protocol: req.Protocol, MaxHops: req.MaxHops,
+		Queries: req.Queries, Flows: req.Flows, Started: time.Now(), Mode: "raw"}
+	if req.Protocol != ICMP {
+		res.Port = req.Port
+	}
+	if r.flows[0].unpri {
+		res.Mode = "unprivileged"
+	}
+	err = r.rounds(ctx, res)
+	r.waitNames(ctx)
+	res.Reached = r.reached
+	res.DurationMS = float64(time.Since(res.Started).Microseconds()) / 1000
+	for _, h := range r.hops[:r.report] {
+		res.Hops = append(res.Hops, copyHop(h.hop))
+	}
+	return res, err
+}
+
+func (r *run) closeFlows() {
+	for _, f := range r.flows {
+		f.close()
+	}
+	r.flows = nil
+}
+
+// rounds runs one round for a plain trace, several in MTR mode.
+func (r *run) rounds(ctx context.Context, res *Result) error {
+	mtr := r.req.Rounds > 0 || r.req.Continuous
+	for n := 1; ; n++ {
+		start := time.Now()
+		if err := r.round(ctx); err != nil {
+			return err
+		}
+		res.Rounds = n
+		if !mtr || (!r.req.Continuous && n >= r.req.Rounds) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Until(start.Add(r.req.Interval))):
+		}
+	}
+}
+
+// round sends Queries probes per hop and flow, every TTL in flight at once
+// (up to MaxInflight), and stops by the finish rule: the destination
+// answered and every lower TTL is resolved; or, when it does not answer,
+// Gap silent TTLs past the last answer are resolved; or MaxHops.
+func (r *run) round(ctx context.Context) error {
+	q := &roundState{run: r, maxTTL: r.req.MaxHops, byKey: map[key]*probeState{}}
+	if r.endTTL > 0 {
+		q.maxTTL = r.endTTL
+	}
+	q.plan()
+	r.replies = make(chan reply, len(q.planned))
+	defer q.abandon(0)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		q.sendMore()
+		if !r.sentOK && r.lastSend != nil {
+			return fmt.Errorf("%w to %s: %w", errNoProbes, r.req.Target, r.lastSend)
+		}
+		if q.finished() {
+			break
+		}
+		timer.Reset(q.nextDeadline())
+		select {
+		case <-ctx.Done():
+			r.report = max(r.report, q.reportable())
+			return ctx.Err()
+		case rep := <-r.replies:
+			q.answer(rep)
+		case <-timer.C:
+			q.drain()
+			q.expire(time.Now())
+		case nr := <-r.lookups:
+			r.named(nr)
+		}
+	}
+	r.report = max(r.report, q.reportable())
+	if q.end > 0 {
+		r.endTTL = q.end
+	}
+	return nil
+}
+
+// roundState is one round's bookkeeping.
+type roundState struct {
+	*run
+	maxTTL     int
+	planned    []*probeState
+	next       int
+	inflight   int
+	queue      []*probeState // sent, in order (deadlines ascend)
+	byKey      map[key]*probeState
+	unresolved []int // per TTL (index TTL-1)
+	end        int   // smallest TTL with a final answer this round
+	lastAns    int
+}
+
+func (q *roundState) plan() {
+	n := q.req.Queries * q.req.Flows
+	q.unresolved = make([]int, q.maxTTL)
+	for ttl := 1; ttl <= q.maxTTL; ttl++ {
+		h := &q.hops[ttl-1].hop
+		h.Probes = make([]Probe, n)
+		q.unresolved[ttl-1] = n
+		for i := range n {
+			f := i % q.req.Flows
+			h.Probes[i] = Probe{Flow: f}
+			q.planned = append(q.planned, &probeState{flow: f, ttl: ttl, slot: i})
+		}
+	}
+}
+
+// limit is the highest TTL worth sending now.
+func (q *roundState) limit() int {
+	if q.end > 0 {
+		return q.end
+	}
+	return min(q.maxTTL, q.lastAns+q.req.Gap)
+}
+
+func (q *roundState) sendMore() {
+	for q.inflight < q.req.MaxInflight && q.next < len(q.planned) {
+		p := q.planned[q.next]
+		if p.ttl > q.limit() {
+			return
+		}
+		q.next++
+		f := q.flows[p.flow]
+		p.k = f.nextKey()
+		q.byKey[p.k] = p
+		q.t.register(p.k, q.req.Target, q.replies)
+		p.sent = time.Now()
+		p.deadline = p.sent.Add(q.req.Timeout)
+		if err := f.send(p.k, p.ttl); err != nil {
+			q.lastSend = err
+			q.t.unregister(p.k)
+			p.deadline = p.sent // resolved as lost at the next expiry
+		} else {
+			q.sentOK = true
+		}
+		q.inflight++
+		q.queue = append(q.queue, p)
+	}
+}
+
+func (q *roundState) finished() bool {
+	lim := q.limit()
+	for ttl := 1; ttl <= lim; ttl++ {
+		if q.unresolved[ttl-1] > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (q *roundState) reportable() int {
+	if q.end > 0 {
+		return q.end
+	}
+	return q.limit()
+}
+
+func (q *roundState) nextDeadline() time.Duration {
+	for len(q.queue) > 0 && q.queue[0].done {
+		q.queue = q.queue[1:]
+	}
+	if len(q.queue) == 0 {
+		return time.Hour
+	}
+	return max(time.Until(q.queue[0].deadline), 0)
+}
+
+// resolve marks p answered or lost.
+func (q *roundState) resolve(p *probeState) {
+	p.done = true
+	q.inflight--
+	if p.ttl <= q.maxTTL {
+		q.unresolved[p.ttl-1]--
+	}
+}
+
+// drain handles the answers already delivered, so a late timer never
+// declares lost a probe whose answer is waiting in the channel.
+func (q *roundState) drain() {
+	for {
+		select {
+		case rep := <-q.replies:
+			q.answer(rep)
+		default:
+			return
+		}
+	}
+}
+
+func (q *roundState) expire(now time.Time) {
+	for len(q.queue) > 0 && !q.queue[0].deadline.After(now) {
+		p := q.queue[0]
+		q.queue = q.queue[1:]
+		if p.done {
+			continue
+		}
+		q.t.unregister(p.k)
+		q.resolve(p)
+		hs := q.hops[p.ttl-1]
+		hs.hop.Probes[p.slot].Timeout = true
+		hs.acc.lost()
+		hs.hop.Stats = hs.acc.stats()
+		q.notify(hs)
+	}
+}
+
+// abandon forgets every unanswered probe above TTL above (all when 0).
+func (q *roundState) abandon(above int) {
+	for _, p := range q.queue {
+		if !p.done && p.ttl > above {
+			q.t.unregister(p.k)
+			q.resolve(p)
+		}
+	}
+}
+
+func (q *roundState) answer(rep reply) {
+	p := q.byKey[rep.key]
+	if p == nil || p.done {
+		return
+	}
+	q.resolve(p)
+	hs := q.hops[p.ttl-1]
+	pr := &hs.hop.Probes[p.slot]
+	rtt := rep.at.Sub(p.sent)
+	*pr = Probe{Flow: p.flow, Addr: rep.from, RTT: rtt, RTTMS: float64(rtt.Microseconds()) / 1000,
+		ICMPType: rep.icmpType, ICMPCode: rep.icmpCode, TCPFlags: rep.tcpFlags, ReplyTTL: rep.ttl, MPLS: rep.mpls}
+	final, reached := false, false
+	switch rep.kind {
+	case kindEchoReply, kindTCP:
+		final, reached = true, true
+	case kindUnreachable:
+		pr.Flag = unreachFlag(rep.key.v6, rep.icmpCode)
+		final, reached = true, pr.Flag == "" && rep.from == q.req.Target
+		hs.hop.Flag = pr.Flag
+	}
+	hs.acc.add(rtt)
+	hs.hop.Stats = hs.acc.stats()
+	q.addAddr(hs, rep.from, p.flow)
+	q.lastAns = max(q.lastAns, p.ttl)
+	if final && (q.end == 0 || p.ttl < q.end) {
+		q.end = p.ttl
+		hs.hop.Reached = reached
+		q.reached = q.reached || reached
+		q.abandon(p.ttl)
+	}
+	q.notify(hs)
+}
+
+func (r *run) addAddr(hs *hopState, a netip.Addr, flow int) {
+	for i := range hs.hop.Addrs {
+		if hs.hop.Addrs[i].Addr == a {
+			if !slices.Contains(hs.hop.Addrs[i].Flows, flow) {
+				hs.hop.Addrs[i].Flows = append(hs.hop.Addrs[i].Flows, flow)
+				slices.Sort(hs.hop.Addrs[i].Flows)
+			}
+			return
+		}
+	}
+	hs.hop.Addrs = append(hs.hop.Addrs, HopAddr{Addr: a, Name: r.names[a], Flows: []int{flow}})
+	r.lookup(a)
+}
+
+// lookup starts a reverse lookup of a, once per trace.
+func (r *run) lookup(a netip.Addr) {
+	if r.req.Resolver == nil || r.asked[a] {
+		return
+	}
+	r.asked[a] = true
+	r.inDNS++
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), r.req.DNSTimeout)
+		defer cancel()
+		name, _ := r.req.Resolver.LookupAddr(ctx, a)
+		select {
+		case r.lookups <- nameResult{addr: a, name: name}:
+		case <-r.done:
+		}
+	}()
+}
+
+func (r *run) named(nr nameResult) {
+	r.inDNS--
+	if nr.name == "" {
+		return
+	}
+	r.names[nr.addr] = nr.name
+	for _, hs := range r.hops {
+		for i := range hs.hop.Addrs {
+			if hs.hop.Addrs[i].Addr == nr.addr {
+				hs.hop.Addrs[i].Name = nr.name
+				r.notify(hs)
+			}
+		}
+	}
+}
+
+// waitNames waits for the reverse lookups still running (each bounded by
+// DNSTimeout).
+func (r *run) waitNames(ctx context.Context) {
+	for r.inDNS > 0 {
+		select {
+		case nr := <-r.lookups:
+			r.named(nr)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *run) notify(hs *hopState) {
+	if r.req.OnHop != nil {
+		r.req.OnHop(copyHop(hs.hop))
+	}
+}
+
+func copyHop(h Hop) Hop {
+	h.Addrs = slices.Clone(h.Addrs)
+	for i := range h.Addrs {
+		h.Addrs[i].Flows = slices.Clone(h.Addrs[i].Flows)
+	}
+	h.Probes = slices.Clone(h.Probes)
+	return h
+}
+
+// errNoProbes is wrapped when not a single probe could be sent.
+var errNoProbes = errors.New("no probe could be sent")

@@ -1,0 +1,214 @@
+// Package traceroute finds the routers on the path to an address with ICMP
+// echo, UDP or TCP SYN probes, over IPv4 and IPv6, with every TTL in flight
+// at once. One Tracer runs any number of traces concurrently: a shared
+// listener per protocol matches every reply to exactly one probe. Flows are
+// Paris-style (the fields ECMP routers hash stay constant), so a trace
+// follows one path; Request.Flows explores several. MTR mode repeats the
+// trace in rounds and keeps loss and latency statistics per hop.
+package traceroute
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Protocol is the kind of probe packet.
+type Protocol string
+
+// Probe protocols.
+const (
+	ICMP Protocol = "icmp" // ICMP echo request (the default)
+	UDP  Protocol = "udp"  // UDP datagram to a (normally closed) port
+	TCP  Protocol = "tcp"  // TCP SYN
+)
+
+// Default values used when Request fields are zero.
+const (
+	DefaultMaxHops     = 30
+	DefaultQueries     = 3
+	DefaultMaxInflight = 32
+	DefaultTimeout     = time.Second
+	DefaultGap         = 5
+	DefaultUDPPort     = 33434
+	DefaultTCPPort     = 80
+	DefaultInterval    = time.Second
+	DefaultDNSTimeout  = 2 * time.Second
+)
+
+// Errors callers branch on.
+var (
+	// ErrBadRequest is wrapped by every validation error.
+	ErrBadRequest = errors.New("bad trace request")
+	// ErrPermission is wrapped when no socket kind the trace needs can be
+	// opened; the message says what to run.
+	ErrPermission = errors.New("not permitted to send probes")
+)
+
+// Request describes one trace. The zero value of every field but Target is
+// a sensible default.
+type Request struct {
+	Target   netip.Addr // address to trace (resolve host names first)
+	Protocol Protocol   // "" means ICMP
+	// Port is the destination port of UDP and TCP probes; 0 means 33434
+	// for UDP and 80 for TCP. UDP probes keep it constant (Paris style).
+	Port uint16
+	// MaxHops is the largest TTL probed, 1-255; 0 means 30.
+	MaxHops int
+	// Queries is the number of probes per hop and flow, 1-10; 0 means 3
+	// (1 in MTR mode).
+	Queries int
+	// MaxInflight bounds the probes awaiting an answer; 0 means 32.
+	MaxInflight int
+	// Flows is the number of distinct flows (source ports or ICMP
+	// identifiers) probed, 1-64; 0 means 1. Each flow keeps to one ECMP path.
+	Flows int
+	// Timeout is how long a probe waits for its answer; 0 means 1 s.
+	Timeout time.Duration
+	// Gap is how many consecutive silent hops past the last answer end a
+	// trace whose destination does not answer; 0 means 5.
+	Gap int
+	// Rounds > 0 selects MTR mode: that many rounds, one probe per hop and
+	// flow each (unless Queries says more), Interval apart.
+	Rounds int
+	// Continuous selects MTR mode until ctx is done.
+	Continuous bool
+	// Interval is the time between the starts of MTR rounds; 0 means 1 s.
+	Interval time.Duration
+	// Resolver looks up reverse DNS names of hop addresses; nil means none.
+	Resolver ReverseResolver
+	// DNSTimeout bounds each reverse lookup; 0 means 2 s.
+	DNSTimeout time.Duration
+	// OnHop, when set, is called with a copy of a hop each time it changes
+	// (a probe answered or timed out, a name resolved), from one goroutine
+	// at a time.
+	OnHop func(Hop)
+}
+
+// Result is a finished trace.
+type Result struct {
+	Target     netip.Addr `json:"target"`
+	Protocol   Protocol   `json:"protocol"`
+	Port       uint16     `json:"port,omitempty"`
+	Mode       string     `json:"mode"` // "raw" or "unprivileged": the socket kind used
+	MaxHops    int        `json:"max_hops"`
+	Queries    int        `json:"queries"`
+	Flows      int        `json:"flows"`
+	Rounds     int        `json:"rounds"`  // rounds run (1 for a plain trace)
+	Reached    bool       `json:"reached"` // the destination answered
+	Hops       []Hop      `json:"hops"`
+	Started    time.Time  `json:"started"`
+	DurationMS float64    `json:"duration_ms"`
+}
+
+// Hop is everything learned about one TTL.
+type Hop struct {
+	TTL int `json:"ttl"`
+	// Addrs lists every address that answered at this TTL, in order of
+	// first answer.
+	Addrs []HopAddr `json:"addrs"`
+	// Probes holds the probes of the latest round, in sending order.
+	Probes []Probe `json:"probes"`
+	// Reached is set when the destination answered at this TTL.
+	Reached bool `json:"reached,omitempty"`
+	// Flag is set when the hop answered "unreachable" (!H, !N, !P, !X ...).
+	Flag  string `json:"flag,omitempty"`
+	Stats Stats  `json:"stats"`
+}
+
+// HopAddr is one address that answered at a hop. The ASN and location
+// fields are filled by a separate enrichment step (geo), never here.
+type HopAddr struct {
+	Addr    netip.Addr `json:"addr"`
+	Name    string     `json:"name,omitempty"`  // reverse DNS name
+	Flows   []int      `json:"flows,omitempty"` // flows (0-based) that saw it
+	ASN     uint32     `json:"asn,omitempty"`
+	ASOrg   string     `json:"as_org,omitempty"`
+	City    string     `json:"city,omitempty"`
+	Country string     `json:"country,omitempty"`
+	Lat     float64    `json:"lat,omitempty"`
+	Lon     float64    `json:"lon,omitempty"`
+}
+
+// Probe is one probe sent and what came back.
+type Probe struct {
+	Flow     int           `json:"flow"`
+	Addr     netip.Addr    `json:"addr,omitzero"` // who answered; zero on timeout
+	RTT      time.Duration `json:"-"`
+	RTTMS    float64       `json:"rtt_ms,omitempty"`
+	Timeout  bool          `json:"timeout,omitempty"`
+	ICMPType int           `json:"icmp_type,omitempty"` // ICMP type of the answer (0 for TCP answers)
+	ICMPCode int           `json:"icmp_code,omitempty"`
+	Flag     string        `json:"flag,omitempty"`      // !H !N !P !X ... for unreachables
+	TCPFlags string        `json:"tcp_flags,omitempty"` // "SA" or "R" when the destination answered a TCP probe
+	ReplyTTL int           `json:"reply_ttl,omitempty"` // TTL (hop limit) of the answer as it arrived
+	MPLS     []MPLSLabel   `json:"mpls,omitempty"`
+}
+
+// MPLSLabel is one entry of an MPLS label stack quoted in an ICMP extension
+// (RFC 4950).
+type MPLSLabel struct {
+	Label int  `json:"label"`
+	TC    int  `json:"tc"`
+	S     bool `json:"s"`
+	TTL   int  `json:"ttl"`
+}
+
+// withDefaults validates r and fills in defaults.
+func (r Request) withDefaults() (Request, error) {
+	var errs []error
+	if !r.Target.IsValid() {
+		errs = append(errs, fmt.Errorf("%w: no target address", ErrBadRequest))
+	}
+	r.Target = r.Target.Unmap()
+	switch r.Protocol {
+	case "":
+		r.Protocol = ICMP
+	case ICMP, UDP, TCP:
+	default:
+		errs = append(errs, fmt.Errorf("%w: protocol %q: want icmp, udp or tcp", ErrBadRequest, r.Protocol))
+	}
+	if r.Port == 0 && r.Protocol == UDP {
+		r.Port = DefaultUDPPort
+	}
+	if r.Port == 0 && r.Protocol == TCP {
+		r.Port = DefaultTCPPort
+	}
+	mtr := r.Rounds > 0 || r.Continuous
+	errs = append(errs,
+		rangeCheck("max hops", &r.MaxHops, DefaultMaxHops, 1, 255),
+		rangeCheck("probes per hop", &r.Queries, map[bool]int{true: 1, false: DefaultQueries}[mtr], 1, 10),
+		rangeCheck("max in flight", &r.MaxInflight, DefaultMaxInflight, 1, 4096),
+		rangeCheck("flows", &r.Flows, 1, 1, 64),
+		rangeCheck("gap", &r.Gap, DefaultGap, 1, 255),
+	)
+	if r.Rounds < 0 {
+		errs = append(errs, fmt.Errorf("%w: rounds %d: want 0 (a plain trace) or more", ErrBadRequest, r.Rounds))
+	}
+	if r.Timeout < 0 || r.Interval < 0 || r.DNSTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative timeout or interval", ErrBadRequest))
+	}
+	r.Timeout = orDuration(r.Timeout, DefaultTimeout)
+	r.Interval = orDuration(r.Interval, DefaultInterval)
+	r.DNSTimeout = orDuration(r.DNSTimeout, DefaultDNSTimeout)
+	return r, errors.Join(errs...)
+}
+
+func rangeCheck(what string, v *int, def, lo, hi int) error {
+	if *v == 0 {
+		*v = def
+		return nil
+	}
+	if *v < lo || *v > hi {
+		return fmt.Errorf("%w: %s %d: want %d to %d", ErrBadRequest, what, *v, lo, hi)
+	}
+	return nil
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
