@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/enrich"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
@@ -29,6 +30,7 @@ type traceFlags struct {
 	timeout      time.Duration
 	csv          bool
 	unprivileged bool
+	geo          geoFlags
 }
 
 func newTraceCmd(e *env) *cobra.Command {
@@ -80,6 +82,7 @@ not run (no permission to send probes).`,
 	fl.DurationVarP(&f.timeout, "timeout", "w", traceroute.DefaultTimeout, "how long a probe waits for its answer")
 	fl.BoolVar(&f.csv, "csv", false, "print one CSV row per hop")
 	fl.BoolVar(&f.unprivileged, "unprivileged", false, "use datagram sockets (ICMP ping sockets, UDP) even when raw sockets are allowed")
+	f.geo.register(fl)
 	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
 	cmd.MarkFlagsMutuallyExclusive("rounds", "continuous")
 	return cmd
@@ -135,8 +138,19 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	if !f.noDNS {
 		req.Resolver = &traceroute.DNSResolver{}
 	}
+	geoDB, err := f.geo.open(e)
+	if err != nil {
+		return &exitError{code: ExitInternal, err: fmt.Errorf("opening geo data: %w", err)}
+	}
+	defer geoDB.Close()
+	if !geoDB.Loaded() {
+		geoDB = nil // no data: keep the report as traceroute prints it
+	}
 	out := newTraceOutput(e, f, arg, req)
-	req.OnHop = out.hop
+	req.OnHop = func(h traceroute.Hop) {
+		enrich.Hop(ctx, geoDB, &h)
+		out.hop(h)
+	}
 	tr := &traceroute.Tracer{Unprivileged: f.unprivileged}
 	defer tr.Close()
 	res, err := tr.Trace(ctx, req)
@@ -149,6 +163,7 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	case err != nil && !interrupted:
 		return failErr(err)
 	}
+	enrich.Trace(ctx, geoDB, res)
 	if err := out.final(res); err != nil {
 		return err
 	}

@@ -153,13 +153,40 @@ func (o *traceOutput) plain(res *traceroute.Result) error {
 	return err
 }
 
+// hostLabel is "name (addr)" or "addr", followed by what geo knows:
+// "[AS64500 Example Transit, London GB]", "[private-use]".
 func hostLabel(h traceroute.Hop, a interface{ String() string }) string {
 	for _, ha := range h.Addrs {
-		if ha.Addr.String() == a.String() && ha.Name != "" {
-			return fmt.Sprintf("%s (%s)", ha.Name, ha.Addr)
+		if ha.Addr.String() != a.String() {
+			continue
 		}
+		label := ha.Addr.String()
+		if ha.Name != "" {
+			label = fmt.Sprintf("%s (%s)", ha.Name, ha.Addr)
+		}
+		if g := geoLabel(ha); g != "" {
+			label += " [" + g + "]"
+		}
+		return label
 	}
 	return a.String()
+}
+
+func geoLabel(a traceroute.HopAddr) string {
+	if a.Special != "" && a.Label == "" {
+		return a.Special
+	}
+	var parts []string
+	if a.ASN != 0 {
+		parts = append(parts, strings.TrimSpace(fmt.Sprintf("AS%d %s", a.ASN, a.ASOrg)))
+	}
+	if place := strings.TrimSpace(a.City + " " + a.Country); place != "" {
+		parts = append(parts, place)
+	}
+	if a.Label != "" {
+		parts = append(parts, a.Label)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func mplsString(ls []traceroute.MPLSLabel) string {

@@ -238,3 +238,36 @@ dst  AAAA %s
 		}
 	}
 }
+
+// TestTraceJSONCarriesGeo traces a namespace path with geo data present
+// (operator overrides placing the routers, an ASN file) and requires ASN and
+// location per hop in --json and in the report.
+func TestTraceJSONCarriesGeo(t *testing.T) {
+	n := traceNet(t)
+	src, dst := n.Node("src"), n.Node("dst").Addr4().String()
+	dir := t.TempDir()
+	overrides := filepath.Join(dir, "overrides.yaml")
+	yaml := "overrides:\n" +
+		"  - {cidr: 10.30.0.0/24, label: edge, city: Paris, country_code: FR, latitude: 48.86, longitude: 2.35, asn: 64501, as_org: Edge Net}\n" +
+		"  - {cidr: 10.30.2.0/24, label: core, city: Frankfurt, country_code: DE, latitude: 50.11, longitude: 8.68, asn: 64502, as_org: Core Net}\n"
+	if err := os.WriteFile(overrides, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runIn(t, src, "trace", dst, "-n", "--json", "--geo-data", dir, "--geo-overrides", overrides)
+	var res traceroute.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != ExitOK {
+		t.Fatalf("exit %d, JSON %v:\n%s%s", code, err, out, errOut)
+	}
+	first := res.Hops[0].Addrs[0]
+	if first.ASN != 64501 || first.City != "Paris" || first.Country != "FR" || !first.Located || first.Lat != 48.86 || first.Label != "edge" {
+		t.Errorf("hop 1 %+v: want AS64501 in Paris from the overrides", first)
+	}
+	third := res.Hops[2].Addrs[0]
+	if third.ASN != 64502 || third.City != "Frankfurt" || !third.Located {
+		t.Errorf("hop 3 %+v: want AS64502 in Frankfurt", third)
+	}
+	_, out, _ = runIn(t, src, "trace", dst, "-n", "--geo-data", dir, "--geo-overrides", overrides)
+	if !strings.Contains(out, "[AS64501 Edge Net, Paris FR, edge]") {
+		t.Errorf("report lacks the geo label:\n%s", out)
+	}
+}

@@ -41,10 +41,11 @@ func (s *snapshot) attributions() []Attribution {
 	return out
 }
 
-// Loaded reports whether any location or ASN file is loaded.
+// Loaded reports whether any location or ASN file, or any operator
+// override, is loaded.
 func (d *DB) Loaded() bool {
 	s := d.snap.Load()
-	return len(s.city)+len(s.asns) > 0
+	return len(s.city)+len(s.asns)+len(s.overrides) > 0
 }
 
 // Reload re-reads the files that changed on disk since the last load (by

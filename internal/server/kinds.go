@@ -39,6 +39,7 @@ func (s *Server) kinds() map[string]kind {
 		"cert":        {class: "probe", timeout: 30 * time.Second, connects: true, prepare: prepareCert},
 		"http":        {class: "probe", timeout: 30 * time.Second, connects: true, prepare: prepareHTTP},
 		"ws":          {class: "probe", timeout: 30 * time.Second, connects: true, prepare: prepareWS},
+		"trace":       {class: "trace", timeout: 120 * time.Second, connects: true, prepare: prepareTrace},
 		"geo":         {class: "geo", timeout: 15 * time.Second, prepare: prepareGeo},
 		"diagnose":    {class: "diagnose", timeout: 90 * time.Second, connects: true, prepare: prepareDiagnose},
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
 	"github.com/dnsscience/dnsscience/internal/store"
+	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
 // Location is a place measurements can run from.
@@ -83,6 +84,8 @@ type Config struct {
 	Geo *geo.DB
 	// Resolver resolves target names for the policy pre-check; nil means net.DefaultResolver.
 	Resolver *net.Resolver
+	// UnprivilegedTrace uses datagram sockets for traces even as root.
+	UnprivilegedTrace bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -117,6 +120,7 @@ type Server struct {
 	resolver *net.Resolver
 	hub      *hub
 	geo      *geo.DB
+	tracer   *traceroute.Tracer
 	sem      chan struct{}
 	wg       sync.WaitGroup
 	runCtx   context.Context
@@ -188,6 +192,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		resolver:  cfg.Resolver,
 		hub:       newHub(256),
 		geo:       cfg.Geo,
+		tracer:    &traceroute.Tracer{Unprivileged: cfg.UnprivilegedTrace},
 		sem:       make(chan struct{}, cfg.Workers),
 	}
 	s.runCtx, s.stopRuns = context.WithCancel(context.Background())
@@ -205,7 +210,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
+		return s.tracer.Close()
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for measurements to stop: %w", ctx.Err())
 	}

@@ -126,9 +126,15 @@ type HopAddr struct {
 	ASN     uint32     `json:"asn,omitempty"`
 	ASOrg   string     `json:"as_org,omitempty"`
 	City    string     `json:"city,omitempty"`
-	Country string     `json:"country,omitempty"`
-	Lat     float64    `json:"lat,omitempty"`
-	Lon     float64    `json:"lon,omitempty"`
+	Country string     `json:"country,omitempty"` // ISO 3166 code
+	// Located is set when Lat and Lon are known (a map can place the hop).
+	Located bool    `json:"located,omitempty"`
+	Lat     float64 `json:"lat,omitempty"`
+	Lon     float64 `json:"lon,omitempty"`
+	// Special names the special-purpose range (private-use, shared, ...) of
+	// an address that is never geolocated; Label an operator override's label.
+	Special string `json:"special,omitempty"`
+	Label   string `json:"label,omitempty"`
 }
 
 // Probe is one probe sent and what came back.

@@ -1,0 +1,50 @@
+// Package enrich adds what the geo engine knows (ASN, organisation,
+// location, special-purpose ranges) to the results of other engines, as a
+// step separate from measuring: the traceroute engine never looks anything
+// up itself.
+package enrich
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/dnsscience/dnsscience/internal/geo"
+	"github.com/dnsscience/dnsscience/internal/traceroute"
+)
+
+// Hop fills the ASN and location fields of every address of h. A nil db
+// leaves h as it is.
+func Hop(ctx context.Context, db *geo.DB, h *traceroute.Hop) {
+	if db == nil || len(h.Addrs) == 0 {
+		return
+	}
+	addrs := make([]netip.Addr, len(h.Addrs))
+	for i, a := range h.Addrs {
+		addrs[i] = a.Addr
+	}
+	infos := make([]geo.Info, len(addrs))
+	n := db.EnrichInto(ctx, infos, addrs)
+	for i := range n {
+		apply(&h.Addrs[i], infos[i])
+	}
+}
+
+// Trace fills every hop of res.
+func Trace(ctx context.Context, db *geo.DB, res *traceroute.Result) {
+	if db == nil || res == nil {
+		return
+	}
+	for i := range res.Hops {
+		Hop(ctx, db, &res.Hops[i])
+	}
+}
+
+func apply(a *traceroute.HopAddr, in geo.Info) {
+	a.ASN, a.ASOrg = in.ASN, in.ASOrg
+	a.City, a.Country = in.City, in.CountryCode
+	a.Special, a.Label = in.Special, in.Label
+	a.Located = in.Located
+	if in.Located {
+		a.Lat, a.Lon = in.Latitude, in.Longitude
+	}
+}
