@@ -41,6 +41,7 @@ type serveOptions struct {
 	Retention      string            `yaml:"retention"`
 	BackupDaily    bool              `yaml:"backup_daily"`
 	BackupKeep     int               `yaml:"backup_keep"`
+	RedirectHTTP   string            `yaml:"redirect_http"`
 	config         string
 }
 
@@ -81,6 +82,7 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.StringVar(&o.Retention, "retention", "90d", "delete measurements older than this (e.g. 30d, 720h; 0 keeps them)")
 	f.BoolVar(&o.BackupDaily, "backup-daily", false, "take a backup a day into DATA/backups")
 	f.IntVar(&o.BackupKeep, "backup-keep", 7, "daily backups to keep")
+	f.StringVar(&o.RedirectHTTP, "redirect-http", "", "with TLS: also listen on this address (e.g. :80) and redirect HTTP to HTTPS")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
 	g.register(f)
 	return cmd
@@ -109,6 +111,9 @@ func (o *serveOptions) load(cmd *cobra.Command) error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
+	if o.RedirectHTTP != "" && o.TLSCert == "" {
+		return errors.New("--redirect-http needs --tls-cert and --tls-key (it redirects to the HTTPS listener)")
+	}
 	return nil
 }
 
@@ -126,6 +131,7 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 	set("tls-key", &o.TLSKey, f.TLSKey)
 	set("resolvers", &o.ResolversFile, f.ResolversFile)
 	set("retention", &o.Retention, f.Retention)
+	set("redirect-http", &o.RedirectHTTP, f.RedirectHTTP)
 	if f.BackupDaily && !cmd.Flags().Changed("backup-daily") {
 		o.BackupDaily = true
 	}
@@ -244,6 +250,14 @@ func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
+	if o.RedirectHTTP != "" {
+		rs, err := redirectServer(o.RedirectHTTP, ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		log.Info("redirecting HTTP to HTTPS", "listen", o.RedirectHTTP)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)
@@ -277,4 +291,27 @@ func parseDays(s string) (time.Duration, error) {
 		return 0, errors.New("want a number of days such as 30d, or a duration such as 720h")
 	}
 	return dur, nil
+}
+
+// redirectServer listens on addr and answers every request with a 308 to
+// the same path on the HTTPS listener.
+func redirectServer(addr, httpsAddr string) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s for --redirect-http: %w", addr, err)
+	}
+	_, port, _ := net.SplitHostPort(httpsAddr)
+	rs := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		target := "https://" + net.JoinHostPort(host, port) + r.URL.RequestURI()
+		if port == "443" {
+			target = "https://" + host + r.URL.RequestURI()
+		}
+		http.Redirect(w, r, target, http.StatusPermanentRedirect)
+	})}
+	go func() { _ = rs.Serve(ln) }()
+	return rs, nil
 }

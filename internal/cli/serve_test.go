@@ -3,7 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dnsscience/dnsscience/internal/certtest"
 )
 
 // TestServeStartsAndStopsCleanly runs `dnsscience serve` in-process with a
@@ -93,5 +98,62 @@ func TestServeBadConfig(t *testing.T) {
 	_, stderr, code = runCLI(t, "serve", "--retention", "forever")
 	if code != ExitUsage || !strings.Contains(stderr, "--retention") {
 		t.Errorf("exit %d stderr %q", code, stderr)
+	}
+}
+
+// TestServeTLSWithHTTPRedirect serves over TLS with a certificate minted in
+// the test and checks that the HTTP listener redirects to it.
+func TestServeTLSWithHTTPRedirect(t *testing.T) {
+	dir := t.TempDir()
+	ca := certtest.NewCA(t, "serve CA")
+	leaf := ca.Leaf(t, "127.0.0.1")
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writePEM(t, certFile, "CERTIFICATE", leaf.Certificate[0])
+	keyDER, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
+	httpsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errb bytes.Buffer
+	go func() {
+		done <- Run(ctx, []string{"dnsscience", "serve", "--listen", httpsAddr, "--data", filepath.Join(dir, "data"),
+			"--upstream", "127.0.0.1:53", "--tls-cert", certFile, "--tls-key", keyFile, "--redirect-http", httpAddr}, strings.NewReader(""), &out, &errb)
+	}()
+	defer func() { cancel(); <-done }()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var resp *http.Response
+	for i := 0; ; i++ {
+		resp, err = client.Get("https://" + httpsAddr + "/health")
+		if err == nil {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("TLS server did not start: %v\n%s", err, errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("https /health: %d HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+	resp, err = client.Get("http://" + httpAddr + "/api/v1/locations?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if want := "https://" + httpsAddr + "/api/v1/locations?x=1"; resp.StatusCode != 308 || resp.Header.Get("Location") != want {
+		t.Errorf("http redirect: %d to %q, want 308 to %s", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

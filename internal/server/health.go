@@ -2,13 +2,17 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
 // ReadyCheck is one readiness check: a name and a function that returns
@@ -78,6 +82,7 @@ func (s *Server) readyChecks() []ReadyCheck {
 			return nil
 		}},
 	}
+	checks = append(checks, ReadyCheck{Name: "traceroute", Check: s.traceReady})
 	if s.cfg.DataDir != "" {
 		checks = append(checks, ReadyCheck{Name: "disk", Check: func(context.Context) error { return s.diskFree() }})
 	}
@@ -131,5 +136,15 @@ func (s *Server) getRemoteLocations(w http.ResponseWriter, _ *http.Request) erro
 		out = append(out, legacy{ID: l.ID, Name: l.Name, Provider: l.Provider, Lat: l.Latitude, Lon: l.Longitude, Endpoint: l.Endpoint})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "locations": out})
+	return nil
+}
+
+// traceReady sends one probe to the loopback address: it fails when the
+// process may open no socket kind a trace needs, and says what to run.
+func (s *Server) traceReady(ctx context.Context) error {
+	_, err := s.tracer.Trace(ctx, traceroute.Request{Target: netip.MustParseAddr("127.0.0.1"), MaxHops: 1, Queries: 1, Timeout: 500 * time.Millisecond})
+	if errors.Is(err, traceroute.ErrPermission) {
+		return err
+	}
 	return nil
 }

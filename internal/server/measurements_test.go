@@ -309,3 +309,46 @@ func TestReadyTurns503WhenTheDatabaseIsGone(t *testing.T) {
 		t.Errorf("/ready after the store closed: %d %+v, want 503 with the database failing", resp.StatusCode, ready.Checks)
 	}
 }
+
+func TestAdminRoutesNeedAnAdminKey(t *testing.T) {
+	st, err := store.Open(context.Background(), store.SQLiteURL(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	adminKey, _, _ := st.CreateAPIKey(context.Background(), "ops", true)
+	userKey, user, _ := st.CreateAPIKey(context.Background(), "ci", false)
+	ts := startServer(t, Config{Store: st})
+	do := func(method, path, key string) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+path, nil)
+		if key != "" {
+			req.Header.Set("X-API-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := do("GET", "/api/v1/admin/apikeys", ""); code != 401 {
+		t.Errorf("no key: %d, want 401", code)
+	}
+	if code, _ := do("GET", "/api/v1/admin/apikeys", userKey); code != 403 {
+		t.Errorf("non-admin key: %d, want 403", code)
+	}
+	code, body := do("GET", "/api/v1/admin/apikeys", adminKey)
+	if code != 200 || !strings.Contains(body, `"name":"ci"`) || strings.Contains(body, "hash") || strings.Contains(body, userKey) {
+		t.Errorf("admin list: %d %s", code, body)
+	}
+	if code, _ := do("DELETE", "/api/v1/admin/apikeys/"+user.ID, adminKey); code != 204 {
+		t.Errorf("revoke: %d, want 204", code)
+	}
+	if code, _ := do("GET", "/api/v1/dns/www.example.test/A", userKey); code != 401 {
+		t.Errorf("revoked key: %d, want 401", code)
+	}
+	if code, _ := do("DELETE", "/api/v1/admin/apikeys/nosuch", adminKey); code != 404 {
+		t.Errorf("unknown key id: %d, want 404", code)
+	}
+}

@@ -30,6 +30,9 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/measurements/{id}", handler: h(s.getMeasurement)},
 		{method: "GET", pattern: "/api/v1/measurements/{id}/stream", handler: h(s.streamMeasurement)},
 
+		{method: "GET", pattern: "/api/v1/admin/apikeys", handler: h(s.admin(s.listAPIKeys))},
+		{method: "DELETE", pattern: "/api/v1/admin/apikeys/{id}", handler: h(s.admin(s.revokeAPIKey))},
+
 		// Routes of the platform this replaces.
 		{method: "GET", pattern: "/api/remote-locations", handler: h(s.getRemoteLocations)},
 		{method: "GET", pattern: "/api/scan/{domain}", handler: h(s.limited("scan", s.getScan))},
