@@ -168,101 +168,93 @@ func (s *Server) probeOpts(o probeOptions) (probe.Options, error) {
 	return probe.Options{Timeout: time.Duration(o.TimeoutMs) * time.Millisecond, Dialer: s.dialer, ConnectTo: o.ConnectTo}, nil
 }
 
-func probeRun(f func(ctx context.Context) (*probe.Result, error)) runFunc {
+// withProbeOptions is implemented by every probe kind's options (through
+// the embedded probeOptions).
+type withProbeOptions interface{ base() probeOptions }
+
+func (o probeOptions) base() probeOptions { return o }
+
+// prepareProbe decodes a probe kind's options into O, applies the shared
+// probe options (timeout, connect-to, the policy dialer) and returns the run.
+func prepareProbe[O withProbeOptions](s *Server, raw json.RawMessage, run func(ctx context.Context, opts probe.Options, o *O) (*probe.Result, error)) (runFunc, error) {
+	var o O
+	if err := decodeOptions(raw, &o); err != nil {
+		return nil, err
+	}
+	opts, err := s.probeOpts(o.base())
+	if err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context, _ func(string, any)) (any, error) {
-		res, err := f(ctx)
+		res, err := run(ctx, opts, &o)
 		if err != nil {
 			return nil, err
 		}
 		return res, nil
+	}, nil
+}
+
+func headerOf(m map[string]string) http.Header {
+	h := http.Header{}
+	for k, v := range m {
+		h.Set(k, v)
 	}
+	return h
+}
+
+type tcpOptions struct {
+	probeOptions
+	Send   string `json:"send"`
+	Expect string `json:"expect"`
 }
 
 func prepareTCP(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	var o struct {
-		probeOptions
-		Send   string `json:"send"`
-		Expect string `json:"expect"`
-	}
-	if err := decodeOptions(raw, &o); err != nil {
-		return nil, err
-	}
-	opts, err := s.probeOpts(o.probeOptions)
-	if err != nil {
-		return nil, err
-	}
-	return probeRun(func(ctx context.Context) (*probe.Result, error) {
+	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *tcpOptions) (*probe.Result, error) {
 		return probe.TCP(ctx, probe.TCPRequest{Address: target, Options: opts, Send: o.Send, Expect: o.Expect})
-	}), nil
+	})
+}
+
+type certOptions struct {
+	probeOptions
+	SNI      string `json:"sni"`
+	WarnDays int    `json:"warn_days"`
 }
 
 func prepareCert(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	var o struct {
-		probeOptions
-		SNI      string `json:"sni"`
-		WarnDays int    `json:"warn_days"`
-	}
-	if err := decodeOptions(raw, &o); err != nil {
-		return nil, err
-	}
-	opts, err := s.probeOpts(o.probeOptions)
-	if err != nil {
-		return nil, err
-	}
-	return probeRun(func(ctx context.Context) (*probe.Result, error) {
+	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *certOptions) (*probe.Result, error) {
 		return probe.TLS(ctx, probe.TLSRequest{Address: target, Options: opts, ServerName: o.SNI, WarnDays: o.WarnDays, RootCAs: s.cfg.RootCAs})
-	}), nil
+	})
+}
+
+type httpOptions struct {
+	probeOptions
+	Method          string            `json:"method"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	Host            string            `json:"host"`
+	FollowRedirects bool              `json:"follow_redirects"`
 }
 
 func prepareHTTP(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	var o struct {
-		probeOptions
-		Method          string            `json:"method"`
-		Headers         map[string]string `json:"headers"`
-		Body            string            `json:"body"`
-		Host            string            `json:"host"`
-		FollowRedirects bool              `json:"follow_redirects"`
-	}
-	if err := decodeOptions(raw, &o); err != nil {
-		return nil, err
-	}
-	opts, err := s.probeOpts(o.probeOptions)
-	if err != nil {
-		return nil, err
-	}
-	h := http.Header{}
-	for k, v := range o.Headers {
-		h.Set(k, v)
-	}
-	return probeRun(func(ctx context.Context) (*probe.Result, error) {
-		return probe.HTTP(ctx, probe.HTTPRequest{URL: target, Options: opts, Method: o.Method, Header: h, Body: []byte(o.Body),
-			Host: o.Host, FollowRedirects: o.FollowRedirects, RootCAs: s.cfg.RootCAs})
-	}), nil
+	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *httpOptions) (*probe.Result, error) {
+		return probe.HTTP(ctx, probe.HTTPRequest{URL: target, Options: opts, Method: o.Method, Header: headerOf(o.Headers),
+			Body: []byte(o.Body), Host: o.Host, FollowRedirects: o.FollowRedirects, RootCAs: s.cfg.RootCAs})
+	})
+}
+
+type wsOptions struct {
+	probeOptions
+	Headers      map[string]string `json:"headers"`
+	Subprotocols []string          `json:"subprotocols"`
+	Send         string            `json:"send"`
+	Expect       string            `json:"expect"`
 }
 
 func prepareWS(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	var o struct {
-		probeOptions
-		Headers      map[string]string `json:"headers"`
-		Subprotocols []string          `json:"subprotocols"`
-		Send         string            `json:"send"`
-		Expect       string            `json:"expect"`
-	}
-	if err := decodeOptions(raw, &o); err != nil {
-		return nil, err
-	}
-	opts, err := s.probeOpts(o.probeOptions)
-	if err != nil {
-		return nil, err
-	}
-	h := http.Header{}
-	for k, v := range o.Headers {
-		h.Set(k, v)
-	}
-	return probeRun(func(ctx context.Context) (*probe.Result, error) {
-		return probe.WS(ctx, probe.WSRequest{URL: target, Options: opts, Header: h, Subprotocols: o.Subprotocols,
+	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *wsOptions) (*probe.Result, error) {
+		return probe.WS(ctx, probe.WSRequest{URL: target, Options: opts, Header: headerOf(o.Headers), Subprotocols: o.Subprotocols,
 			Send: o.Send, Expect: o.Expect, RootCAs: s.cfg.RootCAs})
-	}), nil
+	})
 }
 
 func prepareDiagnose(s *Server, target string, raw json.RawMessage) (runFunc, error) {
