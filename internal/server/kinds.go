@@ -86,6 +86,29 @@ func recordType(t string) (uint16, error) {
 	return qt, nil
 }
 
+// question validates a measurement's name and record type.
+func question(target, typ string) (string, uint16, error) {
+	name, err := targetName(target)
+	if err != nil {
+		return "", 0, err
+	}
+	qt, err := recordType(typ)
+	return name, qt, err
+}
+
+// namedResolvers looks resolver names up in the server's list.
+func (s *Server) namedResolvers(names []string) ([]dnsq.Resolver, error) {
+	var out []dnsq.Resolver
+	for i, n := range names {
+		r, ok := dnsq.FindResolver(n, s.cfg.Resolvers)
+		if !ok {
+			return nil, fieldError(fmt.Sprintf("options.resolvers[%d]", i), "unknown resolver %q; see GET /api/v1/resolvers", n)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 func prepareDNS(s *Server, target string, raw json.RawMessage) (runFunc, error) {
 	var o struct {
 		Type   string `json:"type"`
@@ -95,11 +118,7 @@ func prepareDNS(s *Server, target string, raw json.RawMessage) (runFunc, error) 
 	if err := decodeOptions(raw, &o); err != nil {
 		return nil, err
 	}
-	name, err := targetName(target)
-	if err != nil {
-		return nil, err
-	}
-	qt, err := recordType(o.Type)
+	name, qt, err := question(target, o.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -125,23 +144,14 @@ func preparePropagation(s *Server, target string, raw json.RawMessage) (runFunc,
 	if err := decodeOptions(raw, &o); err != nil {
 		return nil, err
 	}
-	name, err := targetName(target)
-	if err != nil {
-		return nil, err
-	}
-	qt, err := recordType(o.Type)
+	name, qt, err := question(target, o.Type)
 	if err != nil {
 		return nil, err
 	}
 	resolvers := s.cfg.Resolvers
 	if len(o.Resolvers) > 0 {
-		resolvers = nil
-		for i, n := range o.Resolvers {
-			r, ok := dnsq.FindResolver(n, s.cfg.Resolvers)
-			if !ok {
-				return nil, fieldError(fmt.Sprintf("options.resolvers[%d]", i), "unknown resolver %q; see GET /api/v1/resolvers", n)
-			}
-			resolvers = append(resolvers, r)
+		if resolvers, err = s.namedResolvers(o.Resolvers); err != nil {
+			return nil, err
 		}
 	}
 	p := &dnsq.Propagation{Client: s.client, Resolvers: resolvers, Expect: o.Expect}
@@ -265,12 +275,12 @@ func prepareDiagnose(s *Server, target string, raw json.RawMessage) (runFunc, er
 	if err := decodeOptions(raw, &o); err != nil {
 		return nil, err
 	}
+	named, err := s.namedResolvers(o.Resolvers)
+	if err != nil {
+		return nil, err
+	}
 	var resolvers []dnsq.Server
-	for i, n := range o.Resolvers {
-		r, ok := dnsq.FindResolver(n, s.cfg.Resolvers)
-		if !ok {
-			return nil, fieldError(fmt.Sprintf("options.resolvers[%d]", i), "unknown resolver %q; see GET /api/v1/resolvers", n)
-		}
+	for i, r := range named {
 		srv, err := r.Server(dnsq.UDP)
 		if err != nil {
 			return nil, fieldError(fmt.Sprintf("options.resolvers[%d]", i), "%v", err)
