@@ -61,6 +61,10 @@ type Request struct {
 	Linger time.Duration
 	// WarnDays is passed to the TLS layer; 0 means 14.
 	WarnDays int
+	// OnLayer, when set, is called with each layer as it completes (DNS,
+	// then each address's TCP, TLS, HTTP or WebSocket layers), so a caller
+	// can stream them.
+	OnLayer func(Layer)
 	// Now is the clock for certificate checks; nil means time.Now.
 	Now func() time.Time
 }
@@ -178,8 +182,17 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			res.Layers[i].DurationMS = toMS(res.Layers[i].Duration)
 		}
 	}()
+	add := func(ls ...Layer) {
+		for _, l := range ls {
+			l.DurationMS = toMS(l.Duration)
+			res.Layers = append(res.Layers, l)
+			if req.OnLayer != nil {
+				req.OnLayer(l)
+			}
+		}
+	}
 	addrs, dnsLayer := resolveLayer(ctx, req, t, res)
-	res.Layers = append(res.Layers, dnsLayer)
+	add(dnsLayer)
 	if len(req.ConnectTo) > 0 {
 		addrs = req.ConnectTo
 	}
@@ -188,7 +201,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	res.Addresses = addrs
 	for _, a := range addrs {
-		res.Layers = append(res.Layers, probeAddress(ctx, req, t, a)...)
+		add(probeAddress(ctx, req, t, a)...)
 	}
 	res.Verdict = verdict(res)
 	res.OK = res.Verdict == nil

@@ -121,9 +121,16 @@ func layerStatuses(res *Result) string {
 
 func TestHealthy(t *testing.T) {
 	e := setup(t, func(ca *certtest.CA) tls.Certificate { return ca.Leaf(t, "api.example.test") })
-	res := e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) { r.Resolvers = []dnsq.Server{e.dns} })
+	var streamed []string
+	res := e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) {
+		r.Resolvers = []dnsq.Server{e.dns}
+		r.OnLayer = func(l Layer) { streamed = append(streamed, l.Name+":"+string(l.Status)) }
+	})
 	if !res.OK || res.Verdict != nil {
 		t.Fatalf("got verdict %+v, want healthy", res.Verdict)
+	}
+	if got := strings.Join(streamed, " "); got != "dns:ok tcp:ok tls:ok http:ok" {
+		t.Errorf("OnLayer saw %q, want every layer in order", got)
 	}
 	if got := layerStatuses(res); got != "dns:ok tcp:ok tls:ok http:ok" {
 		t.Fatalf("got %s", got)

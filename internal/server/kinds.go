@@ -288,14 +288,8 @@ func prepareDiagnose(s *Server, target string, raw json.RawMessage) (runFunc, er
 		resolvers = append(resolvers, srv)
 	}
 	return func(ctx context.Context, emit func(string, any)) (any, error) {
-		res, err := diagnose.Run(ctx, diagnose.Request{URL: target, Resolvers: resolvers, System: s.cfg.Upstream,
-			ExpectIP: o.ExpectIP, Dialer: s.dialer, RootCAs: s.cfg.RootCAs, Tracer: s.cfg.Tracer})
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range res.Layers {
-			emit("layer", l)
-		}
-		return res, nil
+		return diagnose.Run(ctx, diagnose.Request{URL: target, Resolvers: resolvers, System: s.cfg.Upstream,
+			ExpectIP: o.ExpectIP, Dialer: s.dialer, RootCAs: s.cfg.RootCAs, Tracer: s.cfg.Tracer,
+			OnLayer: func(l diagnose.Layer) { emit("layer", l) }})
 	}, nil
 }
