@@ -178,9 +178,6 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	defer func() {
 		res.Duration = time.Since(res.Start)
 		res.DurationMS = toMS(res.Duration)
-		for i := range res.Layers {
-			res.Layers[i].DurationMS = toMS(res.Layers[i].Duration)
-		}
 	}()
 	add := func(ls ...Layer) {
 		for _, l := range ls {
