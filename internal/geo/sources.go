@@ -226,11 +226,20 @@ func (src *source) openCSV() error {
 		return err
 	}
 	defer f.Close()
-	b := newASNBuilder()
-	if err := b.readCSV(f); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return err
 	}
-	src.table = b.build()
+	if t, err := loadASNCache(src.path, st); err == nil {
+		src.table = t
+	} else {
+		b := newASNBuilder()
+		if err := b.readCSV(f); err != nil {
+			return err
+		}
+		src.table = b.build()
+		_ = writeASNCache(src.path, st, src.table) // best effort: a read-only directory just parses again next time
+	}
 	v4, v6 := src.table.rows()
 	src.provider = csvProvider(src.name)
 	src.status.Format = "csv"
