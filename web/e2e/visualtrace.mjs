@@ -1,0 +1,85 @@
+// Browser test of the visual traceroute: node visualtrace.mjs BASE TARGET EXPECT
+// EXPECT is JSON: [{ttl, addr, located}] in order, as the topology gives.
+import { checker, open, ready, shot, viewports } from './lib.mjs';
+
+const [base, target, expectJSON] = process.argv.slice(2);
+const expect = JSON.parse(expectJSON);
+const c = checker();
+const b = await open(base);
+const { page } = b;
+try {
+  await page.goto(`${base}/visualtrace`);
+  await ready(page);
+  await page.waitForSelector('.leaflet-container path.leaflet-interactive, .leaflet-overlay-pane svg path');
+  // Validation first: a URL is refused in the page.
+  await page.fill('input[name=target]', 'http://x/y');
+  await page.click('button[type=submit]');
+  c.ok(await page.locator('.errors .alert').isVisible(), 'a bad target shows an error');
+  await page.fill('input[name=target]', target);
+  await page.click('details.options summary');
+  await page.fill('input[name=timeout_ms]', '500');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.trace-card .badge.ok, .trace-card .badge.fail', { timeout: 60000 });
+  const status = await page.textContent('.trace-card .trace-head .badge');
+  c.ok(status === 'finished', `trace status ${status}, want finished`);
+  const rows = await page.$$eval('table.hops tbody tr', (trs) => trs.map((tr) => ({
+    ttl: Number(tr.dataset.ttl), addr: tr.children[1].textContent.trim(), located: tr.classList.contains('located'), place: tr.children[4].textContent.trim(),
+  })));
+  c.ok(rows.length === expect.length, `table has ${rows.length} rows, want ${expect.length}: ${JSON.stringify(rows)}`);
+  expect.forEach((e, i) => {
+    const r = rows[i] ?? {};
+    c.ok(r.ttl === e.ttl, `row ${i}: ttl ${r.ttl}, want ${e.ttl}`);
+    c.ok(r.addr === (e.addr || '*'), `row ${i}: address ${r.addr}, want ${e.addr || '*'}`);
+    c.ok(r.located === e.located, `row ${i}: located ${r.located}, want ${e.located}`);
+    if (e.city) c.ok(r.place.includes(e.city), `row ${i}: place ${r.place}, want ${e.city}`);
+  });
+  // Markers: one per distinct located place, in TTL order; lines between them.
+  const places = [...new Set(expect.filter((e) => e.located).map((e) => e.city))];
+  const markers = await page.$$eval('path.hop-marker', (ps) => ps.map((p) => [...p.classList].find((x) => x.startsWith('ttl-'))));
+  c.ok(markers.length === places.length, `${markers.length} hop markers, want ${places.length} (one per place): ${markers}`);
+  const firstTTLs = markers.map((m) => Number(m.split('-')[1])).sort((a, b) => a - b);
+  const wantFirst = places.map((p) => expect.find((e) => e.city === p).ttl);
+  c.ok(JSON.stringify(firstTTLs) === JSON.stringify(wantFirst), `markers start at hops ${firstTTLs}, want ${wantFirst}`);
+  const lines = await page.locator('path.hop-line').count();
+  c.ok(lines === places.length, `${lines} path lines, want ${places.length} (source → each place in turn)`);
+  c.ok(await page.locator('.source-marker').count() === 1, 'the source location is marked');
+  const unlocated = await page.$$eval('.unlocated li[data-ttl]', (lis) => lis.map((li) => Number(li.dataset.ttl)));
+  const wantUnlocated = expect.filter((e) => !e.located).map((e) => e.ttl);
+  c.ok(JSON.stringify(unlocated) === JSON.stringify(wantUnlocated), `unlocated list ${unlocated}, want ${wantUnlocated}`);
+  // A row highlights its marker and back.
+  const locatedRow = page.locator('table.hops tbody tr.located').first();
+  const ttl = await locatedRow.getAttribute('data-ttl');
+  await locatedRow.focus();
+  const widths = await page.$$eval('path.hop-marker', (ps) => ps.map((p) => `${p.getAttribute('class')}=${p.getAttribute('stroke-width')}`));
+  const mine = widths.find((w) => new RegExp(`ttl-(\\d+-)*${ttl}(-|\\s|$)`).test(w.split('=')[0]));
+  c.ok(mine?.endsWith('=3'), `focused row ${ttl}: markers ${widths}, want its marker highlighted (stroke 3)`);
+  await locatedRow.blur();
+  await page.locator('#map').scrollIntoViewIfNeeded();
+  await page.locator('path.hop-marker').first().hover({ force: true });
+  c.ok(await page.locator('table.hops tbody tr.hl').count() >= 1, 'hovering a marker highlights its rows');
+  await page.mouse.move(0, 700);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'visualtrace-desktop');
+  await shot(page, 'visualtrace-desktop-full', true);
+  // Permalink: a fresh load of ?m=ID shows the stored trace.
+  const link = await page.getAttribute('.permalink', 'href');
+  c.ok(/^\/visualtrace\?m=/.test(link ?? ''), `permalink ${link}`);
+  await page.goto(base + link);
+  await ready(page);
+  await page.waitForSelector('.trace-card .badge.ok');
+  c.ok(await page.locator('table.hops tbody tr').count() === expect.length, 'the permalink shows every hop');
+  await page.setViewportSize(viewports.phone);
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  c.ok(overflow <= 0, `phone width: page is ${overflow}px wider than the screen`);
+  await shot(page, 'visualtrace-phone');
+  await shot(page, 'visualtrace-phone-full', true);
+  c.ok(b.offsite.length === 0, `requests left the server's origin: ${b.offsite.join(' ')}`);
+  c.ok(b.consoleErrors.length === 0, `console errors: ${b.consoleErrors.join(' | ')}`);
+} catch (e) {
+  c.ok(false, `exception: ${e.stack ?? e}`);
+  await shot(page, 'visualtrace-failure').catch(() => {});
+} finally {
+  await b.close();
+}
+c.done('visualtrace');
