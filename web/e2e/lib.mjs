@@ -29,7 +29,7 @@ export async function open(base, viewport = viewports.desktop) {
     if (new URL(u).origin !== origin) offsite.push(u);
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('console', (m) => { if (process.env.E2E_DEBUG) console.log('browser:', m.text()); if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   page.setDefaultTimeout(30000);
   return {

@@ -16,6 +16,14 @@ async function visit(path, name) {
 }
 
 try {
+  // First-load budget: compressed JS + CSS of /visualtrace under 300 KB (map data excluded).
+  await page.goto(`${base}/visualtrace`);
+  await ready(page);
+  const bytes = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => /\.(js|css)(\?|$)/.test(e.name)).reduce((n, e) => n + e.encodedBodySize, 0));
+  console.log(`first load of /visualtrace: ${bytes} bytes of compressed JS and CSS`);
+  c.ok(bytes > 0 && bytes < 300 * 1024, `first load ${bytes} bytes of JS+CSS, want under 300 KB`);
+
   // Hub: every tool linked.
   await visit('/', 'hub');
   const cards = await page.locator('.cards a.card').count();

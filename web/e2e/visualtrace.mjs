@@ -68,8 +68,10 @@ try {
   await ready(page);
   await page.waitForSelector('.trace-card .badge.ok');
   c.ok(await page.locator('table.hops tbody tr').count() === expect.length, 'the permalink shows every hop');
+  console.log('desktop view', await page.getAttribute('#map', 'data-view'));
   await page.setViewportSize(viewports.phone);
-  await page.waitForTimeout(300);
+  await page.waitForTimeout(600);
+  console.log('phone view', await page.getAttribute('#map', 'data-view'));
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   c.ok(overflow <= 0, `phone width: page is ${overflow}px wider than the screen`);
   await shot(page, 'visualtrace-phone');

@@ -61,7 +61,7 @@ export function showError(box: HTMLElement, err: unknown, form?: HTMLFormElement
   if (p.status === 429) lead = 'Rate limit reached';
   if (p.status === 403) lead = 'Refused by the target policy';
   const alert = h('div', { class: `alert ${p.status === 429 ? 'warn' : 'error'}`, role: 'alert', 'data-status': p.status },
-    h('strong', {}, `${lead} (${p.status}). `), p.detail ?? '');
+    h('strong', {}, `${lead} (${p.status}). `), p.status === 429 && p.retry_after ? (p.detail ?? '').replace(/;?\s*retry in \d+ ?s\.?$/i, '.') : p.detail ?? '');
   if (p.status === 429 && p.retry_after) {
     const wait = h('span', { class: 'wait' }, `Try again in ${p.retry_after} s.`);
     alert.append(' ', wait);

@@ -64,7 +64,7 @@ export function propagation(root: HTMLElement): void {
         .bindTooltip(`${a.resolver}: ${a.error ? a.error : (a.answers ?? []).join(', ') || a.rcode}`).addTo(layer);
     }
     const pts = answers.filter((a) => a.location && (a.location.lat || a.location.lon)).map((a) => L.latLng(a.location.lat, a.location.lon));
-    if (pts.length > 1) map.fitBounds(L.latLngBounds(pts).pad(0.2), { maxZoom: 4 });
+    if (pts.length > 1) map.fitBounds(L.latLngBounds(pts).pad(0.2), { maxZoom: 4, animate: false });
   };
   toolPage(root, {
     path: '/propagation', title: 'DNS propagation', intro: 'Ask many resolvers at once; resolvers that agree share a colour.', submit: 'Check',

@@ -79,7 +79,8 @@ class Trace {
       h('td', { class: 'name' }, a?.name ?? ''),
       h('td', {}, a?.asn ? h('span', {}, `AS${a.asn}`, a.as_org ? h('small', {}, ` ${a.as_org}`) : null) : ''),
       h('td', {}, place ?? note ?? ''),
-      h('td', { class: 'num' }, s.received ? `${num(s.best_ms)} / ${num(s.avg_ms)} / ${num(s.worst_ms)} ms` : '–'),
+      h('td', { class: 'num' }, s.received ? [h('span', { class: 'rtt-full' }, `${num(s.best_ms)} / ${num(s.avg_ms)} / ${num(s.worst_ms)} ms`),
+        h('span', { class: 'rtt-avg' }, `${num(s.avg_ms)} ms`)] : '–'),
       h('td', { class: 'num' }, s.sent ? `${Math.round(s.loss_pct)}%` : '–'));
     const key = a?.located ? placeKey(a) : '';
     const on = () => this.highlight(hop.ttl, key, true);
@@ -178,7 +179,7 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
       checkbox('no_dns', 'Skip reverse DNS names')),
     h('div', { class: 'actions' }, run));
   const permalink = h('a', { class: 'permalink', href: '#', hidden: true }, 'Permalink');
-  const exportBtn = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Export JSON');
+  const exportBtn = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Export JSON');
   const mapEl = h('div', { class: 'map', id: 'map', role: 'region', 'aria-label': 'Map of the hops' });
   const traces = h('div', { class: 'traces' });
   const legend = h('p', { class: 'map-legend' }, h('span', { class: 'lg-src' }), ' source ', h('span', { class: 'lg-hop' }), ' hop (grouped by place) ', h('span', { class: 'lg-line' }), ' path');
@@ -208,16 +209,17 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
   };
   const fit = () => {
     const b = current.map((t) => t.bounds()).filter((x): x is L.LatLngBounds => !!x).reduce<L.LatLngBounds | null>((acc, x) => (acc ? acc.extend(x) : x), null);
-    if (b) map.fitBounds(b.pad(0.3), { maxZoom: 5 });
+    if (b) map.fitBounds(b.pad(0.3), { maxZoom: 5, animate: false });
   };
-  map.on('resize', fit);
+  new ResizeObserver(() => { map.invalidateSize(); fit(); }).observe(mapEl);
+  map.on('moveend', () => { mapEl.dataset.view = `${map.getZoom()} ${map.getCenter().lat.toFixed(1)},${map.getCenter().lng.toFixed(1)}`; });
   const follow = (t: Trace, m: Measurement) => {
     t.setStatus(m.status);
     for (const hop of (m.result?.hops ?? []) as Hop[]) t.upsert(hop);
     t.measurement = m;
     if (m.status === 'failed') t.card.querySelector('.trace-head')!.after(h('p', { class: 'alert error' }, m.error ?? 'the trace failed'));
     fit();
-    exportBtn.disabled = false;
+    exportBtn.hidden = false;
   };
   const start = (ids: string[], locs: (Location | undefined)[], targetText: string) => {
     permalink.href = `/visualtrace?m=${ids.join(',')}`;
