@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/dnsscience/dnsscience/internal/dnstest"
 	"github.com/dnsscience/dnsscience/internal/testnet"
@@ -160,6 +163,7 @@ func TestBrowserPages(t *testing.T) {
 		host, port, _ := net.SplitHostPort(s.Addr)
 		fmt.Fprintf(&resolvers, "- {name: lab-%d, operator: Lab, ipv4: [%s], port: %s, location: {city: %s, country: %s, lat: %g, lon: %g}}\n", i+1, host, port, p.city, p.cc, p.lat, p.lon)
 	}
+	web := startWebTargets(t)
 	dir := t.TempDir()
 	rfile := filepath.Join(dir, "resolvers.yaml")
 	writeFile(t, rfile, resolvers.String())
@@ -172,7 +176,7 @@ func TestBrowserPages(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv := exec.CommandContext(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"),
-		"--upstream", up.Addr, "--resolvers", rfile, "--geo-data", dir)
+		"--upstream", up.Addr, "--resolvers", rfile, "--geo-data", dir, "--allow", "127.0.0.2/32")
 	var logs strings.Builder
 	srv.Stderr = &logs
 	if err := srv.Start(); err != nil {
@@ -190,7 +194,52 @@ func TestBrowserPages(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	runNode(t, exec.CommandContext(ctx, "node", filepath.Join(root, "web/e2e/pages.mjs"), "http://"+listen), root, &logs)
+	runNode(t, exec.CommandContext(ctx, "node", filepath.Join(root, "web/e2e/pages.mjs"), "http://"+listen, web.http, web.tls), root, &logs)
+}
+
+type webTargets struct{ http, tls string }
+
+// startWebTargets serves a small site on 127.0.0.2 (the only loopback
+// address the test server's policy allows): a page, a slow page and a
+// WebSocket echo over plain HTTP, and the same over TLS with a certificate
+// no one trusts.
+func startWebTargets(t *testing.T) webTargets {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(40 * time.Millisecond)
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<!doctype html><title>lab</title><p>hello from the lab")
+	})
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		typ, msg, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		_ = c.Write(r.Context(), typ, append([]byte("echo: "), msg...))
+		c.Close(websocket.StatusNormalClosure, "bye")
+	})
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Skipf("skipping: cannot listen on 127.0.0.2: %v", err)
+		}
+		return ln
+	}
+	plain := httptest.NewUnstartedServer(mux)
+	plain.Listener = listen()
+	plain.Start()
+	t.Cleanup(plain.Close)
+	secure := httptest.NewUnstartedServer(mux)
+	secure.Listener = listen()
+	secure.StartTLS()
+	t.Cleanup(secure.Close)
+	return webTargets{http: plain.Listener.Addr().String(), tls: secure.Listener.Addr().String()}
 }
 
 func writeFile(t *testing.T, name, text string) {

@@ -3,7 +3,7 @@
 // lists three loopback resolvers, one of which answers differently.
 import { checker, open, ready, shot, viewports } from './lib.mjs';
 
-const base = process.argv[2];
+const [base, httpAddr, tlsAddr] = process.argv.slice(2);
 const c = checker();
 const b = await open(base);
 const { page } = b;
@@ -67,7 +67,53 @@ try {
   await page.waitForSelector('table.records');
   await shot(page, 'scan-desktop');
 
-  for (const [path, name] of [['/cert', 'cert'], ['/http', 'http'], ['/ws', 'ws'], ['/diagnose', 'diagnose'], ['/compare', 'compare']]) await visit(path, name);
+  // Probes against the lab site on 127.0.0.2 (allowed by the server's policy).
+  await visit('/http');
+  await page.fill('input[name=target]', `http://${httpAddr}/`);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.waterfall');
+  const phases = await page.$$eval('.waterfall .wf-name', (els) => els.map((e) => e.textContent));
+  c.ok(phases.includes('Connect') && phases.includes('Total'), `http: waterfall phases ${phases}`);
+  c.ok((await page.textContent('.facts')).includes('200'), 'http: status 200 shown');
+  await shot(page, 'http-desktop');
+
+  await visit('/ws');
+  await page.fill('input[name=target]', `ws://${httpAddr}/ws`);
+  await page.fill('input[name=send]', 'ping');
+  await page.fill('input[name=expect]', 'echo: ping');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.waterfall');
+  c.ok((await page.textContent('.facts')).includes('echo: ping'), 'ws: the echo is shown');
+  await shot(page, 'ws-desktop');
+
+  await visit('/cert');
+  await page.fill('input[name=target]', tlsAddr);
+  await page.fill('input[name=sni]', 'example.com');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.result table');
+  c.ok((await page.textContent('.facts')).toLowerCase().includes('unknown authority') || (await page.locator('.facts .badge.fail').count()) > 0, 'cert: the untrusted chain is flagged');
+  await shot(page, 'cert-desktop');
+
+  await visit('/diagnose');
+  await page.fill('input[name=target]', `http://${httpAddr}/`);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.verdict');
+  const layers = await page.$$eval('table.layers tbody tr[data-layer]', (trs) => trs.map((tr) => tr.dataset.layer));
+  c.ok(layers.includes('tcp') && layers.includes('http'), `diagnose: layers ${layers}`);
+  const verdictFirst = await page.evaluate(() => {
+    const v = document.querySelector('.verdict'), tb = document.querySelector('.result table.layers');
+    return !!(v && tb && (v.compareDocumentPosition(tb) & Node.DOCUMENT_POSITION_FOLLOWING));
+  });
+  c.ok(verdictFirst, 'diagnose: the verdict comes before the layers');
+  await shot(page, 'diagnose-desktop');
+
+  await visit('/compare');
+  await page.fill('input[name=domain1]', 'example.test');
+  await page.fill('input[name=domain2]', 'www.example.test');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.result table');
+  c.ok(await page.locator('tr.differs').count() > 0, 'compare: differences marked');
+  await shot(page, 'compare-desktop');
 
   // A policy refusal: loopback targets are refused (403) and said so.
   await visit('/visualtrace');
@@ -97,6 +143,16 @@ try {
   await page.setViewportSize(viewports.phone);
   for (const [path, name] of [['/tools', 'hub'], ['/visualtrace', 'visualtrace-empty'], ['/dns', 'dns'], ['/propagation', 'propagation'], ['/diagnose', 'diagnose'], ['/http', 'http']]) {
     await visit(path);
+    if (path === '/http' || path === '/diagnose') {
+      await page.fill('input[name=target]', `http://${httpAddr}/`);
+      await page.click('button[type=submit]');
+      await page.waitForSelector(path === '/http' ? '.waterfall' : '.verdict');
+    }
+    if (path === '/propagation') {
+      await page.fill('input[name=target]', 'example.test');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('[data-verdict]');
+    }
     await page.waitForTimeout(200);
     const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     c.ok(over <= 0, `${path} at 375 px: ${over}px horizontal overflow`);

@@ -130,7 +130,7 @@ export function cert(root: HTMLElement): void {
     render: (r, out) => {
       const t = r.tls ?? {};
       out.append(probeSummary(r), h('div', { class: 'facts' },
-        fact('Trusted', t.trusted ? badge('yes', 'ok') : badge(t.trust_error || 'no', 'fail')),
+        fact('Trusted', t.trusted ? badge('yes', 'ok') : [badge('no', 'fail'), t.trust_error ? h('small', { class: 'hint' }, t.trust_error) : '']),
         fact('Hostname matches', t.hostname_ok ? badge('yes', 'ok') : badge('no', 'fail')),
         fact('Days left', h('span', { class: `badge ${t.days_left < 0 ? 'fail' : t.days_left < 21 ? 'warn' : 'ok'}` }, String(t.days_left ?? '–'))),
         fact('Expires', t.leaf_expiry ? new Date(t.leaf_expiry).toUTCString() : '–'),
