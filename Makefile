@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/bin/tools
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: all build run demo test test-go lint deps bench clean geo geo-check
+.PHONY: all build run demo test test-go lint deps bench clean geo geo-check web
 
 all: build
 
@@ -17,7 +17,15 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
-build:
+# web: the web UI bundle the server embeds (internal/server/webdist,
+# git-ignored); rebuilt with npm when missing or older than its sources.
+WEBDIST := internal/server/webdist/index.html
+WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/build.mjs web/package.json web/package-lock.json
+web: $(WEBDIST)
+$(WEBDIST): $(WEB_SRC)
+	@bash scripts/web-build.sh
+
+build: web
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dnsscience
 
@@ -34,10 +42,10 @@ demo: deps build
 
 test: deps test-go
 
-test-go:
+test-go: web
 	$(GO) test -race -count=1 ./...
 
-lint:
+lint: web
 	@test -x $(STATICCHECK) || { mkdir -p $(TOOLS) && GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && mv $(TOOLS)/staticcheck $(STATICCHECK); }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -59,7 +67,7 @@ geo-check:
 	@bash scripts/geo-data.sh check
 
 clean:
-	rm -rf bin
+	rm -rf bin internal/server/webdist
 
 # example-staging: run examples/staging.yaml against loopback test servers
 # (one check fails on purpose: a certificate that expires in 10 days).

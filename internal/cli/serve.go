@@ -42,6 +42,8 @@ type serveOptions struct {
 	BackupDaily    bool              `yaml:"backup_daily"`
 	BackupKeep     int               `yaml:"backup_keep"`
 	RedirectHTTP   string            `yaml:"redirect_http"`
+	TileURL        string            `yaml:"tile_url"`
+	TileAttr       string            `yaml:"tile_attribution"`
 	config         string
 }
 
@@ -50,8 +52,9 @@ func newServeCmd(e *env) *cobra.Command {
 	var g geoFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the dnsscience server: API, live streams, metrics",
-		Long: `Run the HTTP server: the JSON API (OpenAPI at /api/openapi.json), /health,
+		Short: "Run the dnsscience server: web UI, API, live streams, metrics",
+		Long: `Run the HTTP server: the web UI (/, /visualtrace, API docs at /api/docs),
+the JSON API (OpenAPI at /api/openapi.json), /health,
 /ready and /metrics. Embedded defaults: everything in one process, data in
 --data. Logs are JSON lines on stderr.
 
@@ -83,6 +86,8 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.BoolVar(&o.BackupDaily, "backup-daily", false, "take a backup a day into DATA/backups")
 	f.IntVar(&o.BackupKeep, "backup-keep", 7, "daily backups to keep")
 	f.StringVar(&o.RedirectHTTP, "redirect-http", "", "with TLS: also listen on this address (e.g. :80) and redirect HTTP to HTTPS")
+	f.StringVar(&o.TileURL, "tile-url", "", "raster tile URL template ({z}/{x}/{y}) for the web map; default: offline country outlines only")
+	f.StringVar(&o.TileAttr, "tile-attribution", "", "attribution shown on the map for --tile-url (e.g. \"© OpenStreetMap contributors\")")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
 	g.register(f)
 	return cmd
@@ -132,6 +137,8 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 	set("resolvers", &o.ResolversFile, f.ResolversFile)
 	set("retention", &o.Retention, f.Retention)
 	set("redirect-http", &o.RedirectHTTP, f.RedirectHTTP)
+	set("tile-url", &o.TileURL, f.TileURL)
+	set("tile-attribution", &o.TileAttr, f.TileAttr)
 	if f.BackupDaily && !cmd.Flags().Changed("backup-daily") {
 		o.BackupDaily = true
 	}
@@ -147,7 +154,8 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 
 // config turns options into the server's configuration.
 func (o *serveOptions) serverConfig() (server.Config, error) {
-	cfg := server.Config{Version: Version, Locations: o.Locations, CORSOrigins: o.CORSOrigins, TLS: o.TLSCert != "", DataDir: o.DataDir}
+	cfg := server.Config{Version: Version, Locations: o.Locations, CORSOrigins: o.CORSOrigins, TLS: o.TLSCert != "", DataDir: o.DataDir,
+		TileURL: o.TileURL, TileAttribution: o.TileAttr}
 	for _, u := range o.Upstream {
 		srv, err := dnsq.ResolveServer(u)
 		if err != nil {

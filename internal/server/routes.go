@@ -14,7 +14,7 @@ type route struct {
 // (openapi.yaml) must describe exactly these; a test checks.
 func (s *Server) routeTable() []route {
 	h := s.handle
-	return []route{
+	api := []route{
 		{method: "GET", pattern: "/health", handler: h(s.getHealth)},
 		{method: "GET", pattern: "/ready", handler: h(s.getReady)},
 		{method: "GET", pattern: "/metrics", handler: s.metrics.handler()},
@@ -37,11 +37,11 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/remote-locations", handler: h(s.getRemoteLocations)},
 		{method: "GET", pattern: "/api/scan/{domain}", handler: h(s.limited("scan", s.getScan))},
 		{method: "GET", pattern: "/api/compare", handler: h(s.limited("scan", s.getCompare))},
-
-		{pattern: "/", undocumented: true, handler: h(func(http.ResponseWriter, *http.Request) error {
-			return notFound("no such route; see /api/openapi.json")
-		})},
 	}
+	api = append(api, s.uiRoutes()...)
+	return append(api, route{pattern: "/", undocumented: true, handler: h(func(http.ResponseWriter, *http.Request) error {
+		return notFound("no such route; see /api/openapi.json")
+	})})
 }
 
 func (s *Server) routes() {

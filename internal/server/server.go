@@ -86,6 +86,11 @@ type Config struct {
 	Resolver *net.Resolver
 	// UnprivilegedTrace uses datagram sockets for traces even as root.
 	UnprivilegedTrace bool
+	// TileURL is a raster tile URL template ({z}/{x}/{y}) the map pages
+	// draw over the offline country outlines; empty means offline only.
+	TileURL string
+	// TileAttribution is shown on the map when TileURL is set.
+	TileAttribution string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

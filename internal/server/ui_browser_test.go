@@ -1,0 +1,251 @@
+//go:build linux
+
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/dnsscience/dnsscience/internal/dnstest"
+	"github.com/dnsscience/dnsscience/internal/testnet"
+)
+
+// The browser tests drive Debian's Chromium with playwright-core (web/e2e)
+// against the real `dnsscience serve`. Screenshots go to artifacts/web.
+
+func browserSetup(t *testing.T) (root, bin string) {
+	t.Helper()
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skip("skipping browser test: no Chromium at /usr/bin/chromium (Debian package chromium; `make deps` installs it)")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("skipping browser test: node is not installed")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "web/node_modules/playwright-core")); err != nil {
+		t.Skip("skipping browser test: web/node_modules is missing; `make web` (or `make test`) installs it")
+	}
+	bin = filepath.Join(t.TempDir(), "dnsscience")
+	build := exec.Command("go", "build", "-o", bin, "github.com/dnsscience/dnsscience/cmd/dnsscience")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the binary: %v\n%s", err, out)
+	}
+	return root, bin
+}
+
+// runNode runs a browser script and fails the test with its output.
+func runNode(t *testing.T, cmd *exec.Cmd, root string, logs fmt.Stringer) {
+	t.Helper()
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+filepath.Join(root, "artifacts", "web"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s\nserver log (tail):\n%s", strings.Join(cmd.Args, " "), err, out, tail(logs.String(), 3000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+type hopWant struct {
+	TTL     int    `json:"ttl"`
+	Addr    string `json:"addr"`
+	Located bool   `json:"located"`
+	City    string `json:"city,omitempty"`
+}
+
+// TestBrowserVisualTrace runs the server inside the source namespace of a
+// routed topology whose routers the geo overrides place in Paris and New
+// York (one silent, the destination private and unplaced), runs Chromium
+// in the same namespace, traces the destination from /visualtrace and checks
+// the table, the markers, the lines, the permalink and that no request left
+// the server.
+func TestBrowserVisualTrace(t *testing.T) {
+	testnet.Skip(t)
+	root, bin := browserSetup(t)
+	topo := testnet.Chain(43, 4)
+	topo.Spec("r2").Silent = true
+	n := testnet.Build(t, topo)
+	src, dst := n.Node("src"), n.Node("dst").Addr4().String()
+	// Reverse names: a DNS server on the namespace's loopback, the
+	// server's upstream.
+	ptr := dnstest.NewZone(t, "43.10.in-addr.arpa.", "$TTL 300\n@ IN SOA ns.lab.test. h.lab.test. 1 3600 600 86400 60\n@ IN NS ns.lab.test.\n"+
+		"2.0 IN PTR ae1.edge1.par.lab.test.\n2.2 IN PTR xe0.core1.nyc.lab.test.\n2.3 IN PTR xe1.core2.nyc.lab.test.\n2.4 IN PTR www.lab.test.\n")
+	if err := src.Do(func() error {
+		d, err := dnstest.Listen("127.0.0.1", "53", ptr)
+		if err == nil {
+			t.Cleanup(d.Close)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("starting the namespace's DNS server: %v", err)
+	}
+	dir := t.TempDir()
+	overrides := filepath.Join(dir, "overrides.yaml")
+	writeFile(t, overrides, `overrides:
+  - {cidr: 10.43.0.0/24, label: edge, city: Paris, country_code: FR, latitude: 48.86, longitude: 2.35, asn: 64501, as_org: Edge Networks}
+  - {cidr: 10.43.2.0/23, label: core, city: New York, country_code: US, latitude: 40.71, longitude: -74.01, asn: 64502, as_org: Core Transit}
+`)
+	config := filepath.Join(dir, "serve.yaml")
+	writeFile(t, config, "locations:\n  - {id: fra, name: Frankfurt, provider: lab, latitude: 50.11, longitude: 8.68}\n"+
+		"  - {id: mad, name: Madrid, provider: lab, latitude: 40.42, longitude: -3.70}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	listen := "127.0.0.1:18098"
+	srv := src.Command(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"), "--config", config,
+		"--allow", "10.43.0.0/16", "--upstream", "127.0.0.1:53", "--geo-data", dir, "--geo-overrides", overrides)
+	var logs strings.Builder
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = srv.Wait() }()
+	for i := 0; src.Command(ctx, "curl", "-sf", "http://"+listen+"/health").Run() != nil; i++ {
+		if i > 100 {
+			t.Fatalf("server did not start:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	want := []hopWant{
+		{TTL: 1, Addr: "10.43.0.2", Located: true, City: "Paris"},
+		{TTL: 2, Addr: "", Located: false},
+		{TTL: 3, Addr: "10.43.2.2", Located: true, City: "New York"},
+		{TTL: 4, Addr: "10.43.3.2", Located: true, City: "New York"},
+		{TTL: 5, Addr: dst, Located: false},
+	}
+	b, _ := json.Marshal(want)
+	runNode(t, src.Command(ctx, "node", filepath.Join(root, "web/e2e/visualtrace.mjs"), "http://"+listen, dst, string(b)), root, &logs)
+}
+
+// TestBrowserPages opens every page at desktop and phone widths, runs a DNS
+// lookup and a propagation check against loopback DNS servers, and checks
+// that a policy refusal (403) and a rate limit (429, with the time to wait)
+// are shown plainly.
+func TestBrowserPages(t *testing.T) {
+	root, bin := browserSetup(t)
+	zoneA := dnstest.NewZone(t, "example.test.", "$TTL 300\n@ IN SOA ns.example.test. h.example.test. 1 3600 600 86400 60\n@ IN NS ns\n@ IN A 192.0.2.10\nwww IN A 192.0.2.10\n@ IN MX 10 mail\n@ IN TXT \"v=spf1 -all\"\n")
+	zoneB := dnstest.NewZone(t, "example.test.", "$TTL 300\n@ IN SOA ns.example.test. h.example.test. 1 3600 600 86400 60\n@ IN NS ns\n@ IN A 192.0.2.99\nwww IN A 192.0.2.99\n")
+	up := dnstest.Start(t, zoneA)
+	var resolvers strings.Builder
+	places := []struct {
+		city, cc string
+		lat, lon float64
+	}{{"London", "GB", 51.5, -0.12}, {"Tokyo", "JP", 35.68, 139.69}, {"São Paulo", "BR", -23.55, -46.63}}
+	for i, p := range places {
+		z := zoneA
+		if i == 2 {
+			z = zoneB
+		}
+		s := dnstest.Start(t, z)
+		host, port, _ := net.SplitHostPort(s.Addr)
+		fmt.Fprintf(&resolvers, "- {name: lab-%d, operator: Lab, ipv4: [%s], port: %s, location: {city: %s, country: %s, lat: %g, lon: %g}}\n", i+1, host, port, p.city, p.cc, p.lat, p.lon)
+	}
+	web := startWebTargets(t)
+	dir := t.TempDir()
+	rfile := filepath.Join(dir, "resolvers.yaml")
+	writeFile(t, rfile, resolvers.String())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := exec.CommandContext(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"),
+		"--upstream", up.Addr, "--resolvers", rfile, "--geo-data", dir, "--allow", "127.0.0.2/32")
+	var logs strings.Builder
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = srv.Wait() }()
+	for i := 0; ; i++ {
+		resp, err := http.Get("http://" + listen + "/health")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("server did not start:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	runNode(t, exec.CommandContext(ctx, "node", filepath.Join(root, "web/e2e/pages.mjs"), "http://"+listen, web.http, web.tls), root, &logs)
+}
+
+type webTargets struct{ http, tls string }
+
+// startWebTargets serves a small site on 127.0.0.2 (the only loopback
+// address the test server's policy allows): a page, a slow page and a
+// WebSocket echo over plain HTTP, and the same over TLS with a certificate
+// no one trusts.
+func startWebTargets(t *testing.T) webTargets {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(40 * time.Millisecond)
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<!doctype html><title>lab</title><p>hello from the lab")
+	})
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		typ, msg, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		_ = c.Write(r.Context(), typ, append([]byte("echo: "), msg...))
+		c.Close(websocket.StatusNormalClosure, "bye")
+	})
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Skipf("skipping: cannot listen on 127.0.0.2: %v", err)
+		}
+		return ln
+	}
+	plain := httptest.NewUnstartedServer(mux)
+	plain.Listener = listen()
+	plain.Start()
+	t.Cleanup(plain.Close)
+	secure := httptest.NewUnstartedServer(mux)
+	secure.Listener = listen()
+	secure.StartTLS()
+	t.Cleanup(secure.Close)
+	return webTargets{http: plain.Listener.Addr().String(), tls: secure.Listener.Addr().String()}
+}
+
+func writeFile(t *testing.T, name, text string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

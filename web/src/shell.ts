@@ -1,0 +1,33 @@
+// The page frame: header with the tool navigation, main area, footer.
+import { h } from './dom';
+
+export interface Tool { path: string; name: string; short: string; blurb: string; icon: string }
+
+export const tools: Tool[] = [
+  { path: '/visualtrace', name: 'Visual traceroute', short: 'Traceroute', icon: 'TR', blurb: 'Trace the route to a host from one or more locations and watch every hop land on a world map, with its network and city.' },
+  { path: '/dns', name: 'DNS lookup', short: 'DNS', icon: 'DNS', blurb: 'Ask a resolver for any record type and read the full answer: flags, sections, TTLs and timing.' },
+  { path: '/propagation', name: 'Propagation', short: 'Propagation', icon: 'PR', blurb: 'Ask resolvers around the world at once and see who agrees, on a map and in a table.' },
+  { path: '/cert', name: 'Certificate check', short: 'Certificates', icon: 'TLS', blurb: 'Inspect the TLS chain a server sends, its trust, hostname match, expiry and findings.' },
+  { path: '/http', name: 'HTTP check', short: 'HTTP', icon: 'HTTP', blurb: 'Fetch a URL and see where the time goes: DNS, connect, TLS and first byte as a waterfall.' },
+  { path: '/ws', name: 'WebSocket test', short: 'WebSocket', icon: 'WS', blurb: 'Open a WebSocket, send a message, match the reply, and time the upgrade.' },
+  { path: '/diagnose', name: 'Diagnose', short: 'Diagnose', icon: 'DX', blurb: 'Walk DNS → TCP → TLS → HTTP for a URL and name the first layer that fails, with the evidence.' },
+  { path: '/scan', name: 'Domain scan', short: 'Scan', icon: 'SC', blurb: 'All the common records of a domain on one page: A, AAAA, MX, NS, TXT, CAA, DMARC.' },
+  { path: '/compare', name: 'Compare domains', short: 'Compare', icon: 'A/B', blurb: 'Two domains side by side, record type by record type, with the differences marked.' },
+];
+
+export function shell(current: string, title: string, intro: string, ...content: HTMLElement[]): HTMLElement {
+  document.title = `${title} · dnsscience`;
+  const nav = h('nav', { class: 'tools-nav', 'aria-label': 'Tools' },
+    ...tools.map((t) => h('a', { href: t.path, title: t.name, 'aria-current': t.path === current ? 'page' : undefined }, t.short)));
+  return h('div', { class: 'frame' },
+    h('a', { class: 'skip', href: '#main' }, 'Skip to content'),
+    h('header', { class: 'top' },
+      h('a', { class: 'brand', href: '/tools' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◎'), 'dnsscience'),
+      nav,
+      h('a', { class: 'api-link', href: '/api/docs' }, 'API')),
+    h('main', { id: 'main', tabindex: '-1' },
+      h('div', { class: 'page-head' }, h('h1', {}, title), intro ? h('p', { class: 'lead' }, intro) : null),
+      ...content),
+    h('footer', {}, 'dnsscience · ', h('a', { href: '/api/docs' }, 'API docs'), ' · ', h('a', { href: '/api/openapi.json' }, 'OpenAPI'), ' · ',
+      h('a', { href: '/health' }, 'health')));
+}
