@@ -61,11 +61,17 @@ timeit() { # timeit OUTFILE cmd...: runs cmd in the source namespace, prints sec
   echo "$t1 - $t0" | bc -l
 }
 
-run() { # run SCENARIO
+# median OUTFILE REPS cmd...: the median wall time of REPS runs.
+median() {
+  local out=$1 reps=$2; shift 2
+  for _ in $(seq "$reps"); do timeit "$out" "$@"; done | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+
+run() { # run SCENARIO REPS: dnsscience and traceroute REPS times (median), mtr once
   local tmp; tmp=$(mktemp -d)
-  local d t m
-  d=$(timeit "$tmp/d" "$BIN" trace -n 10.250.5.2)
-  t=$(timeit "$tmp/t" traceroute -n 10.250.5.2)
+  local d t m reps=${2:-1}
+  d=$(median "$tmp/d" "$reps" "$BIN" trace -n --no-geo 10.250.5.2)
+  t=$(median "$tmp/t" "$reps" traceroute -n 10.250.5.2)
   m=$(timeit "$tmp/m" mtr -r -c 1 -n 10.250.5.2)
   local same="yes"
   cmp -s <(hops <"$tmp/d") <(hops <"$tmp/t") || same="NO"
@@ -82,6 +88,8 @@ printf '%-34s %9s %9s %9s %11s %11s  %s\n' "scenario (6 hops)" "dnss s" "tracert
 build lossy
 run "silent r3, destination drops all"
 build
-run "every hop answers"
+run "every hop answers (median of 9)" 9
+printf '%-34s %9.3f   (the same trace with ASN and place per hop from data/, median of 9)\n' "dnsscience trace -n (geo)" \
+  "$(cd "$(dirname "$0")/.." && median /dev/null 9 "$BIN" trace -n 10.250.5.2)"
 printf '%-34s %9.3f   (start-up of the Go binary alone, for the row above)\n' "dnsscience version" \
-  "$(timeit /dev/null "$BIN" version)"
+  "$(median /dev/null 9 "$BIN" version)"

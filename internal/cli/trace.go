@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/enrich"
+	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
@@ -31,6 +33,7 @@ type traceFlags struct {
 	csv          bool
 	unprivileged bool
 	geo          geoFlags
+	noGeo        bool
 }
 
 func newTraceCmd(e *env) *cobra.Command {
@@ -83,6 +86,7 @@ not run (no permission to send probes).`,
 	fl.BoolVar(&f.csv, "csv", false, "print one CSV row per hop")
 	fl.BoolVar(&f.unprivileged, "unprivileged", false, "use datagram sockets (ICMP ping sockets, UDP) even when raw sockets are allowed")
 	f.geo.register(fl)
+	fl.BoolVar(&f.noGeo, "no-geo", false, "do not add ASN and location to hops (no geo data is read)")
 	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
 	cmd.MarkFlagsMutuallyExclusive("rounds", "continuous")
 	return cmd
@@ -138,17 +142,23 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	if !f.noDNS {
 		req.Resolver = &traceroute.DNSResolver{}
 	}
-	geoDB, err := f.geo.open(e)
-	if err != nil {
-		return &exitError{code: ExitInternal, err: fmt.Errorf("opening geo data: %w", err)}
+	// The geo data loads while the probes fly; hops wait for it only when
+	// they are shown.
+	geoDB := sync.OnceValues(func() (*geo.DB, error) { return f.openGeo(e) })
+	if !f.noGeo {
+		go geoDB()
 	}
-	defer geoDB.Close()
-	if !geoDB.Loaded() {
-		geoDB = nil // no data: keep the report as traceroute prints it
-	}
+	defer func() {
+		if db, _ := geoDB(); db != nil {
+			db.Close()
+		}
+	}()
 	out := newTraceOutput(e, f, arg, req)
 	req.OnHop = func(h traceroute.Hop) {
-		enrich.Hop(ctx, geoDB, &h)
+		if out.live {
+			db, _ := geoDB()
+			enrich.Hop(ctx, db, &h)
+		}
 		out.hop(h)
 	}
 	tr := &traceroute.Tracer{Unprivileged: f.unprivileged}
@@ -163,7 +173,11 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	case err != nil && !interrupted:
 		return failErr(err)
 	}
-	enrich.Trace(ctx, geoDB, res)
+	db, err := geoDB()
+	if err != nil {
+		return &exitError{code: ExitInternal, err: fmt.Errorf("opening geo data: %w", err)}
+	}
+	enrich.Trace(ctx, db, res)
 	if err := out.final(res); err != nil {
 		return err
 	}
@@ -171,6 +185,23 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 		return errSilentFail
 	}
 	return nil
+}
+
+// openGeo opens the geo data, or returns nil when --no-geo is given or no
+// data is loaded (the report then reads as traceroute's).
+func (f traceFlags) openGeo(e *env) (*geo.DB, error) {
+	if f.noGeo {
+		return nil, nil
+	}
+	db, err := f.geo.open(e)
+	if err != nil {
+		return nil, err
+	}
+	if !db.Loaded() {
+		db.Close()
+		return nil, nil
+	}
+	return db, nil
 }
 
 // resolveTarget parses an IP address or resolves a host name with the
