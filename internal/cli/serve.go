@@ -19,6 +19,7 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
+	"github.com/dnsscience/dnsscience/internal/ratelimit"
 	"github.com/dnsscience/dnsscience/internal/server"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
@@ -41,6 +42,8 @@ type serveOptions struct {
 	Retention      string            `yaml:"retention"`
 	BackupDaily    bool              `yaml:"backup_daily"`
 	BackupKeep     int               `yaml:"backup_keep"`
+	RateLimits     []string          `yaml:"rate_limits"`
+	LogLevel       string            `yaml:"log_level"`
 	config         string
 }
 
@@ -58,7 +61,8 @@ Settings come from flags, then --config FILE (YAML, the same names), then
 environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 		Example: `  dnsscience serve
   dnsscience serve --listen :8443 --tls-cert cert.pem --tls-key key.pem
-  dnsscience serve --config /etc/dnsscience.yaml --allow 10.20.0.0/16`,
+  dnsscience serve --config /etc/dnsscience.yaml --allow 10.20.0.0/16
+  dnsscience serve --rate-limit dns=6000/1m --rate-limit trace=30/1h --log-level warn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.load(cmd); err != nil {
@@ -81,6 +85,8 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.StringVar(&o.Retention, "retention", "90d", "delete measurements older than this (e.g. 30d, 720h; 0 keeps them)")
 	f.BoolVar(&o.BackupDaily, "backup-daily", false, "take a backup a day into DATA/backups")
 	f.IntVar(&o.BackupKeep, "backup-keep", 7, "daily backups to keep")
+	f.StringArrayVar(&o.RateLimits, "rate-limit", nil, "quota per client of a class, CLASS=N/WINDOW, e.g. dns=6000/1m (repeatable; classes: "+strings.Join(server.RateLimitClasses(), ", ")+")")
+	f.StringVar(&o.LogLevel, "log-level", "info", "least level logged: debug, info (logs every request), warn or error")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
 	g.register(f)
 	return cmd
@@ -126,6 +132,7 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 	set("tls-key", &o.TLSKey, f.TLSKey)
 	set("resolvers", &o.ResolversFile, f.ResolversFile)
 	set("retention", &o.Retention, f.Retention)
+	set("log-level", &o.LogLevel, f.LogLevel)
 	if f.BackupDaily && !cmd.Flags().Changed("backup-daily") {
 		o.BackupDaily = true
 	}
@@ -137,6 +144,7 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 	o.CORSOrigins = append(o.CORSOrigins, f.CORSOrigins...)
 	o.Allow = append(o.Allow, f.Allow...)
 	o.Locations = append(o.Locations, f.Locations...)
+	o.RateLimits = append(f.RateLimits, o.RateLimits...) // flags come last and win
 }
 
 // config turns options into the server's configuration.
@@ -165,6 +173,17 @@ func (o *serveOptions) serverConfig() (server.Config, error) {
 		policy = policy.Allow(pre)
 	}
 	cfg.Policy = policy
+	if len(o.RateLimits) > 0 {
+		var overrides []ratelimit.Policy
+		for _, v := range o.RateLimits {
+			p, err := parseRateLimit(v)
+			if err != nil {
+				return cfg, err
+			}
+			overrides = append(overrides, p)
+		}
+		cfg.RateLimits = server.WithRateLimits(overrides)
+	}
 	if o.ResolversFile != "" {
 		rs, err := dnsq.LoadResolvers(o.ResolversFile)
 		if err != nil {
@@ -177,6 +196,10 @@ func (o *serveOptions) serverConfig() (server.Config, error) {
 
 func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 	cfg, err := o.serverConfig()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	level, err := parseLogLevel(o.LogLevel)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -197,7 +220,7 @@ func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 	}
 	defer st.Close()
 	cfg.Store = st
-	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	e.log = log
 	geoDB, err := g.open(e)
 	if err != nil {
