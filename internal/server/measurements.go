@@ -217,16 +217,33 @@ func (s *Server) finish(m *store.Measurement, result any, runErr error) {
 
 // getMeasurement answers GET /api/v1/measurements/{id}.
 func (s *Server) getMeasurement(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.store.GetMeasurement(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if body, ok := s.doneCache.get(id); ok {
+		writeJSONBytes(w, http.StatusOK, body)
+		return nil
+	}
+	m, err := s.store.GetMeasurement(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound(fmt.Sprintf("no measurement %q", r.PathValue("id")))
+		return notFound(fmt.Sprintf("no measurement %q", id))
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, m)
+	body, err := encodeJSON(m)
+	if err != nil {
+		return fmt.Errorf("encoding measurement %s: %w", id, err)
+	}
+	// Finished and failed measurements no longer change: keep their JSON.
+	if m.Status == "finished" || m.Status == "failed" {
+		s.doneCache.put(id, body, doneCacheTTL)
+	}
+	writeJSONBytes(w, http.StatusOK, body)
 	return nil
 }
+
+// doneCacheTTL bounds how long a finished measurement is served from
+// memory (so one deleted by retention disappears within it too).
+const doneCacheTTL = 5 * time.Minute
 
 // listMeasurements answers GET /api/v1/measurements?type=&status=&limit=&before=.
 func (s *Server) listMeasurements(w http.ResponseWriter, r *http.Request) error {
