@@ -6,13 +6,16 @@
 # The DNS quota is raised (--rate-limit) because wrk is one client; access
 # logs run at the default level (info, one JSON line a request) unless
 # LOG_LEVEL says otherwise. Usage: bench/server.sh path/to/dnsscience
-# Knobs (environment): THREADS (2), CONNS (64), DURATION (15s), LOG_LEVEL (info).
+# Knobs (environment): THREADS (2), CONNS (64), DURATION (15s), ROUNDS (3;
+# medians are reported), LOG_LEVEL (info), WRK_OUT (a path prefix: keep
+# wrk's full output there).
 set -euo pipefail
 
 bin=${1:?usage: bench/server.sh path/to/dnsscience}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 DURATION=${DURATION:-15s}
+ROUNDS=${ROUNDS:-3}
 LOG_LEVEL=${LOG_LEVEL:-info}
 
 skip() { echo "SKIP bench/server.sh: $*"; exit 0; }
@@ -104,17 +107,32 @@ for _ in $(seq 100); do
 done
 curl -fs "$meas_url" | grep -q '"status": *"finished"' || { echo "bench/server.sh: measurement $id did not finish" >&2; exit 1; }
 
-echo "dnsscience serve on $base (log level $LOG_LEVEL), knotd upstream on 127.0.0.1:$dns_port; wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores"
+echo "dnsscience serve on $base (log level $LOG_LEVEL), knotd upstream on 127.0.0.1:$dns_port"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS rounds taking turns, on $(nproc) cores shared with wrk (medians last)"
+# run_wrk LABEL URL appends "req/s p99_ms" of one wrk run to $work/LABEL.
 run_wrk() {
-	local label=$1 url=$2 out
+	local label=$1 url=$2 out rps p99 errs
 	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url")
-	echo "$out" >"$work/wrk-$label.txt"
-	[ -z "${WRK_OUT:-}" ] || echo "$out" >"$WRK_OUT.$label"
-	local rps p99 errs
+	[ -z "${WRK_OUT:-}" ] || echo "$out" >>"$WRK_OUT.$label"
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; print v}' <<<"$out")
 	errs=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
-	printf '%-28s %12s req/s   p99 %8s   non-2xx %s\n' "$label" "$rps" "$p99" "${errs:-0}"
+	[ -z "$errs" ] || { echo "bench/server.sh: $label: $errs answers were not 2xx" >&2; exit 1; }
+	echo "$rps $p99" >>"$work/$label"
+	printf '  %-12s %10.0f req/s   p99 %7.2f ms\n' "$label" "$rps" "$p99"
 }
-run_wrk "GET dns (cached)" "$dns_url"
-run_wrk "GET measurement (finished)" "$meas_url"
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for r in $(seq "$ROUNDS"); do
+	echo "round $r"
+	run_wrk dns "$dns_url"
+	run_wrk measurement "$meas_url"
+done
+for label in dns measurement; do
+	rps=$(awk '{print $1}' "$work/$label" | median)
+	p99=$(awk '{print $2}' "$work/$label" | median)
+	case $label in
+	dns) what="GET /api/v1/dns/{name}/{type} (cached)" ;;
+	measurement) what="GET /api/v1/measurements/{id} (finished)" ;;
+	esac
+	printf 'median %-42s %10.0f req/s   p99 %7.2f ms\n' "$what" "$rps" "$p99"
+done
