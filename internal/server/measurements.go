@@ -233,17 +233,23 @@ func (s *Server) getMeasurement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("encoding measurement %s: %w", id, err)
 	}
-	// Finished and failed measurements no longer change: keep their JSON.
-	if m.Status == "finished" || m.Status == "failed" {
+	// Finished and failed measurements no longer change: keep their JSON
+	// (the small ones, so the cache stays within doneCacheEntries × doneCacheMaxBody).
+	if (m.Status == "finished" || m.Status == "failed") && len(body) <= doneCacheMaxBody {
 		s.doneCache.put(id, body, doneCacheTTL)
 	}
 	writeJSONBytes(w, http.StatusOK, body)
 	return nil
 }
 
-// doneCacheTTL bounds how long a finished measurement is served from
-// memory (so one deleted by retention disappears within it too).
-const doneCacheTTL = 5 * time.Minute
+// The cache of finished measurements' JSON: how long one is served from
+// memory (so one deleted by retention disappears within it too), how many
+// are kept, and the largest body kept (at most 64 MiB in all).
+const (
+	doneCacheTTL     = 5 * time.Minute
+	doneCacheEntries = 2048
+	doneCacheMaxBody = 32 << 10
+)
 
 // listMeasurements answers GET /api/v1/measurements?type=&status=&limit=&before=.
 func (s *Server) listMeasurements(w http.ResponseWriter, r *http.Request) error {

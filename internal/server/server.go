@@ -185,7 +185,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg: cfg, log: log, metrics: newMetrics(cfg.Version), limiter: lim,
 		client:    &dnsq.Client{Timeout: cfg.DNSTimeout, Tries: 2},
 		dnsCache:  newTTLCache[dnsEntry](10000, cfg.Now),
-		doneCache: newTTLCache[[]byte](4096, cfg.Now),
+		doneCache: newTTLCache[[]byte](doneCacheEntries, cfg.Now),
 		scanCache: newTTLCache[Scan](1000, cfg.Now),
 		started:   cfg.Now(),
 		mux:       http.NewServeMux(),
