@@ -19,6 +19,7 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
+	"github.com/dnsscience/dnsscience/internal/ratelimit"
 	"github.com/dnsscience/dnsscience/internal/server"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
@@ -44,6 +45,8 @@ type serveOptions struct {
 	RedirectHTTP   string            `yaml:"redirect_http"`
 	TileURL        string            `yaml:"tile_url"`
 	TileAttr       string            `yaml:"tile_attribution"`
+	RateLimits     []string          `yaml:"rate_limits"`
+	LogLevel       string            `yaml:"log_level"`
 	config         string
 }
 
@@ -62,7 +65,8 @@ Settings come from flags, then --config FILE (YAML, the same names), then
 environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 		Example: `  dnsscience serve
   dnsscience serve --listen :8443 --tls-cert cert.pem --tls-key key.pem
-  dnsscience serve --config /etc/dnsscience.yaml --allow 10.20.0.0/16`,
+  dnsscience serve --config /etc/dnsscience.yaml --allow 10.20.0.0/16
+  dnsscience serve --rate-limit dns=6000/1m --rate-limit trace=30/1h --log-level warn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.load(cmd); err != nil {
@@ -88,6 +92,8 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.StringVar(&o.RedirectHTTP, "redirect-http", "", "with TLS: also listen on this address (e.g. :80) and redirect HTTP to HTTPS")
 	f.StringVar(&o.TileURL, "tile-url", "", "raster tile URL template ({z}/{x}/{y}) for the web map; default: offline country outlines only")
 	f.StringVar(&o.TileAttr, "tile-attribution", "", "attribution shown on the map for --tile-url (e.g. \"© OpenStreetMap contributors\")")
+	f.StringArrayVar(&o.RateLimits, "rate-limit", nil, "quota per client of a class, CLASS=N/WINDOW, e.g. dns=6000/1m (repeatable; classes: "+strings.Join(server.RateLimitClasses(), ", ")+")")
+	f.StringVar(&o.LogLevel, "log-level", "info", "least level logged: debug, info (logs every request), warn or error")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
 	g.register(f)
 	return cmd
@@ -139,6 +145,7 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 	set("redirect-http", &o.RedirectHTTP, f.RedirectHTTP)
 	set("tile-url", &o.TileURL, f.TileURL)
 	set("tile-attribution", &o.TileAttr, f.TileAttr)
+	set("log-level", &o.LogLevel, f.LogLevel)
 	if f.BackupDaily && !cmd.Flags().Changed("backup-daily") {
 		o.BackupDaily = true
 	}
@@ -150,6 +157,7 @@ func (o *serveOptions) merge(cmd *cobra.Command, f *serveOptions) {
 	o.CORSOrigins = append(o.CORSOrigins, f.CORSOrigins...)
 	o.Allow = append(o.Allow, f.Allow...)
 	o.Locations = append(o.Locations, f.Locations...)
+	o.RateLimits = append(f.RateLimits, o.RateLimits...) // flags come last and win
 }
 
 // config turns options into the server's configuration.
@@ -179,6 +187,17 @@ func (o *serveOptions) serverConfig() (server.Config, error) {
 		policy = policy.Allow(pre)
 	}
 	cfg.Policy = policy
+	if len(o.RateLimits) > 0 {
+		var overrides []ratelimit.Policy
+		for _, v := range o.RateLimits {
+			p, err := parseRateLimit(v)
+			if err != nil {
+				return cfg, err
+			}
+			overrides = append(overrides, p)
+		}
+		cfg.RateLimits = server.WithRateLimits(overrides)
+	}
 	if o.ResolversFile != "" {
 		rs, err := dnsq.LoadResolvers(o.ResolversFile)
 		if err != nil {
@@ -191,6 +210,10 @@ func (o *serveOptions) serverConfig() (server.Config, error) {
 
 func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 	cfg, err := o.serverConfig()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	level, err := parseLogLevel(o.LogLevel)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -211,7 +234,7 @@ func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 	}
 	defer st.Close()
 	cfg.Store = st
-	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	e.log = log
 	geoDB, err := g.open(e)
 	if err != nil {

@@ -142,14 +142,18 @@ func seconds(s float64) time.Duration {
 // SetHeaders writes the decision as RateLimit-Policy and RateLimit (IETF
 // draft), X-RateLimit-Limit/-Remaining/-Reset (seconds until full), and
 // Retry-After when refused.
+//
+// It runs on every limited answer, so the keys are given in canonical form
+// (what h.Set would make of them) and the values built without fmt.
 func (d Decision) SetHeaders(h http.Header) {
-	w := int(d.Policy.Window.Seconds())
-	reset := ceilSeconds(d.Reset)
-	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", d.Policy.Name, d.Policy.Limit, w))
-	h.Set("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", d.Policy.Name, d.Remaining, reset))
-	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Policy.Limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
-	h.Set("X-RateLimit-Reset", strconv.Itoa(reset))
+	name := strconv.Quote(d.Policy.Name)
+	limit, remaining := strconv.Itoa(d.Policy.Limit), strconv.Itoa(d.Remaining)
+	reset := strconv.Itoa(ceilSeconds(d.Reset))
+	h["Ratelimit-Policy"] = []string{name + ";q=" + limit + ";w=" + strconv.Itoa(int(d.Policy.Window.Seconds()))}
+	h["Ratelimit"] = []string{name + ";r=" + remaining + ";t=" + reset}
+	h["X-Ratelimit-Limit"] = []string{limit}
+	h["X-Ratelimit-Remaining"] = []string{remaining}
+	h["X-Ratelimit-Reset"] = []string{reset}
 	if !d.Allowed {
 		h.Set("Retry-After", strconv.Itoa(max(1, ceilSeconds(d.RetryAfter))))
 	}

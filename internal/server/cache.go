@@ -6,9 +6,10 @@ import (
 )
 
 // ttlCache keeps values until their own expiry, bounded in size: when full,
-// expired entries go first, then the entry closest to expiry.
+// expired entries go first, then the entry closest to expiry. Reads share
+// the lock, so cache hits from many requests do not queue behind each other.
 type ttlCache[V any] struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	max   int
 	items map[string]cacheItem[V]
 	now   func() time.Time
@@ -24,8 +25,8 @@ func newTTLCache[V any](max int, now func() time.Time) *ttlCache[V] {
 }
 
 func (c *ttlCache[V]) get(key string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	it, ok := c.items[key]
 	if !ok || !c.now().Before(it.expires) {
 		var zero V

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -29,13 +30,24 @@ func (s *Server) getDNS(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	reply, cached, err := s.lookup(r.Context(), srv, name, qtype)
+	e, cached, err := s.lookupEntry(r.Context(), srv, name, qtype)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("X-Cache", map[bool]string{true: "HIT", false: "MISS"}[cached])
-	writeJSON(w, http.StatusOK, reply)
+	h := w.Header()
+	h.Set("X-Cache", "MISS")
+	if cached {
+		h.Set("X-Cache", "HIT")
+	}
+	writeJSONBytes(w, http.StatusOK, e.body)
 	return nil
+}
+
+// dnsEntry is a cached reply with its JSON encoding, so that a cache hit
+// costs no encoding.
+type dnsEntry struct {
+	reply dnsq.Reply
+	body  []byte
 }
 
 // upstream picks the resolver: the configured upstream, or a shipped or
@@ -53,19 +65,28 @@ func (s *Server) upstream(name string) (dnsq.Server, error) {
 
 // lookup queries through the cache.
 func (s *Server) lookup(ctx context.Context, srv dnsq.Server, name string, qtype uint16) (dnsq.Reply, bool, error) {
+	e, cached, err := s.lookupEntry(ctx, srv, name, qtype)
+	return e.reply, cached, err
+}
+
+// lookupEntry is lookup with the reply's JSON encoding.
+func (s *Server) lookupEntry(ctx context.Context, srv dnsq.Server, name string, qtype uint16) (dnsEntry, bool, error) {
 	key := srv.String() + "|" + strings.ToLower(name) + "|" + dnsq.TypeString(qtype)
-	if reply, ok := s.dnsCache.get(key); ok {
+	if e, ok := s.dnsCache.get(key); ok {
 		s.metrics.cacheResult("dns", true)
-		return reply, true, nil
+		return e, true, nil
 	}
 	s.metrics.cacheResult("dns", false)
 	resp, err := s.client.Exchange(ctx, srv, dnsq.Query{Name: name, Type: qtype})
 	if err != nil {
-		return dnsq.Reply{}, false, &Problem{Type: problemBase + "upstream", Title: "DNS query failed", Status: http.StatusBadGateway, Detail: err.Error()}
+		return dnsEntry{}, false, &Problem{Type: problemBase + "upstream", Title: "DNS query failed", Status: http.StatusBadGateway, Detail: err.Error()}
 	}
-	reply := dnsq.NewReply(resp)
-	s.dnsCache.put(key, reply, cacheTTL(resp.Msg))
-	return reply, false, nil
+	e := dnsEntry{reply: dnsq.NewReply(resp)}
+	if e.body, err = encodeJSON(e.reply); err != nil {
+		return dnsEntry{}, false, fmt.Errorf("encoding the DNS reply: %w", err)
+	}
+	s.dnsCache.put(key, e, cacheTTL(resp.Msg))
+	return e, false, nil
 }
 
 // cacheTTL is the lowest TTL in the answer and authority sections, capped;

@@ -217,16 +217,39 @@ func (s *Server) finish(m *store.Measurement, result any, runErr error) {
 
 // getMeasurement answers GET /api/v1/measurements/{id}.
 func (s *Server) getMeasurement(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.store.GetMeasurement(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if body, ok := s.doneCache.get(id); ok {
+		writeJSONBytes(w, http.StatusOK, body)
+		return nil
+	}
+	m, err := s.store.GetMeasurement(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound(fmt.Sprintf("no measurement %q", r.PathValue("id")))
+		return notFound(fmt.Sprintf("no measurement %q", id))
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, m)
+	body, err := encodeJSON(m)
+	if err != nil {
+		return fmt.Errorf("encoding measurement %s: %w", id, err)
+	}
+	// Finished and failed measurements no longer change: keep their JSON
+	// (the small ones, so the cache stays within doneCacheEntries × doneCacheMaxBody).
+	if (m.Status == "finished" || m.Status == "failed") && len(body) <= doneCacheMaxBody {
+		s.doneCache.put(id, body, doneCacheTTL)
+	}
+	writeJSONBytes(w, http.StatusOK, body)
 	return nil
 }
+
+// The cache of finished measurements' JSON: how long one is served from
+// memory (so one deleted by retention disappears within it too), how many
+// are kept, and the largest body kept (at most 64 MiB in all).
+const (
+	doneCacheTTL     = 5 * time.Minute
+	doneCacheEntries = 2048
+	doneCacheMaxBody = 32 << 10
+)
 
 // listMeasurements answers GET /api/v1/measurements?type=&status=&limit=&before=.
 func (s *Server) listMeasurements(w http.ResponseWriter, r *http.Request) error {

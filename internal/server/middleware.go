@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -89,8 +90,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			elapsed := time.Since(start)
 			s.metrics.observeRequest(route, r.Method, sw.status, elapsed)
-			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds())/1000, "client", s.clientIP(r).String(), "request_id", id)
+			// Checked first so that a server logging at warn (serve --log-level)
+			// does not build the access-log record at all.
+			if s.log.Enabled(r.Context(), slog.LevelInfo) {
+				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", sw.status,
+					"bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds())/1000, "client", s.clientIP(r).String(), "request_id", id)
+			}
 		}()
 		s.securityHeaders(sw.Header())
 		if s.cors(sw, r) {

@@ -115,7 +115,8 @@ type Server struct {
 	metrics   *metrics
 	limiter   *ratelimit.Limiter
 	client    *dnsq.Client
-	dnsCache  *ttlCache[dnsq.Reply]
+	dnsCache  *ttlCache[dnsEntry]
+	doneCache *ttlCache[[]byte]
 	scanCache *ttlCache[Scan]
 	started   time.Time
 	mux       *http.ServeMux
@@ -188,7 +189,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, metrics: newMetrics(cfg.Version), limiter: lim,
 		client:    &dnsq.Client{Timeout: cfg.DNSTimeout, Tries: 2},
-		dnsCache:  newTTLCache[dnsq.Reply](10000, cfg.Now),
+		dnsCache:  newTTLCache[dnsEntry](10000, cfg.Now),
+		doneCache: newTTLCache[[]byte](doneCacheEntries, cfg.Now),
 		scanCache: newTTLCache[Scan](1000, cfg.Now),
 		started:   cfg.Now(),
 		mux:       http.NewServeMux(),

@@ -34,7 +34,7 @@ const otherZone = `$TTL 120
 @    MX  10 mail
 `
 
-func startUpstream(t *testing.T) dnsq.Server {
+func startUpstream(t testing.TB) dnsq.Server {
 	mux := dnsHandlerMux{
 		"example.test.": dnstest.NewZone(t, "example.test.", testZone),
 		"other.test.":   dnstest.NewZone(t, "other.test.", otherZone),
@@ -52,7 +52,7 @@ type testServer struct {
 	srv *Server
 }
 
-func startServer(t *testing.T, cfg Config) *testServer {
+func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	if len(cfg.Upstream) == 0 {
 		cfg.Upstream = []dnsq.Server{startUpstream(t)}
