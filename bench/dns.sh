@@ -7,6 +7,7 @@
 # Knobs (environment): ZONE_NAMES (100000), BIG_NAMES (1000000), CONC (100,
 # queries in flight for both tools), ROUNDS (5; medians are reported).
 set -euo pipefail
+. "$(dirname "$0")/lib.bash"
 
 bin=${1:?usage: bench/dns.sh path/to/dnsscience}
 ZONE_NAMES=${ZONE_NAMES:-100000}
@@ -52,30 +53,7 @@ done
 awk -v n="$ZONE_NAMES" 'BEGIN { for (i = 0; i < n; i++) printf "h%d.bench.test A\n", i }' >"$work/names.txt"
 awk -v n="$BIG_NAMES" -v z="$ZONE_NAMES" 'BEGIN { for (i = 0; i < n; i++) printf "h%d.bench.test A\n", i%z }' >"$work/names-big.txt"
 
-cat >"$work/knot.conf" <<EOF
-server:
-    rundir: "$work"
-    listen: 127.0.0.1@$port
-log:
-  - target: stderr
-    any: warning
-database:
-    storage: "$work"
-template:
-  - id: default
-    storage: "$work"
-    semantic-checks: off
-zone:
-  - domain: bench.test
-    file: "$work/bench.test.zone"
-EOF
-knotd -c "$work/knot.conf" 2>"$work/knotd.log" &
-knot_pid=$!
-for _ in $(seq 100); do
-	[ "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" ns1.bench.test A 2>/dev/null)" = 127.0.0.1 ] && break
-	kill -0 "$knot_pid" 2>/dev/null || { cat "$work/knotd.log" >&2; echo "bench/dns.sh: knotd did not start" >&2; exit 1; }
-	sleep 0.1
-done
+start_knotd "$work" "$port" bench.test "$work/bench.test.zone" || exit 1
 echo "knotd $(knotd --version | awk '{print $NF}') on 127.0.0.1:$port, zone of $ZONE_NAMES names; $ROUNDS rounds of $ZONE_NAMES queries, $CONC in flight"
 
 # dnsperf_run FILE: prints "qps completed_share".

@@ -10,6 +10,7 @@
 # medians are reported), LOG_LEVEL (info), WRK_OUT (a path prefix: keep
 # wrk's full output there).
 set -euo pipefail
+. "$(dirname "$0")/lib.bash"
 
 bin=${1:?usage: bench/server.sh path/to/dnsscience}
 THREADS=${THREADS:-2}
@@ -55,30 +56,7 @@ ns1 IN A 127.0.0.1
 www IN A 10.0.0.1
 www IN A 10.0.0.2
 ZONE
-cat >"$work/knot.conf" <<KNOT
-server:
-    rundir: "$work"
-    listen: 127.0.0.1@$dns_port
-log:
-  - target: stderr
-    any: warning
-database:
-    storage: "$work"
-template:
-  - id: default
-    storage: "$work"
-    semantic-checks: off
-zone:
-  - domain: bench.test
-    file: "$work/bench.test.zone"
-KNOT
-knotd -c "$work/knot.conf" 2>"$work/knotd.log" &
-knot_pid=$!
-for _ in $(seq 100); do
-	[ "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$dns_port" ns1.bench.test A 2>/dev/null)" = 127.0.0.1 ] && break
-	kill -0 "$knot_pid" 2>/dev/null || { cat "$work/knotd.log" >&2; echo "bench/server.sh: knotd did not start" >&2; exit 1; }
-	sleep 0.1
-done
+start_knotd "$work" "$dns_port" bench.test "$work/bench.test.zone" || exit 1
 
 base=http://127.0.0.1:$http_port
 "$bin" serve --listen "127.0.0.1:$http_port" --data "$work/data" --geo-data "$work" \
