@@ -148,7 +148,7 @@ func (t *Tracer) rawICMP(v6 bool) (*sock, error) {
 	s.bigBuffer()
 	t.icmp[f] = s
 	t.wg.Add(1)
-	go t.listenICMP(s)
+	go t.listen(s, parseICMP, false)
 	return s, nil
 }
 
@@ -170,11 +170,15 @@ func (t *Tracer) rawTCP(v6 bool) (*sock, error) {
 	s.bigBuffer()
 	t.tcp[f] = s
 	t.wg.Add(1)
-	go t.listenTCP(s)
+	go t.listen(s, parseTCP, true)
 	return s, nil
 }
 
-func (t *Tracer) listenICMP(s *sock) {
+// listen reads a shared raw listener (ICMP, or TCP for SYN probes) and
+// delivers every reply parse recognises. On IPv4 the IP header is stripped
+// and gives the reply's TTL: always for TCP (headerTTL), and for ICMP when
+// no control message carried it.
+func (t *Tracer) listen(s *sock, parse func(v6 bool, b []byte) (reply, bool), headerTTL bool) {
 	defer t.wg.Done()
 	buf, oob := make([]byte, 65536), make([]byte, 512)
 	for {
@@ -191,39 +195,11 @@ func (t *Tracer) listenICMP(s *sock) {
 			if data, _, ttl, err = stripIPv4(data); err != nil {
 				continue
 			}
-			if p.ttl == 0 {
+			if headerTTL || p.ttl == 0 {
 				p.ttl = ttl
 			}
 		}
-		r, ok := parseICMP(s.v6, data)
-		if !ok {
-			continue
-		}
-		r.from, r.ttl, r.at = p.from, p.ttl, p.arrived
-		t.deliver(r)
-	}
-}
-
-func (t *Tracer) listenTCP(s *sock) {
-	defer t.wg.Done()
-	buf, oob := make([]byte, 65536), make([]byte, 512)
-	for {
-		p, err := s.recv(buf, oob)
-		if err != nil {
-			if isClosed(err) {
-				return
-			}
-			continue
-		}
-		data := p.data
-		if !s.v6 {
-			var ttl int
-			if data, _, ttl, err = stripIPv4(data); err != nil {
-				continue
-			}
-			p.ttl = ttl
-		}
-		r, ok := parseTCP(s.v6, data)
+		r, ok := parse(s.v6, data)
 		if !ok {
 			continue
 		}
