@@ -29,13 +29,31 @@ func Hop(ctx context.Context, db *geo.DB, h *traceroute.Hop) {
 	}
 }
 
-// Trace fills every hop of res.
+// Trace fills every hop of res, looking all addresses up in one pass.
 func Trace(ctx context.Context, db *geo.DB, res *traceroute.Result) {
 	if db == nil || res == nil {
 		return
 	}
+	total := 0
+	for _, h := range res.Hops {
+		total += len(h.Addrs)
+	}
+	addrs := make([]netip.Addr, 0, total)
+	for _, h := range res.Hops {
+		for _, a := range h.Addrs {
+			addrs = append(addrs, a.Addr)
+		}
+	}
+	infos := make([]geo.Info, len(addrs))
+	n := db.EnrichInto(ctx, infos, addrs)
+	k := 0
 	for i := range res.Hops {
-		Hop(ctx, db, &res.Hops[i])
+		for j := range res.Hops[i].Addrs {
+			if k < n {
+				apply(&res.Hops[i].Addrs[j], infos[k])
+			}
+			k++
+		}
 	}
 }
 

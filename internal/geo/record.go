@@ -63,6 +63,14 @@ func (r *record) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, e
 	if err != nil {
 		return mmdbdata.Cursor{}, mmdbdata.NormalizeUnmarshalError[record](err)
 	}
+	return r.eachEntry(m, func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+		return r.field(string(key), val)
+	})
+}
+
+// eachEntry walks the map m, charging the work budget for every entry, and
+// decodes each value with fn, which returns the cursor after the value.
+func (r *record) eachEntry(m mmdbdata.MapCursor, fn func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error)) (mmdbdata.Cursor, error) {
 	var next mmdbdata.Cursor
 	for {
 		key, val, ok := m.Next(next)
@@ -72,7 +80,8 @@ func (r *record) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, e
 		if err := r.spend(); err != nil {
 			return mmdbdata.Cursor{}, err
 		}
-		if next, err = r.field(string(key), val); err != nil {
+		var err error
+		if next, err = fn(key, val); err != nil {
 			return mmdbdata.Cursor{}, err
 		}
 	}
@@ -138,34 +147,22 @@ func (r *record) readLocation(v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
 	if err != nil || !ok {
 		return skipOr(v, err)
 	}
-	var next mmdbdata.Cursor
-	for {
-		key, val, ok := m.Next(next)
-		if !ok {
-			break
-		}
-		if err := r.spend(); err != nil {
-			return mmdbdata.Cursor{}, err
-		}
+	return r.eachEntry(m, func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error) {
 		switch string(key) {
 		case "latitude":
-			next, err = readFloat(val, &r.lat, &r.hasLat)
+			return readFloat(val, &r.lat, &r.hasLat)
 		case "longitude":
-			next, err = readFloat(val, &r.lon, &r.hasLon)
+			return readFloat(val, &r.lon, &r.hasLon)
 		case "accuracy_radius":
 			var n uint32
-			next, err = readUint32(val, &n)
+			next, err := readUint32(val, &n)
 			r.accuracy = uint16(min(n, 65535))
+			return next, err
 		case "time_zone":
-			next, err = readString(val, &r.timeZone)
-		default:
-			next, err = val.Skip()
+			return readString(val, &r.timeZone)
 		}
-		if err != nil {
-			return mmdbdata.Cursor{}, err
-		}
-	}
-	return m.End()
+		return val.Skip()
+	})
 }
 
 // readSubdivisions takes the first (largest) subdivision as the region.
@@ -215,32 +212,15 @@ func (r *record) readNameOrString(v mmdbdata.Cursor, name, code *string) (mmdbda
 	if err != nil {
 		return mmdbdata.Cursor{}, err
 	}
-	var next mmdbdata.Cursor
-	for {
-		key, val, ok := m.Next(next)
-		if !ok {
-			break
+	return r.eachEntry(m, func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+		switch k := string(key); {
+		case (k == "iso_code" || k == "code") && code != nil:
+			return readString(val, code)
+		case k == "names":
+			return r.readEnglishName(val, name)
 		}
-		if err := r.spend(); err != nil {
-			return mmdbdata.Cursor{}, err
-		}
-		switch string(key) {
-		case "iso_code", "code":
-			if code != nil {
-				next, err = readString(val, code)
-			} else {
-				next, err = val.Skip()
-			}
-		case "names":
-			next, err = r.readEnglishName(val, name)
-		default:
-			next, err = val.Skip()
-		}
-		if err != nil {
-			return mmdbdata.Cursor{}, err
-		}
-	}
-	return m.End()
+		return val.Skip()
+	})
 }
 
 // readEnglishName reads names["en"].
@@ -249,25 +229,12 @@ func (r *record) readEnglishName(v mmdbdata.Cursor, name *string) (mmdbdata.Curs
 	if err != nil || !ok {
 		return skipOr(v, err)
 	}
-	var next mmdbdata.Cursor
-	for {
-		key, val, ok := m.Next(next)
-		if !ok {
-			break
-		}
-		if err := r.spend(); err != nil {
-			return mmdbdata.Cursor{}, err
-		}
+	return r.eachEntry(m, func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error) {
 		if string(key) == "en" {
-			next, err = readString(val, name)
-		} else {
-			next, err = val.Skip()
+			return readString(val, name)
 		}
-		if err != nil {
-			return mmdbdata.Cursor{}, err
-		}
-	}
-	return m.End()
+		return val.Skip()
+	})
 }
 
 // mapOf opens v as a map; ok is false when v is something else.
