@@ -50,6 +50,7 @@ lint: web
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	cd web && npm run --silent typecheck
 
 # bench: Go benchmarks, then every scripted comparison in bench/ (each prints
 # its own ratios). Results are recorded in docs/BENCHMARKS.md.
