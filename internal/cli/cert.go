@@ -34,11 +34,7 @@ are reported separately. Exit status 1 when there is any finding.`,
   dnsscience cert 203.0.113.10 --sni api.example.com --ca internal-ca.pem --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := pf.options()
-			if err != nil {
-				return err
-			}
-			roots, err := pf.roots()
+			opts, roots, err := pf.tlsOptions()
 			if err != nil {
 				return err
 			}

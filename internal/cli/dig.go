@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/probe"
 )
 
 // digOptions holds the dig command's flags.
@@ -308,13 +307,9 @@ func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 	if o.caFile != "" || o.insecure {
 		cfg := &tls.Config{InsecureSkipVerify: o.insecure} //nolint:gosec // the user asked for it
 		if o.caFile != "" {
-			pem, err := os.ReadFile(o.caFile)
+			pool, err := probe.LoadCAFile(o.caFile)
 			if err != nil {
-				return nil, fmt.Errorf("reading --ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--ca %s holds no PEM certificate", o.caFile)
+				return nil, fmt.Errorf("bad --ca: %w", err)
 			}
 			cfg.RootCAs = pool
 		}

@@ -36,11 +36,7 @@ status is not one of --expect-status, or with --fail when it is 400 or more.`,
   dnsscience http https://api.example.com/v1/items -X POST -H 'Content-Type: application/json' -d '{"a":1}' --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := pf.options()
-			if err != nil {
-				return err
-			}
-			roots, err := pf.roots()
+			opts, roots, err := pf.tlsOptions()
 			if err != nil {
 				return err
 			}

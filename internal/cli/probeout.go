@@ -52,6 +52,16 @@ func (f *probeFlags) options() (probe.Options, error) {
 	return o, nil
 }
 
+// tlsOptions is options and roots together, for the probes that verify TLS.
+func (f *probeFlags) tlsOptions() (probe.Options, *x509.CertPool, error) {
+	opts, err := f.options()
+	if err != nil {
+		return opts, nil, err
+	}
+	roots, err := f.roots()
+	return opts, roots, err
+}
+
 func (f *probeFlags) roots() (*x509.CertPool, error) {
 	if f.ca == "" {
 		return nil, nil

@@ -32,11 +32,7 @@ match or the server closes abnormally.`,
   dnsscience ws wss://api.example.com/ws --connect-to 203.0.113.10 --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := pf.options()
-			if err != nil {
-				return err
-			}
-			roots, err := pf.roots()
+			opts, roots, err := pf.tlsOptions()
 			if err != nil {
 				return err
 			}
