@@ -96,26 +96,38 @@ func (t *Tracer) Trace(ctx context.Context, name string, qtype uint16, onStep fu
 	}
 	rootStep.Kind = "root"
 	emit(rootStep)
-	zone := "."
+	if err := w.descend(ctx, name, qtype, emit); err != nil {
+		res.Error = err.Error()
+		return res, err
+	}
+	return res, nil
+}
+
+// descend walks from the roots down the referrals to the servers that
+// answer for name, reporting each referral and the answer through emit and
+// filling w.res with the answer. With AllServers it asks every server of
+// every zone and records where they disagree.
+func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func(TraceStep)) error {
+	t := w.t
+	zone, servers := ".", t.roots()
 	for range t.maxReferrals() {
 		step, reply, err := w.ask(ctx, zone, servers, name, qtype)
 		if err != nil {
-			res.Error = err.Error()
-			return res, err
+			return err
 		}
 		if t.AllServers {
-			w.compareAll(ctx, zone, servers, name, qtype, reply)
+			w.compareAll(ctx, zone, servers, name, qtype)
 		}
 		cut, hosts := referral(reply, zone, name)
 		if cut == "" {
 			step.Kind = "answer"
-			res.Rcode = step.Rcode
-			res.Answer = Records(reply.Answer)
+			w.res.Rcode = step.Rcode
+			w.res.Answer = Records(reply.Answer)
 			emit(step)
 			if t.AllServers {
 				w.compareSerials(ctx, zone, servers)
 			}
-			return res, nil
+			return nil
 		}
 		step.Kind, step.NextZone = "referral", cut
 		for i, h := range hosts {
@@ -127,9 +139,7 @@ func (t *Tracer) Trace(ctx context.Context, name string, qtype uint16, onStep fu
 		emit(step)
 		zone, servers = cut, hosts
 	}
-	err = fmt.Errorf("%w: more than %d referrals for %s", ErrTraceFailed, t.maxReferrals(), name)
-	res.Error = err.Error()
-	return res, err
+	return fmt.Errorf("%w: more than %d referrals for %s", ErrTraceFailed, t.maxReferrals(), name)
 }
 
 func anyUsable(t *Tracer, hosts []NSHost) bool {
@@ -333,38 +343,14 @@ func (w *walk) resolveHost(ctx context.Context, host string) []netip.Addr {
 	}
 	for _, qt := range types {
 		sw := &walk{t: &sub, res: &TraceResult{}, depth: w.depth + 1}
-		res, err := sw.run(ctx, host, qt)
-		if err != nil {
+		if err := sw.descend(ctx, host, qt, func(TraceStep) {}); err != nil {
 			continue
 		}
-		for _, r := range res.Answer {
+		for _, r := range sw.res.Answer {
 			if a, err := netip.ParseAddr(r.Data); err == nil && (r.Type == "A" || r.Type == "AAAA") {
 				out = append(out, a)
 			}
 		}
 	}
 	return out
-}
-
-// run is Trace without step reporting, for glueless name server lookups.
-func (w *walk) run(ctx context.Context, name string, qtype uint16) (*TraceResult, error) {
-	servers := w.t.roots()
-	zone := "."
-	for range w.t.maxReferrals() {
-		_, reply, err := w.ask(ctx, zone, servers, name, qtype)
-		if err != nil {
-			return nil, err
-		}
-		cut, hosts := referral(reply, zone, name)
-		if cut == "" {
-			return &TraceResult{Answer: Records(reply.Answer)}, nil
-		}
-		for i, h := range hosts {
-			if len(w.t.usable(h.Addrs)) == 0 && !anyUsable(w.t, hosts) {
-				hosts[i].Addrs = w.resolveHost(ctx, h.Name)
-			}
-		}
-		zone, servers = cut, hosts
-	}
-	return nil, fmt.Errorf("%w: too many referrals for %s", ErrTraceFailed, name)
 }

@@ -53,7 +53,7 @@ func (w *walk) askEach(ctx context.Context, zone string, servers []NSHost, name 
 
 // compareAll asks every server of zone the traced question and reports
 // servers that are lame and servers whose referrals or answers differ.
-func (w *walk) compareAll(ctx context.Context, zone string, servers []NSHost, name string, qtype uint16, _ *dns.Msg) {
+func (w *walk) compareAll(ctx context.Context, zone string, servers []NSHost, name string, qtype uint16) {
 	replies := w.askEach(ctx, zone, servers, name, qtype)
 	groups := map[string][]string{}
 	kind := "answer_differs"
