@@ -30,7 +30,7 @@ func (s *Server) getGeoAbout(w http.ResponseWriter, _ *http.Request) error {
 
 // prepareGeo is the geo measurement: addresses (comma-separated) or a host
 // name, whose addresses are looked up.
-func prepareGeo(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+func prepareGeo(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
 	if err := decodeOptions(raw, &struct{}{}); err != nil {
 		return nil, err
 	}

@@ -27,11 +27,11 @@ type kind struct {
 	class    string
 	timeout  time.Duration
 	connects bool
-	prepare  func(s *Server, target string, opts json.RawMessage) (runFunc, error)
+	prepare  func(ctx context.Context, s *Server, target string, opts json.RawMessage) (runFunc, error)
 }
 
-// kinds lists every measurement type the API accepts.
-func (s *Server) kinds() map[string]kind {
+// measurementKinds lists every measurement type the API accepts.
+func measurementKinds() map[string]kind {
 	return map[string]kind{
 		"dns":         {class: "dns", timeout: 15 * time.Second, prepare: prepareDNS},
 		"propagation": {class: "propagation", timeout: 30 * time.Second, prepare: preparePropagation},
@@ -109,7 +109,7 @@ func (s *Server) namedResolvers(names []string) ([]dnsq.Resolver, error) {
 	return out, nil
 }
 
-func prepareDNS(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+func prepareDNS(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
 	var o struct {
 		Type   string `json:"type"`
 		Server string `json:"server"`
@@ -135,7 +135,7 @@ func prepareDNS(s *Server, target string, raw json.RawMessage) (runFunc, error) 
 	}, nil
 }
 
-func preparePropagation(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+func preparePropagation(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
 	var o struct {
 		Type      string   `json:"type"`
 		Resolvers []string `json:"resolvers"`
@@ -166,12 +166,12 @@ type probeOptions struct {
 	ConnectTo string `json:"connect_to"`
 }
 
-func (s *Server) probeOpts(o probeOptions) (probe.Options, error) {
+func (s *Server) probeOpts(ctx context.Context, o probeOptions) (probe.Options, error) {
 	if o.TimeoutMs < 0 || o.TimeoutMs > 30000 {
 		return probe.Options{}, fieldError("options.timeout_ms", "want 1 to 30000 milliseconds")
 	}
 	if o.ConnectTo != "" {
-		if err := s.checkTarget(o.ConnectTo); err != nil {
+		if err := s.checkTarget(ctx, o.ConnectTo); err != nil {
 			return probe.Options{}, err
 		}
 	}
@@ -186,12 +186,12 @@ func (o probeOptions) base() probeOptions { return o }
 
 // prepareProbe decodes a probe kind's options into O, applies the shared
 // probe options (timeout, connect-to, the policy dialer) and returns the run.
-func prepareProbe[O withProbeOptions](s *Server, raw json.RawMessage, run func(ctx context.Context, opts probe.Options, o *O) (*probe.Result, error)) (runFunc, error) {
+func prepareProbe[O withProbeOptions](ctx context.Context, s *Server, raw json.RawMessage, run func(ctx context.Context, opts probe.Options, o *O) (*probe.Result, error)) (runFunc, error) {
 	var o O
 	if err := decodeOptions(raw, &o); err != nil {
 		return nil, err
 	}
-	opts, err := s.probeOpts(o.base())
+	opts, err := s.probeOpts(ctx, o.base())
 	if err != nil {
 		return nil, err
 	}
@@ -218,8 +218,8 @@ type tcpOptions struct {
 	Expect string `json:"expect"`
 }
 
-func prepareTCP(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *tcpOptions) (*probe.Result, error) {
+func prepareTCP(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	return prepareProbe(ctx, s, raw, func(ctx context.Context, opts probe.Options, o *tcpOptions) (*probe.Result, error) {
 		return probe.TCP(ctx, probe.TCPRequest{Address: target, Options: opts, Send: o.Send, Expect: o.Expect})
 	})
 }
@@ -230,8 +230,8 @@ type certOptions struct {
 	WarnDays int    `json:"warn_days"`
 }
 
-func prepareCert(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *certOptions) (*probe.Result, error) {
+func prepareCert(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	return prepareProbe(ctx, s, raw, func(ctx context.Context, opts probe.Options, o *certOptions) (*probe.Result, error) {
 		return probe.TLS(ctx, probe.TLSRequest{Address: target, Options: opts, ServerName: o.SNI, WarnDays: o.WarnDays, RootCAs: s.cfg.RootCAs})
 	})
 }
@@ -245,8 +245,8 @@ type httpOptions struct {
 	FollowRedirects bool              `json:"follow_redirects"`
 }
 
-func prepareHTTP(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *httpOptions) (*probe.Result, error) {
+func prepareHTTP(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	return prepareProbe(ctx, s, raw, func(ctx context.Context, opts probe.Options, o *httpOptions) (*probe.Result, error) {
 		return probe.HTTP(ctx, probe.HTTPRequest{URL: target, Options: opts, Method: o.Method, Header: headerOf(o.Headers),
 			Body: []byte(o.Body), Host: o.Host, FollowRedirects: o.FollowRedirects, RootCAs: s.cfg.RootCAs})
 	})
@@ -260,14 +260,14 @@ type wsOptions struct {
 	Expect       string            `json:"expect"`
 }
 
-func prepareWS(s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	return prepareProbe(s, raw, func(ctx context.Context, opts probe.Options, o *wsOptions) (*probe.Result, error) {
+func prepareWS(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
+	return prepareProbe(ctx, s, raw, func(ctx context.Context, opts probe.Options, o *wsOptions) (*probe.Result, error) {
 		return probe.WS(ctx, probe.WSRequest{URL: target, Options: opts, Header: headerOf(o.Headers), Subprotocols: o.Subprotocols,
 			Send: o.Send, Expect: o.Expect, RootCAs: s.cfg.RootCAs})
 	})
 }
 
-func prepareDiagnose(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+func prepareDiagnose(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
 	var o struct {
 		Resolvers []string `json:"resolvers"`
 		ExpectIP  []string `json:"expect_ip"`

@@ -33,7 +33,7 @@ func (s *Server) postMeasurement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, ok := s.kinds()[req.Type]
+	k, ok := s.kinds[req.Type]
 	if !ok {
 		return fieldError("type", "unknown measurement type %q; want one of %s", req.Type, strings.Join(s.kindNames(), ", "))
 	}
@@ -51,11 +51,11 @@ func (s *Server) postMeasurement(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if k.connects {
-		if err := s.checkTarget(req.Target); err != nil {
+		if err := s.checkTarget(r.Context(), req.Target); err != nil {
 			return err
 		}
 	}
-	run, err := k.prepare(s, req.Target, req.Options)
+	run, err := k.prepare(r.Context(), s, req.Target, req.Options)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func decodeRequest(r *http.Request) (MeasurementRequest, error) {
 
 func (s *Server) kindNames() []string {
 	var names []string
-	for n := range s.kinds() {
+	for n := range s.kinds {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -126,7 +126,7 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, class string)
 // checkTarget refuses, before anything runs, a target whose address (or
 // any address its name resolves to) the policy denies. The dialer checks
 // again at connect time, which also covers redirects and DNS changes.
-func (s *Server) checkTarget(target string) error {
+func (s *Server) checkTarget(ctx context.Context, target string) error {
 	host := target
 	if u, err := url.Parse(target); err == nil && u.Host != "" {
 		host = u.Hostname()
@@ -137,7 +137,7 @@ func (s *Server) checkTarget(target string) error {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return s.policyError(s.cfg.Policy.Check(a))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	addrs, err := s.resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {

@@ -125,6 +125,7 @@ type Server struct {
 	dialer   *netpolicy.Dialer
 	resolver *net.Resolver
 	hub      *hub
+	kinds    map[string]kind
 	geo      *geo.DB
 	tracer   *traceroute.Tracer
 	sem      chan struct{}
@@ -198,6 +199,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		dialer:    cfg.Policy.Dialer(),
 		resolver:  cfg.Resolver,
 		hub:       newHub(256),
+		kinds:     measurementKinds(),
 		geo:       cfg.Geo,
 		tracer:    &traceroute.Tracer{Unprivileged: cfg.UnprivilegedTrace},
 		sem:       make(chan struct{}, cfg.Workers),

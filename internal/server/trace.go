@@ -28,7 +28,7 @@ type traceOptions struct {
 // prepareTrace is the trace measurement: one traceroute through the
 // server's shared tracer, each hop streamed (with its ASN and place) as it
 // changes.
-func prepareTrace(s *Server, target string, raw json.RawMessage) (runFunc, error) {
+func prepareTrace(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
 	var o traceOptions
 	if err := decodeOptions(raw, &o); err != nil {
 		return nil, err
