@@ -36,7 +36,7 @@ func renderDig(w io.Writer, r *dnsq.Response) {
 	}
 	renderSection(w, "ANSWER", m.Answer)
 	renderSection(w, "AUTHORITY", m.Ns)
-	renderSection(w, "ADDITIONAL", withoutOPT(m.Extra))
+	renderSection(w, "ADDITIONAL", dnsq.WithoutOPT(m.Extra))
 	p("\n;; Query time: %d msec\n", r.RTT.Milliseconds())
 	p(";; SERVER: %s(%s) (%s)\n", r.Server.Display(), serverLabel(r.Server), strings.ToUpper(string(r.Transport)))
 	p(";; WHEN: %s\n", r.When.Format("Mon Jan 02 15:04:05 MST 2006"))
@@ -99,24 +99,9 @@ func renderSection(w io.Writer, name string, rrs []dns.RR) {
 	}
 }
 
-func withoutOPT(rrs []dns.RR) []dns.RR {
-	var out []dns.RR
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != dns.TypeOPT {
-			out = append(out, rr)
-		}
-	}
-	return out
-}
-
 // renderShort prints the answer's RDATA one per line, as dig +short does.
 func renderShort(w io.Writer, r *dnsq.Response) {
 	for _, rr := range r.Msg.Answer {
-		fmt.Fprintln(w, shortData(rr))
+		fmt.Fprintln(w, dnsq.RData(rr))
 	}
-}
-
-// shortData is an RR's data as dig +short prints it.
-func shortData(rr dns.RR) string {
-	return dnsq.RData(rr)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -107,7 +108,7 @@ func (o *serveOptions) load(cmd *cobra.Command) error {
 			return fmt.Errorf("reading --config: %w", err)
 		}
 		var file serveOptions
-		dec := yaml.NewDecoder(bytesReader(b))
+		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(&file); err != nil {
 			return fmt.Errorf("config %s: %w", o.config, err)

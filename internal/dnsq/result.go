@@ -89,7 +89,7 @@ func NewReply(r *Response) Reply {
 		Question:   make([]Question, 0, len(m.Question)),
 		Answer:     Records(m.Answer),
 		Authority:  Records(m.Ns),
-		Additional: Records(withoutOPT(m.Extra)),
+		Additional: Records(WithoutOPT(m.Extra)),
 	}
 	for _, q := range m.Question {
 		out.Question = append(out.Question, Question{Name: q.Name, Type: TypeString(q.Qtype), Class: ClassString(q.Qclass)})
@@ -140,7 +140,8 @@ func Records(rrs []dns.RR) []Record {
 	return out
 }
 
-func withoutOPT(rrs []dns.RR) []dns.RR {
+// WithoutOPT returns rrs less the EDNS0 OPT pseudo-record.
+func WithoutOPT(rrs []dns.RR) []dns.RR {
 	out := rrs[:0:0]
 	for _, rr := range rrs {
 		if rr.Header().Rrtype != dns.TypeOPT {
