@@ -2,6 +2,7 @@ package dnstest
 
 import (
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -34,5 +35,13 @@ func DropFirst(n int, h dns.Handler) dns.Handler {
 		if !drop {
 			h.ServeDNS(w, req)
 		}
+	})
+}
+
+// Delay answers through h after waiting d, like a slow or distant server.
+func Delay(d time.Duration, h dns.Handler) dns.Handler {
+	return dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		time.Sleep(d)
+		h.ServeDNS(w, req)
 	})
 }
