@@ -128,49 +128,42 @@ func (t *Tracer) rawICMP(v6 bool) (*sock, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f := fam(v6)
-	if t.closed {
-		return nil, errors.New("tracer is closed")
-	}
-	if t.icmp[f] != nil {
-		return t.icmp[f], nil
-	}
-	if t.Unprivileged || t.noRaw[f] {
+	if t.icmp[f] == nil && !t.closed && (t.Unprivileged || t.noRaw[f]) {
 		return nil, nil
 	}
-	s, err := openRawICMP(v6)
+	s, err := t.shared(&t.icmp[f], v6, "ICMP", openRawICMP, parseICMP, false)
 	if isPermission(err) {
 		t.noRaw[f] = true
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("opening raw ICMP socket: %w", err)
-	}
-	s.bigBuffer()
-	t.icmp[f] = s
-	t.wg.Add(1)
-	go t.listen(s, parseICMP, false)
-	return s, nil
+	return s, err
 }
 
 // rawTCP returns the shared raw TCP socket for the family.
 func (t *Tracer) rawTCP(v6 bool) (*sock, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f := fam(v6)
+	return t.shared(&t.tcp[fam(v6)], v6, "TCP", openRawTCP, parseTCP, true)
+}
+
+// shared returns the listener in slot, opening it with open and starting
+// its listen loop on first use. t.mu is held.
+func (t *Tracer) shared(slot **sock, v6 bool, what string, open func(bool) (*sock, error),
+	parse func(bool, []byte) (reply, bool), headerTTL bool) (*sock, error) {
 	if t.closed {
 		return nil, errors.New("tracer is closed")
 	}
-	if t.tcp[f] != nil {
-		return t.tcp[f], nil
+	if *slot != nil {
+		return *slot, nil
 	}
-	s, err := openRawTCP(v6)
+	s, err := open(v6)
 	if err != nil {
-		return nil, fmt.Errorf("opening raw TCP socket: %w", err)
+		return nil, fmt.Errorf("opening raw %s socket: %w", what, err)
 	}
 	s.bigBuffer()
-	t.tcp[f] = s
+	*slot = s
 	t.wg.Add(1)
-	go t.listen(s, parseTCP, true)
+	go t.listen(s, parse, headerTTL)
 	return s, nil
 }
 
