@@ -5,19 +5,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dnsscience/dnsscience/internal/measure"
 )
 
-func testEnv() *vars {
+func testEnv() *measure.Values {
 	body := `{"status":"ok","items":[{"id":7},{"id":8}],"healthy":true,"load":0.5}`
-	return &vars{
-		m: map[string]any{
+	return &measure.Values{
+		M: map[string]any{
 			"ok": true, "status": float64(200), "duration": 120 * time.Millisecond,
 			"cert.expires_in": 30 * 24 * time.Hour, "dns.rcode": "NOERROR",
 			"dns.answers": []string{"203.0.113.10", "203.0.113.11"}, "ws.close_code": float64(1000),
 			"error": "", "tls.version": "TLS 1.3", "body": body,
 		},
-		header: http.Header{"Content-Type": {"application/json"}, "X-Count": {"42"}},
-		body:   body,
+		Header: http.Header{"Content-Type": {"application/json"}, "X-Count": {"42"}},
+		Body:   body,
 	}
 }
 
@@ -147,4 +149,10 @@ func FuzzParseCondition(f *testing.F) {
 		_, _ = c.Eval(env) // must not panic
 		_ = c.Paths()
 	})
+}
+
+// knownFor is the variable check of a kind's conditions.
+func knownFor(kind string) func(string) bool {
+	k, _ := measure.New().Lookup(kind)
+	return func(p string) bool { return measure.Known(k, p) }
 }

@@ -1,14 +1,17 @@
 package check
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
-	"net/url"
+	"os"
 	"strings"
+	"time"
 
-	"github.com/dnsscience/dnsscience/internal/dnsq"
-	"github.com/miekg/dns"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dnsscience/dnsscience/internal/measure"
 )
 
 func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
@@ -23,20 +26,19 @@ func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
 			return nil, l.errAt(n.Line, "check needs a %s", key)
 		}
 	}
-	c.Name, c.Kind, c.Target = f["name"].Value, strings.ToLower(f["kind"].Value), f["target"].Value
-	if c.Kind == "cert" {
-		c.Kind = "tls"
+	c.Name, c.Target = f["name"].Value, f["target"].Value
+	k, ok := l.reg.Lookup(f["kind"].Value)
+	if !ok {
+		return nil, l.errAt(f["kind"].Line, "check %q: unknown kind %q; expected one of: %s", c.Name, f["kind"].Value, strings.Join(l.reg.Names(), ", "))
 	}
-	if _, ok := optionKeys[c.Kind]; !ok {
-		return nil, l.errAt(f["kind"].Line, "check %q: unknown kind %q; expected one of: %s, cert", c.Name, f["kind"].Value, strings.Join(Kinds, ", "))
+	c.kind, c.Kind = k, k.Info().Name
+	if err := l.options(c, f["options"], d); err != nil {
+		return nil, err
 	}
-	if msg := badTarget(c.Kind, c.Target); msg != "" {
-		return nil, l.errAt(f["target"].Line, "check %q: bad target %q: %s", c.Name, c.Target, msg)
-	}
-	if v := f["options"]; v != nil {
-		if err := l.options(c, v); err != nil {
-			return nil, err
-		}
+	// Validate target and options as the API would (the run binds them
+	// again to the runner's environment).
+	if _, err := k.Prepare(context.Background(), &measure.Env{}, c.Target, c.Options); err != nil {
+		return nil, l.fieldErr(c, f, err)
 	}
 	if v := f["conditions"]; v != nil {
 		if err := l.conditions(c, v); err != nil {
@@ -46,48 +48,97 @@ func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
 	return c, nil
 }
 
-func (l *loader) options(c *Check, v *yaml.Node) error {
-	f, err := l.fields(v, fmt.Sprintf("options of %s check %q", c.Kind, c.Name), optionKeys[c.Kind])
-	if err != nil {
-		return err
+// fieldErr places a registry error on the line of the field it names.
+func (l *loader) fieldErr(c *Check, f map[string]*yaml.Node, err error) error {
+	var fe *measure.FieldError
+	if !errors.As(err, &fe) {
+		return l.errAt(c.Line, "check %q: %v", c.Name, err)
 	}
-	if err := v.Decode(&c.Options); err != nil {
-		return l.yamlErr(err)
+	line := c.Line
+	if fe.Field == "target" {
+		line = f["target"].Line
+		return l.errAt(line, "check %q: bad target %q: %s", c.Name, c.Target, fe.Detail)
 	}
-	o := &c.Options
-	if n := f["timeout"]; n != nil {
-		if o.timeout, err = l.duration(n, "timeout"); err != nil {
-			return err
-		}
-	}
-	if n := f["linger"]; n != nil {
-		if o.linger, err = l.duration(n, "linger"); err != nil {
-			return err
-		}
-	}
-	if n := f["type"]; n != nil {
-		if _, ok := dns.StringToType[strings.ToUpper(o.Type)]; !ok {
-			return l.errAt(n.Line, "check %q: unknown record type %q; expected A, AAAA, CNAME, MX, TXT, NS ...", c.Name, o.Type)
-		}
-	}
-	if n := f["resolver"]; n != nil {
-		if _, err := dnsq.ParseServer(o.Resolver); err != nil {
-			return l.errAt(n.Line, "check %q: %v", c.Name, err)
-		}
-	}
-	if n := f["resolvers"]; n != nil {
-		if _, err := l.resolvers(n); err != nil {
-			return err
-		}
-	}
-	if n := f["expect_ip"]; n != nil {
-		for _, ip := range o.ExpectIP {
-			if net.ParseIP(ip) == nil {
-				return l.errAt(n.Line, "check %q: expect_ip %q is not an IP address", c.Name, ip)
+	if o := f["options"]; o != nil {
+		line = o.Line
+		name, _, _ := strings.Cut(strings.TrimPrefix(fe.Field, "options."), "[")
+		for i := 0; i+1 < len(o.Content); i += 2 {
+			if o.Content[i].Value == name {
+				line = o.Content[i].Line
 			}
 		}
 	}
+	return l.errAt(line, "check %q: %s: %s", c.Name, fe.Field, fe.Detail)
+}
+
+// options turns a check's options into the kind's JSON options: the
+// suite's defaults fill what the check does not set, a ca file is read.
+func (l *loader) options(c *Check, v *yaml.Node, d Defaults) error {
+	opts := map[string]any{}
+	if v != nil {
+		if v.Kind != yaml.MappingNode {
+			return l.errAt(v.Line, "options of %s check %q must be a mapping", c.Kind, c.Name)
+		}
+		if _, err := l.fields(v, fmt.Sprintf("options of %s check %q", c.Kind, c.Name), optionNames(c.kind)); err != nil {
+			return err
+		}
+		if err := v.Decode(&opts); err != nil {
+			return l.yamlErr(err)
+		}
+	}
+	applyDefaults(c.kind, opts, d)
+	if ca, ok := opts["ca"].(string); ok && ca != "" && !strings.HasPrefix(strings.TrimSpace(ca), "-----BEGIN") {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			line := c.Line
+			if v != nil {
+				line = v.Line
+			}
+			return l.errAt(line, "check %q: reading the ca file: %v", c.Name, err)
+		}
+		opts["ca"] = string(pem)
+	}
+	raw, err := json.Marshal(opts)
+	if err != nil {
+		return l.errAt(c.Line, "check %q: options: %v", c.Name, err)
+	}
+	c.Options = raw
 	return nil
+}
+
+func optionNames(k measure.Kind) []string {
+	var out []string
+	for _, f := range k.Options() {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// applyDefaults fills a check's options from the suite's defaults, for the
+// options its kind has: timeout (up to the kind's most), resolvers (the
+// first as a dns check's server) and ca.
+func applyDefaults(k measure.Kind, opts map[string]any, d Defaults) {
+	set := func(name string, v any) {
+		if _, given := opts[name]; !given {
+			opts[name] = v
+		}
+	}
+	for _, f := range k.Options() {
+		switch {
+		case f.Name == "timeout" && d.Timeout > 0:
+			t := d.Timeout
+			if most, err := time.ParseDuration(f.Max); err == nil && t > most {
+				t = most
+			}
+			set("timeout", t.String())
+		case f.Name == "resolvers" && len(d.Resolvers) > 0:
+			set("resolvers", d.Resolvers)
+		case f.Name == "server" && len(d.Resolvers) > 0 && opts["resolver"] == nil:
+			set("server", d.Resolvers[0])
+		case f.Name == "ca" && d.CA != "":
+			set("ca", d.CA)
+		}
+	}
 }
 
 func (l *loader) resolvers(v *yaml.Node) ([]string, error) {
@@ -95,8 +146,9 @@ func (l *loader) resolvers(v *yaml.Node) ([]string, error) {
 		return nil, l.errAt(v.Line, "resolvers must be a list such as [127.0.0.1:53, tls://dns.example:853]")
 	}
 	var out []string
+	env := &measure.Env{}
 	for _, r := range v.Content {
-		if _, err := dnsq.ParseServer(r.Value); err != nil {
+		if err := env.ValidResolver(r.Value); err != nil {
 			return nil, l.errAt(r.Line, "%v", err)
 		}
 		out = append(out, r.Value)
@@ -108,7 +160,7 @@ func (l *loader) conditions(c *Check, v *yaml.Node) error {
 	if v.Kind != yaml.SequenceNode {
 		return l.errAt(v.Line, "check %q: conditions must be a list of expressions", c.Name)
 	}
-	known := knownFor(c.Kind)
+	known := func(p string) bool { return measure.Known(c.kind, p) }
 	for _, cn := range v.Content {
 		if cn.Kind != yaml.ScalarNode {
 			return l.errAt(cn.Line, "check %q: a condition must be one expression such as 'status == 200'", c.Name)
@@ -120,42 +172,4 @@ func (l *loader) conditions(c *Check, v *yaml.Node) error {
 		c.Conditions = append(c.Conditions, cond)
 	}
 	return nil
-}
-
-// badTarget says what is wrong with a target for a kind, or "".
-func badTarget(kind, target string) string {
-	switch kind {
-	case "dns", "propagation":
-		if _, ok := dns.IsDomainName(target); !ok || strings.Contains(target, "/") || strings.Contains(target, ":") {
-			return "want a domain name such as api.example.com"
-		}
-	case "tcp":
-		if h, p, err := net.SplitHostPort(target); err != nil || h == "" || p == "" {
-			return "want host:port"
-		}
-	case "tls":
-		if strings.Contains(target, "/") {
-			return "want host or host:port"
-		}
-	case "http":
-		return badURL(target, "http", "https")
-	case "ws":
-		return badURL(target, "ws", "wss", "http", "https")
-	case "diagnose":
-		return badURL(target, "http", "https", "ws", "wss")
-	}
-	return ""
-}
-
-func badURL(target string, schemes ...string) string {
-	u, err := url.Parse(target)
-	if err != nil || u.Host == "" {
-		return "want a URL such as " + schemes[0] + "://host/path"
-	}
-	for _, s := range schemes {
-		if u.Scheme == s {
-			return ""
-		}
-	}
-	return "want a URL with scheme " + strings.Join(schemes, ", ")
 }

@@ -2,16 +2,14 @@ package check
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/dnsscience/dnsscience/internal/dnsq"
-	"github.com/dnsscience/dnsscience/internal/netpolicy"
-	"github.com/dnsscience/dnsscience/internal/probe"
+	"github.com/dnsscience/dnsscience/internal/measure"
 )
 
 // Runner runs checks. The zero value runs 8 at a time (or the suite's
@@ -21,11 +19,9 @@ type Runner struct {
 	// Concurrency bounds the checks run at once; 0 means the suite's
 	// setting, or 8.
 	Concurrency int
-	// Dialer opens every connection; nil means netpolicy.AllowAll().
-	Dialer probe.Dialer
-	// ResolvConf is the resolver configuration for checks that name no
-	// resolver; "" means /etc/resolv.conf.
-	ResolvConf string
+	// Env is what the measurements run with (target policy, resolvers,
+	// geo data ...); nil means measure.Env's defaults (every target allowed).
+	Env *measure.Env
 }
 
 // Result is the outcome of one check.
@@ -89,13 +85,12 @@ func (r *Runner) Run(ctx context.Context, suites []*Suite, done func(Result)) []
 	type job struct {
 		i int
 		c *Check
-		d Defaults
 	}
 	var jobs []job
 	conc := r.Concurrency
 	for _, s := range suites {
 		for _, c := range s.Checks {
-			jobs = append(jobs, job{len(jobs), c, s.Defaults})
+			jobs = append(jobs, job{len(jobs), c})
 		}
 		if conc == 0 && s.Defaults.Concurrency > 0 {
 			conc = s.Defaults.Concurrency
@@ -114,7 +109,7 @@ func (r *Runner) Run(ctx context.Context, suites []*Suite, done func(Result)) []
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res := r.runOne(ctx, j.c, j.d)
+			res := r.runOne(ctx, j.c)
 			out[j.i] = res
 			if done != nil {
 				mu.Lock()
@@ -127,24 +122,23 @@ func (r *Runner) Run(ctx context.Context, suites []*Suite, done func(Result)) []
 	return out
 }
 
-// runOne runs a check and evaluates its conditions (ok when it has none).
-func (r *Runner) runOne(ctx context.Context, c *Check, d Defaults) Result {
+// runOne runs a check through the registry and evaluates its conditions
+// (ok when it has none).
+func (r *Runner) runOne(ctx context.Context, c *Check) Result {
 	res := Result{Name: c.Name, Kind: c.Kind, Target: c.Target, File: c.File, Line: c.Line}
 	start := time.Now()
-	env, pr, err := r.measure(ctx, c, d)
+	env, result, err := r.measure(ctx, c)
 	res.Duration = time.Since(start)
-	res.Probe = pr
+	res.Probe = result
 	if err != nil {
 		res.Error = err.Error()
-		env = &vars{m: map[string]any{"ok": false, "error": err.Error()}}
+		env = &measure.Values{M: map[string]any{"ok": false, "error": err.Error()}}
 	}
-	if e, ok := env.(*vars); ok {
-		if _, set := e.m["duration"]; !set {
-			e.m["duration"] = res.Duration
-		}
-		if msg, _ := e.m["error"].(string); msg != "" {
-			res.Error = msg
-		}
+	if _, set := env.M["duration"]; !set {
+		env.M["duration"] = res.Duration
+	}
+	if msg, _ := env.M["error"].(string); msg != "" {
+		res.Error = msg
 	}
 	conds := c.Conditions
 	if len(conds) == 0 {
@@ -165,6 +159,29 @@ func (r *Runner) runOne(ctx context.Context, c *Check, d Defaults) Result {
 		res.Failed = append(res.Failed, f)
 	}
 	return res
+}
+
+// measure prepares the check's measurement in the runner's environment,
+// runs it within its time bound and returns its values for conditions.
+func (r *Runner) measure(ctx context.Context, c *Check) (*measure.Values, any, error) {
+	env := r.Env
+	if env == nil {
+		env = &measure.Env{}
+	}
+	plan, err := c.kind.Prepare(ctx, env, c.Target, c.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, plan.Timeout)
+	defer cancel()
+	result, err := plan.Run(ctx, func(string, any) {})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = fmt.Errorf("timed out after %s", plan.Timeout)
+		}
+		return nil, nil, err
+	}
+	return c.kind.Values(result), result, nil
 }
 
 func actuals(c *Condition, env Env) string {
@@ -188,51 +205,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
-}
-
-func (r *Runner) dialer() probe.Dialer {
-	if r.Dialer != nil {
-		return r.Dialer
-	}
-	return netpolicy.AllowAll().Dialer()
-}
-
-func (r *Runner) options(c *Check, d Defaults) probe.Options {
-	t := c.Options.timeout
-	if t == 0 {
-		t = d.Timeout
-	}
-	return probe.Options{Timeout: t, Dialer: r.dialer(), ConnectTo: c.Options.ConnectTo}
-}
-
-func roots(c *Check, d Defaults) (*x509.CertPool, error) {
-	path := c.Options.CA
-	if path == "" {
-		path = d.CA
-	}
-	if path == "" {
-		return nil, nil
-	}
-	return probe.LoadCAFile(path)
-}
-
-// servers resolves the resolver list of a check: its own, the suite's, or
-// the system's.
-func (r *Runner) servers(own []string, d Defaults) ([]dnsq.Server, error) {
-	list := own
-	if len(list) == 0 {
-		list = d.Resolvers
-	}
-	if len(list) == 0 {
-		return dnsq.SystemServers(r.ResolvConf)
-	}
-	out := make([]dnsq.Server, 0, len(list))
-	for _, s := range list {
-		srv, err := dnsq.ParseServer(s)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, srv)
-	}
-	return out, nil
 }

@@ -120,8 +120,8 @@ func TestRunChecks(t *testing.T) {
   - {name: ws crash, kind: ws, target: "wss://api.example.test:${PORT}/ws-crash", options: {connect_to: 127.0.0.1, linger: 5s}, conditions: ['ws.close_code != 1011']}
   - {name: tcp, kind: tcp, target: "127.0.0.1:${PORT}"}
   - {name: refused, kind: http, target: "http://127.0.0.1:1/", conditions: ['status == 200']}
-  - {name: diagnose ok, kind: diagnose, target: "https://api.example.test:${PORT}/health", options: {resolvers: ["${DNS_LOCAL}"]}, conditions: [ok, 'diagnose.addresses contains "127.0.0.1"']}
-  - {name: diagnose ws, kind: diagnose, target: "wss://api.example.test:${PORT}/ws-crash", options: {resolvers: ["${DNS_LOCAL}"]}, conditions: ['diagnose.failed_layer != "ws"']}
+  - {name: diagnose ok, kind: diagnose, target: "https://api.example.test:${PORT}/health", options: {resolvers: ["${DNS_LOCAL}"], no_system: true, no_trace: true}, conditions: [ok, 'diagnose.addresses contains "127.0.0.1"']}
+  - {name: diagnose ws, kind: diagnose, target: "wss://api.example.test:${PORT}/ws-crash", options: {resolvers: ["${DNS_LOCAL}"], no_system: true, no_trace: true}, conditions: ['diagnose.failed_layer != "ws"']}
 `)
 	got := runSuite(t, s)
 	wantPass := map[string]bool{

@@ -1,10 +1,12 @@
-// Package check loads suite files — YAML lists of checks (dns, propagation,
-// tcp, tls, http, ws, diagnose) with conditions in a small expression
-// language — and runs them concurrently, reporting PASS/FAIL per check and
-// the overall success rate.
+// Package check loads suite files — YAML lists of checks of any kind in the
+// measurement registry (dns, propagation, tcp, cert, http, ws, trace, geo,
+// diagnose), with the registry's options and conditions in a small
+// expression language — and runs them concurrently, reporting PASS/FAIL
+// per check and the overall success rate.
 package check
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,14 +16,13 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dnsscience/dnsscience/internal/measure"
 )
 
 // ErrSuite is wrapped by every error in a suite file; the message starts
 // with file:line.
 var ErrSuite = errors.New("bad suite")
-
-// Kinds lists the check kinds.
-var Kinds = []string{"dns", "propagation", "tcp", "tls", "http", "ws", "diagnose"}
 
 // Suite is one loaded suite file.
 type Suite struct {
@@ -47,49 +48,17 @@ type Defaults struct {
 
 // Check is one check of a suite.
 type Check struct {
-	Name       string
-	Kind       string // "cert" is read as "tls"
-	Target     string
-	Options    Options
+	Name   string
+	Kind   string // the registry's name ("tls" is read as "cert")
+	Target string
+	// Options are the kind's options as JSON (the API's names and
+	// values), with the suite's defaults applied and a ca file read in.
+	Options    json.RawMessage
 	Conditions []*Condition
 	File       string
 	Line       int
-}
 
-// Options are the per-kind settings of a check; optionKeys says which
-// apply to which kind.
-type Options struct {
-	Type            string            `yaml:"type"`
-	Resolver        string            `yaml:"resolver"`
-	Resolvers       []string          `yaml:"resolvers"`
-	Timeout         string            `yaml:"timeout"`
-	ConnectTo       string            `yaml:"connect_to"`
-	CA              string            `yaml:"ca"`
-	Insecure        bool              `yaml:"insecure"`
-	SNI             string            `yaml:"sni"`
-	WarnDays        int               `yaml:"warn_days"`
-	Method          string            `yaml:"method"`
-	Headers         map[string]string `yaml:"headers"`
-	Body            string            `yaml:"body"`
-	Host            string            `yaml:"host"`
-	FollowRedirects bool              `yaml:"follow_redirects"`
-	Send            string            `yaml:"send"`
-	Expect          string            `yaml:"expect"`
-	Subprotocols    []string          `yaml:"subprotocols"`
-	Linger          string            `yaml:"linger"`
-	ExpectIP        []string          `yaml:"expect_ip"`
-
-	timeout, linger time.Duration
-}
-
-var optionKeys = map[string][]string{
-	"dns":         {"type", "resolver", "timeout"},
-	"propagation": {"type", "resolvers", "timeout"},
-	"tcp":         {"timeout", "connect_to", "send", "expect"},
-	"tls":         {"timeout", "connect_to", "ca", "sni", "warn_days"},
-	"http":        {"timeout", "connect_to", "ca", "insecure", "method", "headers", "body", "host", "follow_redirects"},
-	"ws":          {"timeout", "connect_to", "ca", "insecure", "headers", "host", "send", "expect", "subprotocols", "linger"},
-	"diagnose":    {"timeout", "resolvers", "ca", "insecure", "expect_ip", "connect_to"},
+	kind measure.Kind
 }
 
 // Load reads and parses a suite file; getenv resolves ${NAME} references
@@ -107,7 +76,7 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Suite
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
-	l := &loader{file: file, getenv: getenv}
+	l := &loader{file: file, getenv: getenv, reg: measure.New()}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, l.yamlErr(err)
@@ -124,6 +93,7 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Suite
 type loader struct {
 	file   string
 	getenv func(string) (string, bool)
+	reg    *measure.Registry
 }
 
 func (l *loader) errAt(line int, format string, args ...any) error {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/probe"
 	"github.com/spf13/cobra"
 )
@@ -34,20 +35,16 @@ are reported separately. Exit status 1 when there is any finding.`,
   dnsscience cert 203.0.113.10 --sni api.example.com --ca internal-ca.pem --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, roots, err := pf.tlsOptions()
+			base, err := pf.base()
 			if err != nil {
 				return err
 			}
-			if warnDays < 0 {
-				return usageErr("bad --warn-days %d: want 0 or more days", warnDays)
+			trust, err := pf.trust()
+			if err != nil {
+				return err
 			}
-			if warnDays == 0 {
-				warnDays = -1
-			}
-			r, err := probe.TLS(cmd.Context(), probe.TLSRequest{
-				Address: args[0], Options: opts, ServerName: sni, RootCAs: roots, ALPN: alpn, WarnDays: warnDays,
-			})
-			return finishProbe(e, r, err, certDetails)
+			o := &measure.CertOptions{ProbeOptions: base, TrustOptions: trust, SNI: sni, ALPN: alpn, WarnDays: &warnDays}
+			return runProbe(cmd.Context(), e, "cert", args[0], o, certDetails)
 		},
 	}
 	pf.add(cmd, true)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/check"
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/spf13/cobra"
 )
@@ -64,7 +65,7 @@ when it does not, 2 when a suite file is invalid (the error names file and line)
 			if err != nil {
 				return err
 			}
-			runner := &check.Runner{Concurrency: concurrency, Dialer: dialer}
+			runner := &check.Runner{Concurrency: concurrency, Env: &measure.Env{Dialer: dialer}}
 			results := runner.Run(cmd.Context(), suites, func(r check.Result) {
 				e.log.Debug("check done", "name", r.Name, "pass", r.Pass, "duration", r.Duration)
 			})

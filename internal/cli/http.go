@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/probe"
 	"github.com/spf13/cobra"
 )
@@ -36,7 +37,11 @@ status is not one of --expect-status, or with --fail when it is 400 or more.`,
   dnsscience http https://api.example.com/v1/items -X POST -H 'Content-Type: application/json' -d '{"a":1}' --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, roots, err := pf.tlsOptions()
+			base, err := pf.base()
+			if err != nil {
+				return err
+			}
+			trust, err := pf.trust()
 			if err != nil {
 				return err
 			}
@@ -47,12 +52,9 @@ status is not one of --expect-status, or with --fail when it is 400 or more.`,
 			if data != "" && method == "" {
 				method = "POST"
 			}
-			r, err := probe.HTTP(cmd.Context(), probe.HTTPRequest{
-				URL: args[0], Options: opts, Method: strings.ToUpper(method), Header: h, Body: []byte(data),
-				Host: host, FollowRedirects: follow, RootCAs: roots, Insecure: pf.insecure,
-				ExpectStatus: expectStatus, FailOnError: fail,
-			})
-			return finishProbe(e, r, err, func(w io.Writer, r *probe.Result) { httpDetails(w, r, include, showBody) })
+			o := &measure.HTTPOptions{ProbeOptions: base, TrustOptions: trust, Method: method, Headers: joinHeaders(h), Body: data,
+				Host: host, FollowRedirects: follow, ExpectStatus: expectStatus, Fail: fail}
+			return runProbe(cmd.Context(), e, "http", args[0], o, func(w io.Writer, r *probe.Result) { httpDetails(w, r, include, showBody) })
 		},
 	}
 	pf.add(cmd, true)
@@ -92,4 +94,14 @@ func httpDetails(w io.Writer, r *probe.Result, include, body bool) {
 	if body && h.Body != "" {
 		fmt.Fprintln(w, h.Body)
 	}
+}
+
+// joinHeaders folds repeated headers into one comma-separated value each
+// (RFC 9110 5.3), the registry's form.
+func joinHeaders(h map[string][]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		out[k] = strings.Join(vs, ", ")
+	}
+	return out
 }

@@ -104,7 +104,7 @@ func TestTCPCommand(t *testing.T) {
 	}
 	code, out, errOut = run(t, "tcp", "no-port")
 	wantExit(t, code, 2, out, errOut)
-	if !strings.Contains(errOut, "has no port") {
+	if !strings.Contains(errOut, `bad target "no-port": want host:port`) {
 		t.Fatalf("got %q", errOut)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,10 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/measure"
 )
 
 type propagationOptions struct {
@@ -62,36 +63,41 @@ value is present; 1 otherwise.`,
 }
 
 func runPropagation(ctx context.Context, e *env, o *propagationOptions, args []string) error {
-	name, err := dnsq.NormalizeName(args[0])
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	qtype := dns.TypeA
+	typ := ""
 	if len(args) == 2 {
-		t, ok := dnsq.ParseType(args[1])
-		if !ok {
-			return usageErr("unknown type %q; want a type name such as A, AAAA, MX or TYPEnnn", args[1])
-		}
-		qtype = t
+		typ = args[1]
 	}
 	resolvers, err := pickResolvers(o.resolvers)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	t := dnsq.Transport(strings.ToLower(o.transport))
-	if !slices.Contains([]dnsq.Transport{dnsq.UDP, dnsq.TCP, dnsq.TLS, dnsq.HTTPS}, t) {
-		return usageErr("unknown --transport %q; want udp, tcp, tls or https", o.transport)
+	if o.timeout <= 0 || o.tries < 1 {
+		return usageErr("--timeout and --tries must be positive")
 	}
-	dig := &digOptions{caFile: o.caFile, insecure: o.insecure}
-	client, err := dig.client(digArgs{timeout: o.timeout, tries: o.tries})
-	if err != nil {
-		return usageErr("%v", err)
+	trust := measure.TrustOptions{Insecure: o.insecure}
+	if o.caFile != "" {
+		pf := probeFlags{ca: o.caFile}
+		if trust, err = pf.trust(); err != nil {
+			return err
+		}
+		trust.Insecure = o.insecure
 	}
-	p := &dnsq.Propagation{Client: client, Resolvers: resolvers, Transport: t, Expect: o.expect}
-	res, err := p.Run(ctx, name, qtype, nil)
+	opts := &measure.PropagationOptions{Type: typ, Expect: o.expect, Transport: strings.ToLower(o.transport),
+		Timeout: measure.Duration(o.timeout * time.Duration(o.tries)), Tries: o.tries, TrustOptions: trust}
+	// The resolvers chosen (names or a file) are the list; all are asked.
+	menv := &measure.Env{Resolvers: resolvers, Interactive: true}
+	for _, r := range resolvers {
+		opts.Resolvers = append(opts.Resolvers, r.Name)
+	}
+	out, err := runKind(ctx, "propagation", args[0], opts, menv, map[string]string{"type": "type"}, nil)
 	if err != nil {
+		var ue *exitError
+		if errors.As(err, &ue) {
+			return err
+		}
 		return failErr(err)
 	}
+	res := out.(*dnsq.PropagationResult)
 	if e.json {
 		if err := writeJSON(e.stdout, res); err != nil {
 			return err

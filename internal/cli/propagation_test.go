@@ -100,9 +100,9 @@ func TestPropagationBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"propagation", "www..example"}, "empty label"},
-		{[]string{"propagation", "example.test", "BOGUS"}, `unknown type "BOGUS"`},
+		{[]string{"propagation", "example.test", "BOGUS"}, `unknown record type "BOGUS"`},
 		{[]string{"propagation", "example.test", "--resolvers", "nosuch"}, `"nosuch" is neither a file nor a shipped resolver`},
-		{[]string{"propagation", "example.test", "--transport", "quic"}, `unknown --transport "quic"`},
+		{[]string{"propagation", "example.test", "--transport", "quic"}, `bad --transport: "quic"; want udp, tcp, tls or https`},
 	} {
 		_, stderr, code := runCLI(t, tc.args...)
 		if code != ExitUsage || !strings.Contains(stderr, tc.want) {

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/maintenance"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
 	"github.com/dnsscience/dnsscience/internal/server"
@@ -253,7 +254,7 @@ func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 	if err != nil {
 		return err
 	}
-	maint := &server.Maintenance{Store: st, Log: log, Retention: retention, BackupKeep: o.BackupKeep}
+	maint := &maintenance.Maintenance{Store: st, Log: log, Retention: retention, BackupKeep: o.BackupKeep}
 	if o.BackupDaily {
 		maint.BackupDir = filepath.Join(o.DataDir, "backups")
 	}

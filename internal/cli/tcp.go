@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/probe"
 	"github.com/spf13/cobra"
 )
@@ -26,14 +27,12 @@ Exit status 1 when the connection or the expectation fails.`,
   dnsscience tcp api.example.com:443 --connect-to 203.0.113.10 --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := pf.options()
+			base, err := pf.base()
 			if err != nil {
 				return err
 			}
-			r, err := probe.TCP(cmd.Context(), probe.TCPRequest{
-				Address: args[0], Options: opts, Send: unescape(send), Expect: unescape(expect),
-			})
-			return finishProbe(e, r, err, tcpDetails)
+			o := &measure.TCPOptions{ProbeOptions: base, Send: unescape(send), Expect: unescape(expect)}
+			return runProbe(cmd.Context(), e, "tcp", args[0], o, tcpDetails)
 		},
 	}
 	pf.add(cmd, false)

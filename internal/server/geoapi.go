@@ -1,12 +1,8 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/netip"
-	"strings"
-	"time"
 
 	"github.com/dnsscience/dnsscience/internal/geo"
 )
@@ -30,39 +26,6 @@ func (s *Server) getGeoAbout(w http.ResponseWriter, _ *http.Request) error {
 
 // prepareGeo is the geo measurement: addresses (comma-separated) or a host
 // name, whose addresses are looked up.
-func prepareGeo(ctx context.Context, s *Server, target string, raw json.RawMessage) (runFunc, error) {
-	if err := decodeOptions(raw, &struct{}{}); err != nil {
-		return nil, err
-	}
-	var addrs []netip.Addr
-	var host string
-	for _, part := range strings.Split(target, ",") {
-		part = strings.TrimSpace(part)
-		if a, err := netip.ParseAddr(part); err == nil {
-			addrs = append(addrs, a)
-			continue
-		}
-		if _, err := targetName(part); err != nil || strings.Contains(target, ",") {
-			return nil, fieldError("target", "%q is neither an IP address nor a host name; give addresses separated by commas, or one host name", part)
-		}
-		host = part
-	}
-	return func(ctx context.Context, _ func(string, any)) (any, error) {
-		if host != "" {
-			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			found, err := s.resolver.LookupNetIP(lctx, "ip", host)
-			if err != nil {
-				return nil, err
-			}
-			addrs = found
-		}
-		return map[string]any{"target": target, "addresses": s.geo.Enrich(ctx, addrs)}, nil
-	}, nil
-}
-
-// emptyGeo is a geo DB with no data: it classifies special-purpose
-// addresses and says that nothing else is loaded.
 func emptyGeo() *geo.DB {
 	db, _ := geo.Open(geo.Config{})
 	return db

@@ -107,33 +107,29 @@ func (s *Server) diskFree() error {
 	return nil
 }
 
-// getLocations answers GET /api/v1/locations.
+// getLocations answers GET /api/v1/locations: every location with its
+// real state (a location without a way to run is offline, with the reason).
 func (s *Server) getLocations(w http.ResponseWriter, _ *http.Request) error {
-	type loc struct {
-		Location
-		Status string `json:"status"`
-	}
-	out := make([]loc, 0, len(s.cfg.Locations))
-	for _, l := range s.cfg.Locations {
-		out = append(out, loc{Location: l, Status: "online"})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"locations": out})
+	writeJSON(w, http.StatusOK, map[string]any{"locations": s.svc.Locations()})
 	return nil
 }
 
-// getRemoteLocations answers the legacy GET /api/remote-locations.
+// getRemoteLocations answers the legacy GET /api/remote-locations (the old
+// platform's shape, plus status; lat and lon are null when unknown).
 func (s *Server) getRemoteLocations(w http.ResponseWriter, _ *http.Request) error {
 	type legacy struct {
-		ID       string  `json:"id"`
-		Name     string  `json:"name"`
-		Provider string  `json:"provider"`
-		Lat      float64 `json:"lat"`
-		Lon      float64 `json:"lon"`
-		Endpoint string  `json:"endpoint"`
+		ID       string   `json:"id"`
+		Name     string   `json:"name"`
+		Provider string   `json:"provider"`
+		Lat      *float64 `json:"lat"`
+		Lon      *float64 `json:"lon"`
+		Endpoint string   `json:"endpoint"`
+		Status   string   `json:"status"`
 	}
-	out := make([]legacy, 0, len(s.cfg.Locations))
-	for _, l := range s.cfg.Locations {
-		out = append(out, legacy{ID: l.ID, Name: l.Name, Provider: l.Provider, Lat: l.Latitude, Lon: l.Longitude, Endpoint: l.Endpoint})
+	locs := s.svc.Locations()
+	out := make([]legacy, 0, len(locs))
+	for _, l := range locs {
+		out = append(out, legacy{ID: l.ID, Name: l.Name, Provider: l.Provider, Lat: l.Latitude, Lon: l.Longitude, Endpoint: l.Endpoint, Status: l.Status})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "locations": out})
 	return nil

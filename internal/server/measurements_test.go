@@ -18,10 +18,11 @@ import (
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/dnstest"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
+	"github.com/dnsscience/dnsscience/internal/runner"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
-func (ts *testServer) post(t *testing.T, body string, header http.Header, out any) *http.Response {
+func (ts *testServer) post(t testing.TB, body string, header http.Header, out any) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/measurements", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -142,7 +143,11 @@ func startSlowResolvers(t *testing.T, delay time.Duration) []dnsq.Resolver {
 
 func TestDefaultPolicyRefusesPrivateTargets(t *testing.T) {
 	names := dnstest.Start(t, dnstest.NewZone(t, "evil.test.", "$TTL 60\n@ SOA ns h 1 2 3 4 5\nlocal A 127.0.0.1\n"))
-	ts := startServer(t, Config{Policy: netpolicy.Default(), Resolver: resolverAt(names.Addr)})
+	up, err := dnsq.ParseServer(names.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Config{Policy: netpolicy.Default(), Upstream: []dnsq.Server{up}})
 	for _, target := range []string{
 		`"tcp","target":"127.0.0.1:22"`,
 		`"tcp","target":"10.0.0.1:80"`,
@@ -248,7 +253,7 @@ func TestStreamSSEAndWebSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev Event
+	var ev runner.Event
 	if err := json.Unmarshal(msg, &ev); err != nil || ev.Type != "result" || !bytes.Contains(ev.Data, []byte(`"status":"finished"`)) {
 		t.Errorf("WebSocket first message %s, want the finished result", msg)
 	}

@@ -81,3 +81,13 @@ func (m *metrics) cacheResult(cache string, hit bool) {
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
+
+// observeRun counts runs as the measurement service starts and ends them.
+func (m *metrics) observeRun(kind, status string) {
+	if status == "running" {
+		m.inflight.Inc()
+		return
+	}
+	m.inflight.Dec()
+	m.measurements.WithLabelValues(kind, status).Inc()
+}

@@ -23,6 +23,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/dns/{name}/{type}", handler: h(s.limited("dns", s.getDNS))},
 		{method: "GET", pattern: "/api/v1/resolvers", handler: h(s.getResolvers)},
 		{method: "GET", pattern: "/api/v1/locations", handler: h(s.getLocations)},
+		{method: "GET", pattern: "/api/v1/kinds", handler: h(s.getKinds)},
 		{method: "GET", pattern: "/api/v1/geo/about", handler: h(s.getGeoAbout)},
 		{method: "GET", pattern: "/api/v1/geo/{addr}", handler: h(s.limited("geo", s.getGeo))},
 		{method: "POST", pattern: "/api/v1/measurements", handler: h(s.postMeasurement)},

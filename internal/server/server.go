@@ -10,37 +10,35 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/geo"
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
+	"github.com/dnsscience/dnsscience/internal/runner"
+	"github.com/dnsscience/dnsscience/internal/scan"
 	"github.com/dnsscience/dnsscience/internal/store"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
 // Location is a place measurements can run from.
-type Location struct {
-	ID        string  `json:"id" yaml:"id"`
-	Name      string  `json:"name" yaml:"name"`
-	Provider  string  `json:"provider" yaml:"provider"`
-	Latitude  float64 `json:"latitude" yaml:"latitude"`
-	Longitude float64 `json:"longitude" yaml:"longitude"`
-	Endpoint  string  `json:"endpoint,omitempty" yaml:"endpoint"`
-}
+type Location = runner.Location
 
 // Config is what the server needs to know; the zero value of each field is
 // a documented default.
 type Config struct {
 	// Version is reported by /health and the build info metric.
 	Version string
-	// Locations lists where measurements run; empty means one "local" location.
+	// Locations lists where measurements run; empty means one "local"
+	// location. The first runs here unless Dispatchers says otherwise.
 	Locations []Location
+	// Dispatchers run measurements per location id (agents); a location
+	// without one, other than the first, is offline.
+	Dispatchers map[string]runner.Dispatcher
 	// Upstream resolves names for the DNS endpoints; empty means the first
 	// server of /etc/resolv.conf.
 	Upstream []dnsq.Server
@@ -82,8 +80,6 @@ type Config struct {
 	// Geo enriches addresses (trace hops, the geo endpoints); nil means no
 	// data (special-purpose ranges are still labelled).
 	Geo *geo.DB
-	// Resolver resolves target names for the policy pre-check; nil means net.DefaultResolver.
-	Resolver *net.Resolver
 	// UnprivilegedTrace uses datagram sockets for traces even as root.
 	UnprivilegedTrace bool
 	// TileURL is a raster tile URL template ({z}/{x}/{y}) the map pages
@@ -117,21 +113,15 @@ type Server struct {
 	client    *dnsq.Client
 	dnsCache  *ttlCache[dnsEntry]
 	doneCache *ttlCache[[]byte]
-	scanCache *ttlCache[Scan]
+	scanCache *ttlCache[scan.Scan]
 	started   time.Time
 	mux       *http.ServeMux
 
-	store    *store.Store
-	dialer   *netpolicy.Dialer
-	resolver *net.Resolver
-	hub      *hub
-	kinds    map[string]kind
-	geo      *geo.DB
-	tracer   *traceroute.Tracer
-	sem      chan struct{}
-	wg       sync.WaitGroup
-	runCtx   context.Context
-	stopRuns context.CancelFunc
+	store  *store.Store
+	geo    *geo.DB
+	tracer *traceroute.Tracer
+	// svc is the measurement service every face of this process shares.
+	svc *runner.Service
 }
 
 // New builds a server from its configuration.
@@ -157,14 +147,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.Geo == nil {
 		cfg.Geo = emptyGeo()
 	}
-	if cfg.Resolver == nil {
-		cfg.Resolver = net.DefaultResolver
-	}
 	if cfg.DNSTimeout == 0 {
 		cfg.DNSTimeout = 3 * time.Second
-	}
-	if len(cfg.Locations) == 0 {
-		cfg.Locations = []Location{{ID: "local", Name: "This server", Provider: "self"}}
 	}
 	if len(cfg.Resolvers) == 0 {
 		cfg.Resolvers = dnsq.ShippedResolvers()
@@ -192,38 +176,46 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		client:    &dnsq.Client{Timeout: cfg.DNSTimeout, Tries: 2},
 		dnsCache:  newTTLCache[dnsEntry](10000, cfg.Now),
 		doneCache: newTTLCache[[]byte](doneCacheEntries, cfg.Now),
-		scanCache: newTTLCache[Scan](1000, cfg.Now),
+		scanCache: newTTLCache[scan.Scan](1000, cfg.Now),
 		started:   cfg.Now(),
 		mux:       http.NewServeMux(),
 		store:     cfg.Store,
-		dialer:    cfg.Policy.Dialer(),
-		resolver:  cfg.Resolver,
-		hub:       newHub(256),
-		kinds:     measurementKinds(),
 		geo:       cfg.Geo,
 		tracer:    &traceroute.Tracer{Unprivileged: cfg.UnprivilegedTrace},
-		sem:       make(chan struct{}, cfg.Workers),
 	}
-	s.runCtx, s.stopRuns = context.WithCancel(context.Background())
+	svc, err := runner.New(runner.Config{Store: cfg.Store, Env: s.measureEnv(), Locations: cfg.Locations, Dispatchers: cfg.Dispatchers,
+		Workers: cfg.Workers, Now: cfg.Now, Log: log, Observe: s.metrics.observeRun})
+	if err != nil {
+		return nil, err
+	}
+	s.svc = svc
 	s.cfg.ReadyChecks = append([]ReadyCheck{{Name: "database", Check: cfg.Store.Ping}}, s.cfg.ReadyChecks...)
 	cfg.Store.Observe = func(op string, d time.Duration) { s.metrics.store.WithLabelValues(op).Observe(d.Seconds()) }
 	s.routes()
 	return s, nil
 }
 
+// measureEnv is what local measurements run with: the target policy at
+// dial time, the server's own resolvers (trusted), its resolver list, CA
+// pool, shared tracer and geo data.
+func (s *Server) measureEnv() *measure.Env {
+	return &measure.Env{Dialer: s.cfg.Policy.Dialer(), Policy: s.cfg.Policy, Upstream: s.cfg.Upstream,
+		Resolvers: s.cfg.Resolvers, DNSTimeout: s.cfg.DNSTimeout, RootCAs: s.cfg.RootCAs, Tracer: s.tracer,
+		Delegation: s.cfg.Tracer, Geo: func() *geo.DB { return s.geo }}
+}
+
 // Shutdown stops running measurements (they are stored as failed with the
 // reason) and waits for them, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stopRuns()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return s.tracer.Close()
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for measurements to stop: %w", ctx.Err())
+	if err := s.svc.Shutdown(ctx); err != nil {
+		return err
 	}
+	return s.tracer.Close()
 }
+
+// Service is the measurement service behind the API, for the other faces
+// of the process (the monitor, GraphQL).
+func (s *Server) Service() *runner.Service { return s.svc }
 
 // Handler is the whole server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.middleware(s.mux) }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/dnsscience/dnsscience/internal/dnstest"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
+	"github.com/dnsscience/dnsscience/internal/scan"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
@@ -184,7 +186,7 @@ func TestRateLimitRefusesWithRetryAfter(t *testing.T) {
 
 func TestScanAndCompare(t *testing.T) {
 	ts := startServer(t, Config{})
-	var sc Scan
+	var sc scan.Scan
 	if resp := ts.get(t, "/api/scan/example.test", &sc); resp.StatusCode != 200 || !sc.Success || sc.Records["A"][0] != "192.0.2.1" ||
 		sc.Records["MX"][0] != "10 mail.example.test." || sc.DMARC[0] != `"v=DMARC1; p=reject"` || sc.Cached {
 		t.Fatalf("scan: %d %+v", resp.StatusCode, sc)
@@ -193,7 +195,7 @@ func TestScanAndCompare(t *testing.T) {
 	if !sc.Cached {
 		t.Error("second scan within 60 s was not served from cache")
 	}
-	var c Comparison
+	var c scan.Comparison
 	if resp := ts.get(t, "/api/compare?domain1=example.test&domain2=other.test", &c); resp.StatusCode != 200 || strings.Join(c.Differences, ",") != "A,NS,MX,SOA" {
 		t.Errorf("compare: %d differences %v, want A,NS,MX,SOA", resp.StatusCode, c.Differences)
 	}
@@ -203,26 +205,58 @@ func TestScanAndCompare(t *testing.T) {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func TestLocations(t *testing.T) {
-	ts := startServer(t, Config{Locations: []Location{{ID: "fra", Name: "Frankfurt", Provider: "self", Latitude: 50.11, Longitude: 8.68, Endpoint: "https://fra.example"}}})
+	ts := startServer(t, Config{Locations: []Location{
+		{ID: "fra", Name: "Frankfurt", Provider: "self", Latitude: ptr(50.11), Longitude: ptr(8.68), Endpoint: "https://fra.example"},
+		{ID: "sin", Name: "Singapore", Provider: "agent", Latitude: ptr(1.29), Longitude: ptr(103.85)},
+	}})
 	var legacy struct {
 		Success   bool `json:"success"`
 		Locations []struct {
-			ID  string  `json:"id"`
-			Lat float64 `json:"lat"`
-			Lon float64 `json:"lon"`
+			ID     string  `json:"id"`
+			Lat    float64 `json:"lat"`
+			Lon    float64 `json:"lon"`
+			Status string  `json:"status"`
 		} `json:"locations"`
 	}
 	ts.get(t, "/api/remote-locations", &legacy)
-	if !legacy.Success || len(legacy.Locations) != 1 || legacy.Locations[0].ID != "fra" || legacy.Locations[0].Lat != 50.11 {
+	if !legacy.Success || len(legacy.Locations) != 2 || legacy.Locations[0].ID != "fra" || legacy.Locations[0].Lat != 50.11 ||
+		legacy.Locations[1].Status != "offline" {
 		t.Errorf("legacy locations %+v", legacy)
 	}
 	var v1 struct {
 		Locations []map[string]any `json:"locations"`
 	}
 	ts.get(t, "/api/v1/locations", &v1)
-	if len(v1.Locations) != 1 || v1.Locations[0]["status"] != "online" || v1.Locations[0]["longitude"] != 8.68 {
+	if len(v1.Locations) != 2 || v1.Locations[0]["status"] != "online" || v1.Locations[0]["longitude"] != 8.68 {
 		t.Errorf("v1 locations %+v", v1)
+	}
+	// Singapore has no way to run (no agent): it is offline, and a
+	// measurement there is refused with a 400 naming it, not run here.
+	if sin := v1.Locations[1]; sin["status"] != "offline" || !strings.Contains(fmt.Sprint(sin["reason"]), "no agent") {
+		t.Errorf("a location with no agent reads %+v, want offline with the reason", sin)
+	}
+	var p Problem
+	resp := ts.post(t, `{"type":"dns","target":"www.example.test","locations":["sin"]}`, nil, &p)
+	if resp.StatusCode != 400 || len(p.Errors) != 1 || p.Errors[0].Field != "locations[0]" || !strings.Contains(p.Detail, `"sin" (Singapore)`) {
+		t.Errorf("a measurement at an offline location: %d %+v, want 400 naming it", resp.StatusCode, p)
+	}
+	var list struct{ Measurements []map[string]any }
+	if ts.get(t, "/api/v1/measurements", &list); len(list.Measurements) != 0 {
+		t.Errorf("the refused measurement was stored: %+v", list.Measurements)
+	}
+}
+
+func TestLocationUnknownIsNull(t *testing.T) {
+	ts := startServer(t, Config{})
+	var v1 struct {
+		Locations []map[string]any `json:"locations"`
+	}
+	ts.get(t, "/api/v1/locations", &v1)
+	if len(v1.Locations) != 1 || v1.Locations[0]["latitude"] != nil || v1.Locations[0]["longitude"] != nil {
+		t.Errorf("the default location %+v, want latitude and longitude null (unknown), never 0,0", v1.Locations)
 	}
 }
 

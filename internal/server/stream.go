@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/dnsscience/dnsscience/internal/runner"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
@@ -21,10 +22,10 @@ import (
 // stored result at once.
 func (s *Server) streamMeasurement(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	replay, sub, cancel, live := s.hub.subscribe(id)
+	replay, events, cancel, live := s.svc.Subscribe(id)
 	defer cancel()
 	if !live {
-		m, err := s.store.GetMeasurement(r.Context(), id)
+		m, err := s.svc.Get(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound(fmt.Sprintf("no measurement %q", id))
 		}
@@ -32,11 +33,7 @@ func (s *Server) streamMeasurement(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		raw, _ := json.Marshal(m)
-		replay = []Event{{Seq: 1, Type: "result", Data: raw}}
-	}
-	var events <-chan Event
-	if sub != nil {
-		events = sub.ch
+		replay = []runner.Event{{Seq: 1, Type: "result", Data: raw}}
 	}
 	s.metrics.subscribers.Inc()
 	defer s.metrics.subscribers.Dec()
@@ -46,7 +43,7 @@ func (s *Server) streamMeasurement(w http.ResponseWriter, r *http.Request) error
 	return s.streamSSE(w, r, replay, events)
 }
 
-func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, replay []Event, events <-chan Event) error {
+func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, replay []runner.Event, events <-chan runner.Event) error {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		return errors.New("streaming unsupported by the response writer")
@@ -56,7 +53,7 @@ func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, replay []Even
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	send := func(ev Event) {
+	send := func(ev runner.Event) {
 		fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, ev.Data)
 		flusher.Flush()
 	}
@@ -77,21 +74,21 @@ func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, replay []Even
 			flusher.Flush()
 		case <-r.Context().Done():
 			return nil
-		case <-s.runCtx.Done():
+		case <-s.svc.Done():
 			return nil
 		}
 	}
 	return nil
 }
 
-func (s *Server) streamWS(w http.ResponseWriter, r *http.Request, replay []Event, events <-chan Event) error {
+func (s *Server) streamWS(w http.ResponseWriter, r *http.Request, replay []runner.Event, events <-chan runner.Event) error {
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.CORSOrigins})
 	if err != nil {
 		return nil // Accept has answered the client
 	}
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
-	send := func(ev Event) error {
+	send := func(ev runner.Event) error {
 		b, _ := json.Marshal(ev)
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -114,7 +111,7 @@ func (s *Server) streamWS(w http.ResponseWriter, r *http.Request, replay []Event
 			}
 		case <-ctx.Done():
 			return nil
-		case <-s.runCtx.Done():
+		case <-s.svc.Done():
 			c.Close(websocket.StatusGoingAway, "server shutting down")
 			return nil
 		}

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnsscience/dnsscience/internal/measure"
+	"github.com/dnsscience/dnsscience/internal/runner"
 	"github.com/dnsscience/dnsscience/internal/store"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
@@ -65,17 +67,17 @@ type fanoutStats struct {
 // gap once `subs` subscribers are attached, and the child subscribers.
 func runFanout(tb testing.TB, subs, hops int, gap time.Duration) fanoutStats {
 	tb.Helper()
-	ts := startServer(tb, Config{})
+	var run funcDispatcher
+	ts := startServer(tb, Config{Dispatchers: map[string]runner.Dispatcher{"local": &run}})
 	s := ts.srv
-	m := &store.Measurement{Type: "trace", Target: "192.0.2.77", Locations: []string{"local"}}
-	if err := s.store.CreateMeasurement(context.Background(), m); err != nil {
-		tb.Fatal(err)
-	}
 	var st fanoutStats
 	runtime.GC()
 	heapBefore := heapInuse()
 	attached := make(chan struct{})
-	run := func(ctx context.Context, emit func(string, any)) (any, error) {
+	var m store.Measurement
+	created := make(chan struct{})
+	run = func(ctx context.Context, emit measure.Emit) (any, error) {
+		<-created
 		deadline := time.Now().Add(60 * time.Second)
 		for s.subscribers(m.ID) < subs {
 			if time.Now().After(deadline) {
@@ -94,7 +96,10 @@ func runFanout(tb testing.TB, subs, hops int, gap time.Duration) fanoutStats {
 		}
 		return map[string]any{"hops": hops}, nil
 	}
-	s.start(m, kind{class: "trace", timeout: 2 * time.Minute}, run)
+	if resp := ts.post(tb, `{"type":"trace","target":"192.0.2.77"}`, nil, &m); resp.StatusCode != 202 {
+		tb.Fatalf("creating the measurement: %d", resp.StatusCode)
+	}
+	close(created)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStreamFanoutClients$", "-test.v")
 	cmd.Env = append(os.Environ(), fanoutURLEnv+"="+ts.URL+"/api/v1/measurements/"+m.ID+"/stream", fanoutSubsEnv+"="+strconv.Itoa(subs))
@@ -135,14 +140,16 @@ func hopAt(ttl int) fanoutHop {
 }
 
 // subscribers counts the live subscribers of a measurement's stream.
-func (s *Server) subscribers(id string) int {
-	s.hub.mu.Lock()
-	defer s.hub.mu.Unlock()
-	if t, ok := s.hub.topics[id]; ok {
-		return len(t.subs)
-	}
-	return 0
+func (s *Server) subscribers(id string) int { return s.svc.Subscribers(id) }
+
+// funcDispatcher runs a function in place of the measurement.
+type funcDispatcher func(ctx context.Context, emit measure.Emit) (any, error)
+
+func (f *funcDispatcher) Dispatch(ctx context.Context, _ *measure.Plan, emit measure.Emit) (any, error) {
+	return (*f)(ctx, emit)
 }
+
+func (f *funcDispatcher) Online() (bool, string) { return true, "" }
 
 func heapInuse() uint64 {
 	var ms runtime.MemStats

@@ -6,7 +6,9 @@ import { badge, checkbox, download, field, h, input, ms, select, showError } fro
 import { escapeHTML, greatCircle, palette, worldMap } from '../map';
 import { shell } from '../shell';
 
-interface Location { id: string; name: string; provider: string; latitude: number; longitude: number; status: string }
+interface Location { id: string; name: string; provider: string; latitude: number | null; longitude: number | null; status: string; reason?: string }
+// located: the location's coordinates are known (null when not; never 0,0).
+const located = (l?: Location): l is Location & { latitude: number; longitude: number } => !!l && l.latitude != null && l.longitude != null;
 interface HopAddr { addr: string; name?: string; asn?: number; as_org?: string; city?: string; country?: string; located?: boolean; lat?: number; lon?: number; special?: string; label?: string }
 interface Hop { ttl: number; addrs: HopAddr[]; probes: { rtt_ms?: number; timeout?: boolean }[]; reached?: boolean; flag?: string; stats: { sent: number; received: number; loss_pct: number; avg_ms: number; best_ms: number; worst_ms: number } }
 
@@ -49,7 +51,7 @@ class Trace {
         h('thead', {}, h('tr', {}, ...['#', 'Address', 'Reverse name', 'Network', 'Place', 'RTT best / avg / worst', 'Loss'].map((t) => h('th', { scope: 'col' }, t)))),
         this.body)),
       h('div', { class: 'unlocated-box' }, h('h3', {}, 'Not on the map'), this.unlocated));
-    if (loc && (loc.latitude || loc.longitude)) {
+    if (located(loc)) {
       L.marker([loc.latitude, loc.longitude], {
         icon: L.divIcon({ className: 'source-marker', html: `<span style="background:${colour}"></span>`, iconSize: [18, 18] }),
         title: `Source: ${loc.name}`, keyboard: false,
@@ -121,7 +123,7 @@ class Trace {
     const groups = new Map<string, { a: HopAddr; ttls: number[] }>();
     const path: L.LatLng[] = [];
     this.unlocated.replaceChildren();
-    if (this.loc && (this.loc.latitude || this.loc.longitude)) path.push(L.latLng(this.loc.latitude, this.loc.longitude));
+    if (located(this.loc)) path.push(L.latLng(this.loc.latitude, this.loc.longitude));
     for (const hop of hops) {
       const a = hop.addrs?.[0];
       if (!a?.located) {
@@ -154,7 +156,7 @@ class Trace {
 
   bounds(): L.LatLngBounds | null {
     const pts = [...this.markers.values()].map((m) => m.getLatLng());
-    if (this.loc && (this.loc.latitude || this.loc.longitude)) pts.push(L.latLng(this.loc.latitude, this.loc.longitude));
+    if (located(this.loc)) pts.push(L.latLng(this.loc.latitude, this.loc.longitude));
     return pts.length ? L.latLngBounds(pts) : null;
   }
 }
@@ -196,8 +198,10 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
   } catch (e) { showError(errors, e); }
   locations.forEach((l, i) => {
     locBox.append(h('label', { class: 'loc-chip', style: `--c:${palette[i % palette.length]}` },
-      h('input', { type: 'checkbox', name: 'location', value: l.id, checked: i === 0 }), h('span', { class: 'dot', 'aria-hidden': 'true' }),
-      l.name, l.provider && l.provider !== 'self' ? h('small', {}, ` ${l.provider}`) : null));
+      h('input', { type: 'checkbox', name: 'location', value: l.id, checked: i === 0 && l.status === 'online', disabled: l.status !== 'online' }),
+      h('span', { class: 'dot', 'aria-hidden': 'true' }),
+      l.name, l.provider && l.provider !== 'self' ? h('small', {}, ` ${l.provider}`) : null,
+      l.status !== 'online' ? h('small', { class: 'offline', title: l.reason ?? '' }, ' offline') : null));
   });
   const colourOf = (id: string) => palette[Math.max(0, locations.findIndex((l) => l.id === id)) % palette.length];
 

@@ -1,4 +1,6 @@
-package server
+// Package maintenance is the server's housekeeping: retention of measurements
+// and daily backups.
+package maintenance
 
 import (
 	"context"
@@ -11,7 +13,7 @@ import (
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
-// Maintenance is the server's housekeeping: deleting measurements past
+// Maintenance is the housekeeping: deleting measurements past
 // their retention and taking daily backups. The zero value does nothing.
 type Maintenance struct {
 	Store *store.Store
