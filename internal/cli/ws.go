@@ -17,15 +17,19 @@ func newWSCmd(e *env) *cobra.Command {
 		send, expect string
 		subprotocols []string
 		linger       time.Duration
+		noLinger     bool
+		okCodes      []int
 	)
 	cmd := &cobra.Command{
 		Use:   "ws URL",
 		Short: "Open a WebSocket (ws or wss), optionally exchange a message",
 		Long: `Open a WebSocket, report the upgrade, the subprotocol and timings; with
---send and --expect, send a text message and check the reply. A server that
-closes the connection (1011 internal error, say) is reported with its close
-code and reason. Exit status 1 when the upgrade is refused, the reply does not
-match or the server closes abnormally.`,
+--send and --expect, send a text message and check the reply. With nothing to
+exchange, wait --linger (1s) after the upgrade for the server to close, so a
+server that accepts and then fails is caught. Who closed, the server's close
+code and reason and when are reported. Exit status 1 when the upgrade is
+refused, the reply does not match, or the server closes with a code other than
+1000/1001 (--ok-close-codes) or drops the connection.`,
 		Example: `  dnsscience ws wss://example.com/socket
   dnsscience ws wss://api.example.com/ws --send '{"type":"ping"}' --expect pong
   dnsscience ws wss://api.example.com/ws --subprotocol graphql-ws --linger 2s
@@ -36,13 +40,21 @@ match or the server closes abnormally.`,
 			if err != nil {
 				return err
 			}
+			if linger < 0 {
+				return usageErr("bad --linger %s: want a duration of 0 or more (0 means %s; --no-linger does not wait)", linger, probe.DefaultLinger)
+			}
+			for _, c := range okCodes {
+				if c < 1000 || c > 4999 {
+					return usageErr("bad --ok-close-codes entry %d: want a WebSocket close code from 1000 to 4999", c)
+				}
+			}
 			h, err := parseHeaders(headers)
 			if err != nil {
 				return err
 			}
 			r, err := probe.WS(cmd.Context(), probe.WSRequest{
 				URL: args[0], Options: opts, Header: h, Host: host, Subprotocols: subprotocols,
-				Send: send, Expect: expect, Linger: linger, RootCAs: roots, Insecure: pf.insecure,
+				Send: send, Expect: expect, Linger: linger, NoLinger: noLinger, OKCloseCodes: okCodes, RootCAs: roots, Insecure: pf.insecure,
 			})
 			return finishProbe(e, r, err, wsDetails)
 		},
@@ -55,7 +67,9 @@ match or the server closes abnormally.`,
 	fl.StringVar(&send, "send", "", "text message to send once connected")
 	fl.StringVar(&expect, "expect", "", "string the first reply must contain")
 	fl.StringSliceVar(&subprotocols, "subprotocol", nil, "subprotocols to offer (repeatable)")
-	fl.DurationVar(&linger, "linger", 0, "with nothing to send, wait this long for the server to close")
+	fl.DurationVar(&linger, "linger", probe.DefaultLinger, "with nothing to send, wait this long after the upgrade for the server to close")
+	fl.BoolVar(&noLinger, "no-linger", false, "close right after the upgrade (do not wait for the server)")
+	fl.IntSliceVar(&okCodes, "ok-close-codes", nil, "server close codes that are not failures (default 1000,1001)")
 	return cmd
 }
 
@@ -77,7 +91,18 @@ func wsDetails(w io.Writer, r *probe.Result) {
 	if ws.Received != "" {
 		fmt.Fprintf(w, "  received: %q\n", ws.Received)
 	}
-	if ws.ClosedBy != "" {
-		fmt.Fprintf(w, "  closed by %s: %d %q\n", ws.ClosedBy, ws.CloseCode, ws.CloseReason)
+	switch ws.ClosedBy {
+	case probe.ClosedByServer:
+		fmt.Fprintf(w, "  closed by server %s after the upgrade: %d", fmtDur(ws.ClosedAfter), ws.CloseCode)
+		if ws.CloseReason != "" {
+			fmt.Fprintf(w, " %q", ws.CloseReason)
+		}
+		fmt.Fprintln(w)
+	case probe.ClosedByClient:
+		if ws.Lingered > 0 {
+			fmt.Fprintf(w, "  still open after waiting %s; closed by client\n", fmtDur(ws.Lingered))
+		} else {
+			fmt.Fprintln(w, "  closed by client")
+		}
 	}
 }
