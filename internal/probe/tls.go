@@ -92,7 +92,7 @@ func TLS(ctx context.Context, req TLSRequest) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Kind: KindTLS, Target: req.Address, Start: time.Now()}
+	res := &Result{limit: req.timeout(), Kind: KindTLS, Target: req.Address, Start: time.Now()}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout())
 	defer cancel()
 	tr := &tracer{}

@@ -126,7 +126,7 @@ func WS(ctx context.Context, req WSRequest) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Kind: KindWS, Target: req.URL, Start: time.Now(), WS: &WSInfo{}}
+	res := &Result{limit: req.timeout(), Kind: KindWS, Target: req.URL, Start: time.Now(), WS: &WSInfo{}}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout())
 	defer cancel()
 	tr := &tracer{}
