@@ -25,6 +25,10 @@ func newDiagnoseCmd(e *env) *cobra.Command {
 		warnDays  int
 		connectTo []string
 		roots     string
+		private   []string
+		linger    time.Duration
+		noLinger  bool
+		strict    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "diagnose URL",
@@ -33,18 +37,33 @@ func newDiagnoseCmd(e *env) *cobra.Command {
 --resolvers (NXDOMAIN, SERVFAIL, timeouts, disagreement, --expect-ip); when DNS
 fails, a delegation trace from the root says where; then for each address a
 TCP connect, the TLS handshake and certificate (https, wss), the HTTP request
-(http, https) or the WebSocket upgrade (ws, wss). One line per layer with its
-evidence, then a verdict naming the first failing layer, the likely cause and
-what to check next. Exit status 0 healthy, 1 a layer failed.`,
+(http, https) or the WebSocket upgrade (ws, wss), waiting --linger (1s) for
+the server to close. One line per layer with its evidence, then a verdict
+naming the first failing layer, the likely cause and what to check next.
+--timeout bounds each layer: DNS (resolvers and the delegation trace together),
+TCP, TLS, HTTP; the WebSocket layer gets the timeout plus the linger. Internal
+names (.test, .internal, .corp, home.arpa, single labels, --private-zone) are
+never sent to the public root servers: give your own with --roots.
+Exit status 0 healthy (warnings allowed unless --strict), 1 a layer failed.`,
 		Example: `  dnsscience diagnose https://api.example.com/health
   dnsscience diagnose https://api-staging.example.com/ --resolvers 1.1.1.1,8.8.8.8 --expect-ip 203.0.113.10
   dnsscience diagnose wss://api.example.com/socket --json
   dnsscience diagnose api.example.com:8443 --ca internal-ca.pem
-  dnsscience diagnose https://api-staging.example.com/health --connect-to 203.0.113.10`,
+  dnsscience diagnose https://api-staging.example.com/health --connect-to 203.0.113.10
+  dnsscience diagnose wss://api.example.com/socket --linger 3s --strict
+  dnsscience diagnose https://app.corp.example/ --private-zone corp.example --roots 10.0.0.53`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if warnDays < 0 {
+				return usageErr("bad --warn-days %d: want 0 (no expiry warning) or more days", warnDays)
+			}
+			if linger < 0 {
+				return usageErr("bad --linger %s: want a duration of 0 or more (--no-linger does not wait)", linger)
+			}
 			req := diagnose.Request{URL: args[0], ExpectIP: expectIP, Timeout: timeout, Insecure: insecure,
-				NoTrace: noTrace, NoSystem: noSystem, WarnDays: warnDays, Dialer: netpolicy.AllowAll().Dialer()}
+				NoTrace: noTrace, NoSystem: noSystem, WarnDays: warnDays, NoExpiryWarning: warnDays == 0,
+				Linger: linger, NoLinger: noLinger, Strict: strict, PrivateZones: private,
+				Dialer: netpolicy.AllowAll().Dialer()}
 			for _, r := range resolvers {
 				srv, err := dnsq.ParseServer(r)
 				if err != nil {
@@ -60,9 +79,7 @@ what to check next. Exit status 0 healthy, 1 a layer failed.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			if hints != nil {
-				req.Tracer = &dnsq.Tracer{Roots: hints, Port: port, AllServers: true}
-			}
+			req.Roots, req.RootsPort = hints, port
 			if timeout <= 0 {
 				return usageErr("bad --timeout %s: want a positive duration such as 5s", timeout)
 			}
@@ -103,9 +120,13 @@ what to check next. Exit status 0 healthy, 1 a layer failed.`,
 	fl.DurationVar(&timeout, "timeout", 5*time.Second, "bound for each layer")
 	fl.BoolVar(&noTrace, "no-trace", false, "skip the delegation trace when DNS fails")
 	fl.BoolVar(&noSystem, "no-system", false, "do not ask the system resolver (only --resolvers)")
-	fl.IntVar(&warnDays, "warn-days", 14, "warn when the certificate expires within this many days")
+	fl.IntVar(&warnDays, "warn-days", 14, "warn when the certificate expires within this many days (0: no expiry warning)")
 	fl.StringSliceVar(&connectTo, "connect-to", nil, "probe these addresses (a load balancer's) instead of the DNS answers; DNS is still checked")
-	fl.StringVar(&roots, "roots", "", "root servers for the delegation trace (comma-separated IP[:port], or a hints file; default: shipped root hints)")
+	fl.StringVar(&roots, "roots", "", "root servers for the delegation trace (comma-separated IP[:port], or a hints file; default: the public root hints, never asked about internal names)")
+	fl.StringSliceVar(&private, "private-zone", nil, "zones that exist only inside your network: never sent to the public roots (repeatable)")
+	fl.DurationVar(&linger, "linger", 0, "how long the WebSocket layer waits for the server to close after the upgrade (default 1s)")
+	fl.BoolVar(&noLinger, "no-linger", false, "do not wait after the WebSocket upgrade")
+	fl.BoolVar(&strict, "strict", false, "fail on warnings too (a certificate expiring soon, a WebSocket closed at once)")
 	return cmd
 }
 
@@ -127,17 +148,41 @@ func writeDiagnosis(w io.Writer, res *diagnose.Result) {
 	}
 	v := res.Verdict
 	if v == nil {
-		fmt.Fprintln(w, "Verdict: healthy, every layer answered")
+		writeHealthy(w, res)
 		return
 	}
 	where := ""
 	if v.Address != "" {
 		where = " at " + v.Address
 	}
-	fmt.Fprintf(w, "Verdict: %s failed%s\n", diagnose.LayerName(v.Layer), where)
+	what := "failed"
+	if v.Status == diagnose.StatusWarn {
+		what = "warning (--strict)"
+	}
+	fmt.Fprintf(w, "Verdict: %s %s%s\n", diagnose.LayerName(v.Layer), what, where)
 	fmt.Fprintf(w, "  problem:      %s\n", v.Problem)
 	fmt.Fprintf(w, "  likely cause: %s\n", v.Cause)
 	fmt.Fprintf(w, "  next:         %s\n", v.Next)
+}
+
+// writeHealthy ends a healthy diagnosis, naming the warnings left.
+func writeHealthy(w io.Writer, res *diagnose.Result) {
+	var warned []string
+	for _, l := range res.Layers {
+		if l.Status == diagnose.StatusWarn {
+			warned = append(warned, diagnose.LayerName(l.Name))
+		}
+	}
+	if len(warned) == 0 {
+		fmt.Fprintln(w, "Verdict: healthy, every layer answered")
+		return
+	}
+	fmt.Fprintf(w, "Verdict: healthy, with warnings (%s); --strict fails on them\n", strings.Join(warned, ", "))
+	for _, l := range res.Layers {
+		if l.Status == diagnose.StatusWarn && l.Next != "" {
+			fmt.Fprintf(w, "  %s: %s\n", diagnose.LayerName(l.Name), l.Next)
+		}
+	}
 }
 
 func writeDNSAnswers(w io.Writer, r *diagnose.DNSReport) {
@@ -148,9 +193,9 @@ func writeDNSAnswers(w io.Writer, r *diagnose.DNSReport) {
 		}
 		got := a.Error
 		if got == "" {
-			got = a.Rcode + " " + strings.Join(a.Addresses, ", ")
+			got = strings.TrimSpace(a.Rcode+" "+strings.Join(a.Addresses, ", ")) + " (" + fmtDur(a.RTT) + ")"
 		}
-		fmt.Fprintf(w, "  %-10s %-5s   %s: %s (%s)\n", "", "", who, strings.TrimSpace(got), fmtDur(a.RTT))
+		fmt.Fprintf(w, "  %-10s %-5s   %s: %s\n", "", "", who, got)
 	}
 	if t := r.Trace; t != nil {
 		for _, s := range t.Steps {
