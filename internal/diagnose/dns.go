@@ -419,10 +419,11 @@ func needsTrace(as []ResolverAnswer) bool {
 func trace(ctx context.Context, req Request, host string) (*dnsq.TraceResult, string) {
 	tr := req.Tracer
 	if tr == nil {
-		if len(req.Roots) == 0 && Internal(host, req.PrivateZones) {
-			return nil, fmt.Sprintf("delegation not traced: %s is an internal name, not sent to the public roots (give your own roots with --roots)", host)
-		}
 		tr = &dnsq.Tracer{Roots: req.Roots, Port: req.RootsPort, AllServers: true}
+	}
+	if len(tr.Roots) == 0 && Internal(host, req.PrivateZones) {
+		// No roots given: the trace would start at the public root servers.
+		return nil, fmt.Sprintf("delegation not traced: %s is an internal name, not sent to the public roots (give your own roots with --roots)", host)
 	}
 	if tr.Client == nil {
 		cp := *tr
