@@ -93,14 +93,14 @@ func wsDetails(w io.Writer, r *probe.Result) {
 	}
 	switch ws.ClosedBy {
 	case probe.ClosedByServer:
-		fmt.Fprintf(w, "  closed by server %s after the upgrade: %d", fmtDur(ws.ClosedAfter), ws.CloseCode)
+		fmt.Fprintf(w, "  closed by server %s after the upgrade: %d", probe.ShortDuration(ws.ClosedAfter), ws.CloseCode)
 		if ws.CloseReason != "" {
 			fmt.Fprintf(w, " %q", ws.CloseReason)
 		}
 		fmt.Fprintln(w)
 	case probe.ClosedByClient:
 		if ws.Lingered > 0 {
-			fmt.Fprintf(w, "  still open after waiting %s; closed by client\n", fmtDur(ws.Lingered))
+			fmt.Fprintf(w, "  still open after waiting %s; closed by client\n", probe.ShortDuration(ws.Lingered))
 		} else {
 			fmt.Fprintln(w, "  closed by client")
 		}

@@ -337,7 +337,7 @@ func ShortDuration(d time.Duration) string {
 	case d < time.Second:
 		return d.Round(time.Millisecond).String()
 	}
-	return d.Round(100 * time.Millisecond).String()
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
 func closeName(c websocket.StatusCode) string {
