@@ -435,7 +435,13 @@ func trace(ctx context.Context, req Request, host string) (*dnsq.TraceResult, st
 		res = &dnsq.TraceResult{Name: dns.Fqdn(host), Error: fmt.Sprint(err)}
 	}
 	if ctx.Err() != nil {
-		res.Error = "timed out after " + req.timeout().String()
+		if err != nil {
+			res.Error = "timed out after " + req.timeout().String()
+		}
+		// Servers asked when the time ran out did not fail: we stopped.
+		res.Findings = slices.DeleteFunc(res.Findings, func(f dnsq.Finding) bool {
+			return strings.Contains(f.Detail, context.DeadlineExceeded.Error()) || strings.Contains(f.Detail, context.Canceled.Error())
+		})
 	}
 	res.Error = strings.TrimPrefix(res.Error, dnsq.ErrTraceFailed.Error()+": ")
 	return res, ""
