@@ -162,9 +162,14 @@ func IsTimeout(err error) bool {
 // TimeoutText rewrites Go's timeout wording in msg as "timed out after d".
 func TimeoutText(msg string, d time.Duration) string {
 	after := "timed out after " + d.String()
-	for _, s := range []string{"context deadline exceeded (Client.Timeout exceeded while awaiting headers)", "context deadline exceeded", "i/o timeout"} {
-		if strings.Contains(msg, s) {
-			return strings.Replace(msg, s, after, 1)
+	for _, s := range []struct{ old, new string }{
+		{"context deadline exceeded (Client.Timeout exceeded while awaiting headers)", after},
+		{"context deadline exceeded", after},
+		{"i/o timeout", after},
+		{"net/http: TLS handshake timeout", "TLS handshake " + after}, // the transport's own bound, set to the probe's timeout
+	} {
+		if strings.Contains(msg, s.old) {
+			return strings.Replace(msg, s.old, s.new, 1)
 		}
 	}
 	return msg
