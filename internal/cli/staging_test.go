@@ -28,15 +28,17 @@ import (
 
 // The staging: Debian's knotd serves the delegation (root on .71, test. on
 // .72, staging.test. on .73 and .74 — where lame.test. is delegated but not
-// served) and two resolver views (.76 the current zone, .77 a stale one
-// without api); in-process servers stand in for a silent resolver, a
-// SERVFAILing one and a root behind a firewall that drops DNS. The TLS front
-// on .75 picks the certificate by SNI; .78 refuses connections and .79 drops
-// them (a listener whose queue is full).
+// served) and a stale view of staging.test. without api (.77); Knot
+// Resolver (kresd) resolves through the authoritative servers (.82) and
+// through the lame one (.83); in-process servers stand in for a silent
+// resolver, one that answers SERVFAIL by itself and a root behind a firewall
+// that drops DNS. The TLS front on .75 picks the certificate by SNI; .78
+// refuses connections and .79 drops them (a listener whose queue is full).
 const (
 	stRoot, stTLD, stAuth, stLame = "127.0.0.71", "127.0.0.72", "127.0.0.73", "127.0.0.74"
-	stFront, stView, stStale      = "127.0.0.75", "127.0.0.76", "127.0.0.77"
+	stFront, stStale              = "127.0.0.75", "127.0.0.77"
 	stRefused, stBlackhole        = "127.0.0.78", "127.0.0.79"
+	stResolver, stLameResolver    = "127.0.0.82", "127.0.0.83"
 )
 
 const stSOA = "$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n"
@@ -73,7 +75,8 @@ type staging struct {
 	dnsPort                    int
 	httpsPort                  string
 	caFile                     string
-	view, stale                string // knotd resolver views
+	view, lameView             string // kresd, through the authoritative servers or the lame one
+	stale                      string // a knotd view
 	silentA, silentB, servfail string // in-process stand-ins
 	roots, droppedRoots        string // --roots values
 }
@@ -82,6 +85,9 @@ func startStaging(t *testing.T) *staging {
 	t.Helper()
 	if _, err := exec.LookPath("knotd"); err != nil {
 		t.Skip("knotd not installed (Debian package knot; `make deps` installs it)")
+	}
+	if _, err := exec.LookPath("kresd"); err != nil {
+		t.Skip("kresd not installed (Debian package knot-resolver; `make deps` installs it)")
 	}
 	st := &staging{dnsPort: freePortOn(t, stRoot)}
 	p := st.dnsPort
@@ -93,16 +99,19 @@ func startStaging(t *testing.T) *staging {
 	}{
 		{"root", []string{stRoot}, map[string]string{".": stZones["root"]}},
 		{"tld", []string{stTLD}, map[string]string{"test.": stZones["test"]}},
-		{"auth", []string{stAuth, stLame, stView}, map[string]string{"staging.test.": stZones["staging"]}},
+		{"auth", []string{stAuth, stLame}, map[string]string{"staging.test.": stZones["staging"]}},
 		{"stale", []string{stStale}, map[string]string{"staging.test.": stale}},
 	}
 	for _, k := range knots {
 		startKnotd(t, k.name, k.listen, p, k.domains)
 	}
-	for _, ip := range []string{stRoot, stTLD, stAuth, stView, stStale} {
+	startKresd(t, stResolver, p, fmt.Sprintf("%s@%d", stAuth, p))
+	startKresd(t, stLameResolver, p, fmt.Sprintf("%s@%d", stLame, p))
+	for _, ip := range []string{stRoot, stTLD, stAuth, stStale, stResolver, stLameResolver} {
 		waitDNS(t, net.JoinHostPort(ip, strconv.Itoa(p)))
 	}
-	st.view, st.stale = fmt.Sprintf("%s:%d", stView, p), fmt.Sprintf("%s:%d", stStale, p)
+	st.view, st.stale = fmt.Sprintf("%s:%d", stResolver, p), fmt.Sprintf("%s:%d", stStale, p)
+	st.lameView = fmt.Sprintf("%s:%d", stLameResolver, p)
 	st.roots = fmt.Sprintf("%s:%d", stRoot, p)
 	st.silentA = dnstest.Start(t, dnstest.Silent()).Addr
 	st.silentB = dnstest.StartOn(t, "127.0.0.2", dnstest.Silent()).Addr
@@ -177,6 +186,38 @@ func startKnotd(t *testing.T, name string, listen []string, port int, domains ma
 		_ = cmd.Wait()
 		if t.Failed() && stderr.Len() > 0 {
 			t.Logf("knotd %s: %s", name, stderr.String())
+		}
+	})
+}
+
+// startKresd runs Knot Resolver on ip:port, sending every query to
+// upstream (ip@port) as a stub: nothing it does reaches the public root
+// servers (priming, trust-anchor updates and time checks are off, and every
+// query goes through the stub policy).
+func startKresd(t *testing.T, ip string, port int, upstream string) {
+	t.Helper()
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`net.listen('%s', %d, { kind = 'dns' })
+for _, m in ipairs({'ta_update', 'ta_signal_query', 'priming', 'detect_time_skew', 'detect_time_jump', 'ta_sentinel'}) do pcall(modules.unload, m) end
+trust_anchors.remove('.')
+cache.open(10 * MB, 'lmdb://%s/cache')
+policy.add(policy.all(policy.STUB({'%s'})))
+`, ip, port, dir, upstream)
+	cfg := filepath.Join(dir, "config")
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command("kresd", "-n", "-q", "-c", cfg, dir)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting kresd: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("kresd %s: %s", ip, stderr.String())
 		}
 	})
 }
@@ -349,8 +390,8 @@ func TestStagingVerdicts(t *testing.T) {
 		{name: "NXDOMAIN on all", args: append(both, https("missing", "/")), exit: 1,
 			want: []string{"problem:      DNS: missing.staging.test does not exist: NXDOMAIN from 2 resolvers; delegation . → test. → staging.test.: staging.test. at ns1.staging.test. (" + stAuth + "#",
 				"next:         check the zone for the name; dnsscience dig --trace missing.staging.test"}, not: []string{"dnsscience trace"}, max: sec},
-		{name: "lame delegation", args: append(diag("2s", st.servfail), "https://www.lame.test:"+st.httpsPort+"/"), exit: 1,
-			want: []string{"SERVFAIL for www.lame.test; delegation . → test. → lame.test.: trace failed: ", "lame ns1.lame.test. (" + stLame + "): answered REFUSED",
+		{name: "lame delegation", args: append(diag("2s", st.lameView), "https://www.lame.test:"+st.httpsPort+"/"), exit: 1,
+			want: []string{st.lameView + ": REFUSED for www.lame.test; delegation . → test. → lame.test.: trace failed: none of 1 servers for lame.test. answered usably; ", "lame ns1.lame.test. (" + stLame + "): answered REFUSED",
 				"likely cause: the authoritative servers are unreachable or lame", "dnsscience dig --trace www.lame.test --all-servers"},
 			not: []string{"trace failed: trace failed"}, max: sec},
 		{name: "one resolver SERVFAIL, authoritative answering", args: append(diag("2s", st.view, st.servfail), https("api", "/health")), exit: 1,
