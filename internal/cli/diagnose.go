@@ -57,6 +57,9 @@ Exit status 0 healthy (warnings allowed unless --strict), 1 a layer failed.`,
 			if warnDays < 0 {
 				return usageErr("bad --warn-days %d: want 0 (no expiry warning) or more days", warnDays)
 			}
+			if cmd.Flags().Changed("linger") && linger == 0 {
+				noLinger = true // an explicit --linger 0 does not wait
+			}
 			if linger < 0 {
 				return usageErr("bad --linger %s: want a duration of 0 or more (--no-linger does not wait)", linger)
 			}
@@ -125,7 +128,7 @@ Exit status 0 healthy (warnings allowed unless --strict), 1 a layer failed.`,
 	fl.StringVar(&roots, "roots", "", "root servers for the delegation trace (comma-separated IP[:port], or a hints file; default: the public root hints, never asked about internal names)")
 	fl.StringSliceVar(&private, "private-zone", nil, "zones that exist only inside your network: never sent to the public roots (repeatable)")
 	fl.DurationVar(&linger, "linger", 0, "how long the WebSocket layer waits for the server to close after the upgrade (default 1s)")
-	fl.BoolVar(&noLinger, "no-linger", false, "do not wait after the WebSocket upgrade")
+	fl.BoolVar(&noLinger, "no-linger", false, "do not wait after the WebSocket upgrade; so does --linger 0")
 	fl.BoolVar(&strict, "strict", false, "fail on warnings too (a certificate expiring soon, a WebSocket closed at once)")
 	return cmd
 }

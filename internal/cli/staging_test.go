@@ -437,6 +437,7 @@ func TestStagingVerdicts(t *testing.T) {
 			want: []string{`failed at message: server closed the connection with 1011 (InternalError) "lost the database"`, "closed by server"}, max: sec},
 		{name: "ws 1011 after 2s, linger 3s", args: append(ws, "--linger", "3s", wss("/ws-1011-2s")), exit: 1,
 			want: []string{"closed by server ", `after the upgrade: 1011 "lost the database"`}, min: 2 * sec, max: 3 * sec},
+		{name: "ws --linger 0 misses a close after 2s", args: append(ws, "--linger", "0", wss("/ws-1011-2s")), exit: 0, want: []string{"OK WS", "  closed by client\n"}, max: sec},
 		{name: "ws 1000 at once", args: append(ws, wss("/ws-1000")), exit: 0, want: []string{"OK WS", `after the upgrade: 1000 "bye"`}, max: sec},
 		{name: "ws upgrade refused", args: append(ws, wss("/ws-refuse")), exit: 1, want: []string{"failed at upgrade: opening", "upgrade refused: HTTP 403"}, max: sec},
 	}

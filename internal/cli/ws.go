@@ -40,6 +40,9 @@ refused, the reply does not match, or the server closes with a code other than
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("linger") && linger == 0 {
+				noLinger = true // an explicit --linger 0 does not wait
+			}
 			if linger < 0 {
 				return usageErr("bad --linger %s: want a duration of 0 or more (0 means %s; --no-linger does not wait)", linger, probe.DefaultLinger)
 			}
@@ -68,7 +71,7 @@ refused, the reply does not match, or the server closes with a code other than
 	fl.StringVar(&expect, "expect", "", "string the first reply must contain")
 	fl.StringSliceVar(&subprotocols, "subprotocol", nil, "subprotocols to offer (repeatable)")
 	fl.DurationVar(&linger, "linger", probe.DefaultLinger, "with nothing to send, wait this long after the upgrade for the server to close")
-	fl.BoolVar(&noLinger, "no-linger", false, "close right after the upgrade (do not wait for the server)")
+	fl.BoolVar(&noLinger, "no-linger", false, "close right after the upgrade (do not wait for the server); so does --linger 0")
 	fl.IntSliceVar(&okCodes, "ok-close-codes", nil, "server close codes that are not failures (default 1000,1001)")
 	return cmd
 }

@@ -131,7 +131,11 @@ func WS(ctx context.Context, req WSRequest) (*Result, error) {
 	defer cancel()
 	tr := &tracer{}
 	trace := tr.trace()
-	trace.GotConn = func(info httptrace.GotConnInfo) { res.Address = info.Conn.RemoteAddr().String() }
+	var raw net.Conn // the connection under the WebSocket, to hang up on a server that does not close
+	trace.GotConn = func(info httptrace.GotConnInfo) {
+		raw = info.Conn
+		res.Address = info.Conn.RemoteAddr().String()
+	}
 	trace.GotFirstResponseByte = func() {
 		tr.mu.Lock()
 		tr.t.FirstByte = time.Since(res.Start)
@@ -158,7 +162,7 @@ func WS(ctx context.Context, req WSRequest) (*Result, error) {
 	}
 	defer conn.CloseNow()
 	res.WS.Subprotocol = conn.Subprotocol()
-	s := &wsSession{conn: conn, req: req, info: res.WS, upgraded: time.Now()}
+	s := &wsSession{conn: conn, raw: raw, req: req, info: res.WS, upgraded: time.Now()}
 	if err := s.run(ctx); err != nil {
 		res.fail(PhaseMessage, err)
 		return res, nil
@@ -171,8 +175,8 @@ func WS(ctx context.Context, req WSRequest) (*Result, error) {
 // it ended.
 type wsSession struct {
 	conn     *websocket.Conn
-	pending  <-chan wsRead      // a read in progress, not yet consumed
-	stopRead context.CancelFunc // ends the pending read (and so the connection)
+	raw      net.Conn      // the connection under it (nil if unknown)
+	pending  <-chan wsRead // a read in progress, not yet consumed
 	req      WSRequest
 	info     *WSInfo
 	upgraded time.Time
@@ -201,10 +205,10 @@ func (s *wsSession) run(ctx context.Context) error {
 
 // read starts reading one message in a goroutine whose context is the
 // probe's, so that giving up on it (a timer) does not tear the connection
-// down unasked; a cancelled read context does (coder/websocket closes).
+// down unasked (coder/websocket closes the connection when a read's context
+// ends).
 func (s *wsSession) read(ctx context.Context) <-chan wsRead {
 	ch := make(chan wsRead, 1)
-	ctx, s.stopRead = context.WithCancel(ctx)
 	go func() {
 		_, msg, err := s.conn.Read(ctx)
 		ch <- wsRead{msg, err}
@@ -278,9 +282,6 @@ func (s *wsSession) exchange(ctx context.Context) error {
 // closeBounded closes with 1000 and waits briefly for the server's close
 // frame (a server that does not read never answers), then hangs up.
 func (s *wsSession) closeBounded(ctx context.Context) {
-	if s.pending == nil {
-		s.read(ctx) // takes the server's close frame
-	}
 	wait := min(500*time.Millisecond, s.req.timeout()/10)
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -292,7 +293,9 @@ func (s *wsSession) closeBounded(ctx context.Context) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		s.stopRead()
+		if s.raw != nil {
+			_ = s.raw.Close() // ends the close handshake's wait
+		}
 		<-done
 	}
 }

@@ -203,3 +203,20 @@ func TestWSFailures(t *testing.T) {
 		t.Fatalf("got %v, want ErrBadRequest", err)
 	}
 }
+
+// TestWSCloseBounded: a server that never answers the client's close frame
+// (it does not read) holds the probe for a tenth of the timeout at most, over
+// TLS too.
+func TestWSCloseBounded(t *testing.T) {
+	t.Parallel()
+	root := certtest.NewCA(t, "Test Root")
+	addr := tlsServer(t, root.Leaf(t, host), wsHandler(t))
+	for _, linger := range []bool{false, true} {
+		r, err := WS(ctx(t), WSRequest{URL: "wss://" + addr + "/crash-later?after=10s", Host: host, RootCAs: root.Pool,
+			NoLinger: !linger, Linger: 100 * time.Millisecond, Options: Options{Timeout: 2 * time.Second}})
+		mustOK(t, r, err)
+		if r.WS.ClosedBy != ClosedByClient || r.Timings.Total > 700*time.Millisecond {
+			t.Fatalf("linger %v: closed by %q after %s in all, want the client's close within 200ms", linger, r.WS.ClosedBy, r.Timings.Total)
+		}
+	}
+}
