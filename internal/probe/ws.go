@@ -175,8 +175,7 @@ func WS(ctx context.Context, req WSRequest) (*Result, error) {
 // it ended.
 type wsSession struct {
 	conn     *websocket.Conn
-	raw      net.Conn      // the connection under it (nil if unknown)
-	pending  <-chan wsRead // a read in progress, not yet consumed
+	raw      net.Conn // the connection under it (nil if unknown)
 	req      WSRequest
 	info     *WSInfo
 	upgraded time.Time
@@ -213,15 +212,7 @@ func (s *wsSession) read(ctx context.Context) <-chan wsRead {
 		_, msg, err := s.conn.Read(ctx)
 		ch <- wsRead{msg, err}
 	}()
-	s.pending = ch
 	return ch
-}
-
-// take waits for the pending read.
-func (s *wsSession) take() wsRead {
-	r := <-s.pending
-	s.pending = nil
-	return r
 }
 
 // linger waits for the server to close, a message, or the end of the
@@ -243,9 +234,8 @@ func (s *wsSession) linger(ctx context.Context) error {
 	defer timer.Stop()
 	select {
 	case r := <-ch:
-		s.pending = nil
 		if r.err != nil {
-			return s.closed(ctx, r.err, "")
+			return s.closed(ctx, r.err, "waiting")
 		}
 		s.info.Received = truncate(string(r.msg), DefaultBodyLimit)
 		return nil
@@ -262,8 +252,7 @@ func (s *wsSession) exchange(ctx context.Context) error {
 		}
 		s.info.Sent = s.req.Send
 	}
-	s.read(ctx)
-	r := s.take()
+	r := <-s.read(ctx)
 	if r.err != nil {
 		if err := s.closed(ctx, r.err, "reading the reply"); err != nil {
 			return err
@@ -316,7 +305,7 @@ func (s *wsSession) closed(ctx context.Context, err error, doing string) error {
 	}
 	s.info.ClosedBy, s.info.ClosedAfter = ClosedByServer, time.Since(s.upgraded)
 	when := ShortDuration(s.info.ClosedAfter) + " after the upgrade"
-	if doing != "" {
+	if doing != "waiting" {
 		when += ", while " + doing
 	}
 	if s.info.CloseCode == StatusNoCloseFrame {
