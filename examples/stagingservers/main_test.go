@@ -17,13 +17,7 @@ import (
 // examples/run-staging.sh does, and checks the per-check lines, the overall
 // rate and that the exit status follows --min-success.
 func TestStagingSuite(t *testing.T) {
-	dir := t.TempDir()
-	envFile := filepath.Join(dir, "env")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, dir, envFile, "0", "0") }()
-	t.Cleanup(func() { cancel(); <-done })
-	vars := waitEnv(t, envFile, done)
+	vars := startServers(t)
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}
@@ -48,6 +42,19 @@ func TestStagingSuite(t *testing.T) {
 	if code, out := check("--min-success", "90", "--quiet"); code != 0 || strings.Count(out, "\n") != 2 {
 		t.Fatalf("--min-success 90 --quiet: got exit %d\n%s", code, out)
 	}
+}
+
+// startServers runs the staging until the test ends and returns its
+// environment.
+func startServers(t *testing.T) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, dir, envFile, "0", "0") }()
+	t.Cleanup(func() { cancel(); <-done })
+	return waitEnv(t, envFile, done)
 }
 
 func waitEnv(t *testing.T, path string, done chan error) map[string]string {
@@ -78,13 +85,7 @@ func waitEnv(t *testing.T, path string, done chan error) map[string]string {
 // WebSocket endpoints, and diagnose's on /down.
 func TestBrokenEndpoints(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	envFile := filepath.Join(dir, "env")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, dir, envFile, "0", "0") }()
-	t.Cleanup(func() { cancel(); <-done })
-	vars := waitEnv(t, envFile, done)
+	vars := startServers(t)
 	base := "wss://api-staging.example.test:" + vars["STAGING_PORT"]
 	for _, c := range []struct {
 		args []string
