@@ -422,7 +422,7 @@ func TestStagingVerdicts(t *testing.T) {
 			want: []string{`problem:      HTTP: 503 Service Unavailable from ` + https("api", "/down") + ` (body: "no healthy upstream")`}, max: sec},
 		{name: "refused", args: append(good, https("refused", "/")), exit: 1, want: []string{"problem:      TCP: connection to " + stRefused + " refused"}, max: sec},
 		{name: "blackholed", args: append(good, https("blackhole", "/")), exit: 1,
-			want: []string{"problem:      TCP: no answer from " + stBlackhole + ":" + st.httpsPort + ": timed out after 2s", "dnsscience traceroute"}, min: 2 * sec, max: 2500 * time.Millisecond},
+			want: []string{"problem:      TCP: no answer from " + stBlackhole + ":" + st.httpsPort + ": timed out after 2s", "next:         check firewall rules and security groups for port " + st.httpsPort + "; dnsscience trace --proto tcp --port " + st.httpsPort + " " + stBlackhole + " shows"}, min: 2 * sec, max: 2500 * time.Millisecond},
 		{name: "upgrade refused", args: append(good, wss("/ws-refuse")), exit: 1, want: []string{"problem:      WebSocket: upgrade refused with HTTP 403"}, max: sec},
 		{name: "1011 at once", args: append(good, wss("/ws-1011")), exit: 1,
 			want: []string{`problem:      WebSocket: upgrade accepted, then the server closed with 1011 ("lost the database")`}, max: sec},

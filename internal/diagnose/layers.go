@@ -72,7 +72,7 @@ func tcpLayer(ctx context.Context, hostport string, opts probe.Options) Layer {
 	case probe.IsTimeout(r.Err):
 		l.Evidence = fmt.Sprintf("no answer from %s: timed out after %s", net.JoinHostPort(opts.ConnectTo, portOf(hostport)), opts.Timeout)
 		l.Cause = "a firewall or security group drops the traffic, or the host is down or unroutable"
-		l.Next = "check firewall rules and security groups for the port; dnsscience traceroute to see where packets stop"
+		l.Next = fmt.Sprintf("check firewall rules and security groups for port %s; dnsscience trace --proto tcp --port %s %s shows where the packets stop", portOf(hostport), portOf(hostport), opts.ConnectTo)
 	default:
 		l.Cause, l.Next = "the connection could not be opened", "check routing and the host's network"
 	}
