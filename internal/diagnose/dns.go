@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
@@ -158,6 +159,8 @@ func resolverError(err error, c *dnsq.Client, layer time.Duration) string {
 		return fmt.Sprintf("timed out after %s (%d tries)", c.Timeout*time.Duration(c.Tries), c.Tries)
 	case probe.IsTimeout(err):
 		return "timed out after " + layer.String()
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (nothing listens there)"
 	}
 	msg := err.Error()
 	if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "querying ") {

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -204,4 +205,20 @@ func TestWSLingerVerdicts(t *testing.T) {
 	if !res.OK || ws.Status != StatusWarn || !strings.Contains(ws.Evidence, `then the server closed normally with 1000 ("bye")`) || strings.Contains(ws.Evidence, "open") {
 		t.Fatalf("got %s %q, want a warning about the normal close", ws.Status, ws.Evidence)
 	}
+}
+
+// A resolver that refuses (nothing listens) is named with a plain reason.
+func TestRefusedResolver(t *testing.T) {
+	t.Parallel()
+	e := setup(t, apiCert(t))
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := pc.LocalAddr().String()
+	pc.Close()
+	res := e.run(t, "https://api.example.test:"+e.port+"/health", func(r *Request) {
+		r.System = []dnsq.Server{{Transport: dnsq.UDP, Addr: closed}}
+	})
+	wantVerdict(t, res, "dns", "DNS: no resolver answered: system "+closed+": connection refused (nothing listens there)")
 }
