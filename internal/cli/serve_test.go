@@ -58,12 +58,18 @@ func TestServeStartsAndStopsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var locs struct {
-		Locations []struct{ ID string } `json:"locations"`
+		Locations []struct {
+			ID     string
+			Lat    *float64
+			Status string
+		} `json:"locations"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&locs)
 	resp.Body.Close()
-	if len(locs.Locations) != 1 || locs.Locations[0].ID != "fra" {
-		t.Errorf("locations from the config file: %+v", locs)
+	if len(locs.Locations) != 2 || locs.Locations[0].ID != "local" || locs.Locations[1].ID != "fra" {
+		t.Errorf("locations: %+v, want the server's own (local) then fra from the config file", locs)
+	} else if l, fra := locs.Locations[0], locs.Locations[1]; l.Lat != nil || l.Status != "online" || fra.Lat == nil || *fra.Lat != 50.1 || fra.Status != "offline" {
+		t.Errorf("local: lat %v %s (want null: no coordinates, no geo data; online); fra: lat %v %s (want 50.1, offline: no agent)", l.Lat, l.Status, fra.Lat, fra.Status)
 	}
 	// No geo data in the directory given: /ready says so with 503.
 	resp, err = http.Get("http://" + addr + "/ready")
@@ -92,7 +98,7 @@ func TestServeBadConfig(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "bad.yaml")
 	_ = os.WriteFile(conf, []byte("listen: :1\ncolour: red\n"), 0o644)
 	_, stderr, code := runCLI(t, "serve", "--config", conf)
-	if code != ExitUsage || !strings.Contains(stderr, "field colour not found") {
+	if code != ExitUsage || !strings.Contains(stderr, conf+`:2: unknown setting "colour"`) {
 		t.Errorf("exit %d stderr %q, want 2 naming the unknown field", code, stderr)
 	}
 	_, stderr, code = runCLI(t, "serve", "--retention", "forever")
@@ -155,5 +161,59 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestServeBadRateLimitAndLogLevel(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--rate-limit", "dns=fast"},
+		{"serve", "--log-level", "loud"},
+	} {
+		_, stderr, code := runCLI(t, args...)
+		if code != ExitUsage || !strings.Contains(stderr, args[1]) {
+			t.Errorf("%v: exit %d stderr %q, want exit 2 naming %s", args, code, stderr, args[1])
+		}
+	}
+}
+
+// TestServeRateLimitFlag starts serve with a raised dns quota and a quiet
+// log, and checks the quota a DNS answer announces and that no access log
+// line was written.
+func TestServeRateLimitFlag(t *testing.T) {
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"dnsscience", "serve", "--listen", addr, "--data", filepath.Join(dir, "data"),
+			"--upstream", "127.0.0.1:53", "--geo-data", dir, "--rate-limit", "dns=5000/1m", "--rate-limit", "dns=7000/1m",
+			"--log-level", "warn"}, strings.NewReader(""), &out, &errb)
+	}()
+	var resp *http.Response
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		// A bad name: refused before any query, but after the rate limit.
+		resp, err = http.Get("http://" + addr + "/api/v1/dns/bad..name/A")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server did not come up: %v\n%s", err, errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exited %d: %s", code, errb.String())
+	}
+	if got := resp.Header.Get("X-RateLimit-Limit"); got != "7000" {
+		t.Errorf("X-RateLimit-Limit %q, want 7000 (the last --rate-limit dns=... wins)", got)
+	}
+	if strings.Contains(errb.String(), `"msg":"request"`) {
+		t.Errorf("access log written at --log-level warn: %s", errb.String())
 	}
 }
