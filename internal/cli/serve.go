@@ -21,7 +21,6 @@ import (
 )
 
 func newServeCmd(e *env) *cobra.Command {
-	var g geoFlags
 	var flags *config.Flags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -44,12 +43,11 @@ the file, which wins over the defaults (README: Configuration).`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			return runServe(cmd.Context(), e, o, &g)
+			return runServe(cmd.Context(), e, o)
 		},
 	}
 	f := cmd.Flags()
 	flags = config.Register(f)
-	g.register(f)
 	return cmd
 }
 
@@ -75,7 +73,7 @@ func serverConfig(o *config.Server) (server.Config, error) {
 	return cfg, nil
 }
 
-func runServe(ctx context.Context, e *env, o *config.Server, g *geoFlags) error {
+func runServe(ctx context.Context, e *env, o *config.Server) error {
 	cfg, err := serverConfig(o)
 	if err != nil {
 		return usageErr("%v", err)
@@ -91,6 +89,7 @@ func runServe(ctx context.Context, e *env, o *config.Server, g *geoFlags) error 
 	cfg.Store = st
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: o.LogLevel}))
 	e.log = log
+	g := geoFlags{data: o.GeoData, city: o.GeoCity, asn: o.GeoASN, overrides: o.GeoOverrides}
 	geoDB, err := g.open(e)
 	if err != nil {
 		return fmt.Errorf("opening geo data: %w", err)

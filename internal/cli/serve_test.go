@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/certtest"
+	"github.com/dnsscience/dnsscience/internal/geo/geotest"
 )
 
 // TestServeStartsAndStopsCleanly runs `dnsscience serve` in-process with a
@@ -36,20 +37,9 @@ func TestServeStartsAndStopsCleanly(t *testing.T) {
 		done <- Run(ctx, []string{"dnsscience", "serve", "--config", conf, "--geo-data", dir}, strings.NewReader(""), &out, &errb)
 	}()
 	var health map[string]any
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/health")
-		if err == nil {
-			_ = json.NewDecoder(resp.Body).Decode(&health)
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server did not come up: %v\n%s", err, errb.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	resp := getWhenServing(t, func() (*http.Response, error) { return http.Get("http://" + addr + "/health") }, &errb)
+	_ = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
 	if health["status"] != "ok" {
 		t.Errorf("/health: %v", health)
 	}
@@ -132,17 +122,7 @@ func TestServeTLSWithHTTPRedirect(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var resp *http.Response
-	for i := 0; ; i++ {
-		resp, err = client.Get("https://" + httpsAddr + "/health")
-		if err == nil {
-			break
-		}
-		if i > 100 {
-			t.Fatalf("TLS server did not start: %v\n%s", err, errb.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	resp := getWhenServing(t, func() (*http.Response, error) { return client.Get("https://" + httpsAddr + "/health") }, &errb)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Errorf("https /health: %d HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
@@ -190,22 +170,9 @@ func TestServeRateLimitFlag(t *testing.T) {
 			"--upstream", "127.0.0.1:53", "--geo-data", dir, "--rate-limit", "dns=5000/1m", "--rate-limit", "dns=7000/1m",
 			"--log-level", "warn"}, strings.NewReader(""), &out, &errb)
 	}()
-	var resp *http.Response
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var err error
-		// A bad name: refused before any query, but after the rate limit.
-		resp, err = http.Get("http://" + addr + "/api/v1/dns/bad..name/A")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server did not come up: %v\n%s", err, errb.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// A bad name: refused before any query, but after the rate limit.
+	resp := getWhenServing(t, func() (*http.Response, error) { return http.Get("http://" + addr + "/api/v1/dns/bad..name/A") }, &errb)
+	resp.Body.Close()
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d: %s", code, errb.String())
@@ -215,5 +182,59 @@ func TestServeRateLimitFlag(t *testing.T) {
 	}
 	if strings.Contains(errb.String(), `"msg":"request"`) {
 		t.Errorf("access log written at --log-level warn: %s", errb.String())
+	}
+}
+
+// getWhenServing retries get until the server started in the test answers
+// (for 10 s at most) and returns its response.
+func getWhenServing(t *testing.T, get func() (*http.Response, error), errb *bytes.Buffer) *http.Response {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := get()
+		if err == nil {
+			return resp
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up: %v\n%s", err, errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestServeOwnLocationFromGeo: without configured coordinates, the
+// server's location comes from the geo data for --public-address, and its
+// name from the environment.
+func TestServeOwnLocationFromGeo(t *testing.T) {
+	dir := t.TempDir()
+	city := filepath.Join(dir, "city.mmdb")
+	geotest.WriteMMDB(t, city, "GeoLite2-City", 6, []geotest.Entry{{Prefix: "81.2.69.0/24",
+		Data: geotest.MaxMindCity(geotest.Place{City: "London", CountryCode: "GB", Country: "United Kingdom", Lat: 51.5142, Lon: -0.0931})}})
+	t.Setenv("DNSSCIENCE_LOCATION_NAME", "Lab")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"dnsscience", "serve", "--listen", addr, "--data", filepath.Join(dir, "data"), "--upstream", "127.0.0.1:53",
+			"--geo-data", dir, "--geo-city", city, "--public-address", "81.2.69.142"}, strings.NewReader(""), &out, &errb)
+	}()
+	defer func() { cancel(); <-done }()
+	resp := getWhenServing(t, func() (*http.Response, error) { return http.Get("http://" + addr + "/api/v1/locations") }, &errb)
+	var locs struct {
+		Locations []struct {
+			ID, Name, City, Country string
+			Latitude, Longitude     *float64
+		} `json:"locations"`
+	}
+	err := json.NewDecoder(resp.Body).Decode(&locs)
+	resp.Body.Close()
+	if err != nil || len(locs.Locations) != 1 {
+		t.Fatalf("locations: %+v, %v; want the server's own", locs, err)
+	}
+	l := locs.Locations[0]
+	if l.ID != "local" || l.Name != "Lab" || l.City != "London" || l.Country != "United Kingdom" ||
+		l.Latitude == nil || *l.Latitude != 51.5142 || l.Longitude == nil || *l.Longitude != -0.0931 {
+		t.Errorf("own location %+v (lat %v lon %v); want local, Lab, London, United Kingdom at 51.5142,-0.0931", l, l.Latitude, l.Longitude)
 	}
 }

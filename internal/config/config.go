@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,12 @@ type Server struct {
 	TileAttr       string
 	RateLimits     []ratelimit.Policy // overrides of the default quotas, in order
 	LogLevel       slog.Level
+	// Geo data files (see cli geoFlags): a directory, or files replacing
+	// its city and ASN files, and an overrides file.
+	GeoData      string
+	GeoCity      []string
+	GeoASN       []string
+	GeoOverrides string
 	// PublicAddress is the server's public address, looked up in the geo
 	// data for its location when no coordinates are configured.
 	PublicAddress netip.Addr
@@ -88,14 +95,14 @@ type Flags struct {
 func Register(fs *pflag.FlagSet, keys ...string) *Flags {
 	f := &Flags{fs: fs, values: map[string]*flagValue{}}
 	for _, st := range settings() {
-		if len(keys) > 0 && !contains(keys, st.key) {
+		if len(keys) > 0 && !slices.Contains(keys, st.key) {
 			continue
 		}
 		f.settings = append(f.settings, st)
 		if st.flag == "" {
 			continue
 		}
-		v := &flagValue{list: st.list, typ: st.typ}
+		v := &flagValue{list: st.list, typ: st.typ, split: st.typ == "strings"}
 		if st.def != "" {
 			v.vals = []string{st.def}
 		}
@@ -109,31 +116,14 @@ func Register(fs *pflag.FlagSet, keys ...string) *Flags {
 	return f
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Load builds the configuration: defaults, then the file (--config, else
 // $DNSSCIENCE_CONFIG), then the environment, then the flags given. lookup is
 // os.LookupEnv in production. Only the registered settings are read from the
 // environment and flags; the file is checked whole.
 func (f *Flags) Load(lookup func(string) (string, bool)) (*Server, error) {
-	s := &Server{origin: map[string]origin{}, locWhere: map[string]string{}}
-	for _, st := range settings() {
-		if st.reset != nil {
-			st.reset(s)
-		}
-		if st.def != "" {
-			if err := st.set(s, st.def); err != nil {
-				return nil, fmt.Errorf("default of %s: %w", st.key, err) // a bug in settings.go
-			}
-		}
-		s.origin[st.key] = origin{layerDefault, "default"}
+	s, err := defaults()
+	if err != nil {
+		return nil, err
 	}
 	path := f.config
 	if path == "" {
@@ -162,6 +152,23 @@ func (f *Flags) Load(lookup func(string) (string, bool)) (*Server, error) {
 	return s, nil
 }
 
+// defaults is the configuration before any file, variable or flag.
+func defaults() (*Server, error) {
+	s := &Server{origin: map[string]origin{}, locWhere: map[string]string{}}
+	for _, st := range settings() {
+		if st.reset != nil {
+			st.reset(s)
+		}
+		if st.def != "" {
+			if err := st.set(s, st.def); err != nil {
+				return nil, fmt.Errorf("default of %s: %w", st.key, err) // a bug in settings.go
+			}
+		}
+		s.origin[st.key] = origin{layerDefault, "default"}
+	}
+	return s, nil
+}
+
 // fromEnv applies the setting's environment variable when it is set and not
 // empty. Lists are comma-separated.
 func (s *Server) fromEnv(st *setting, lookup func(string) (string, bool)) error {
@@ -175,7 +182,11 @@ func (s *Server) fromEnv(st *setting, lookup func(string) (string, bool)) error 
 	vals := []string{v}
 	if st.list {
 		vals = nil
-		for _, item := range strings.Split(v, ",") {
+		sep := st.sep
+		if sep == "" {
+			sep = ","
+		}
+		for _, item := range strings.Split(v, sep) {
 			if item = strings.TrimSpace(item); item != "" {
 				vals = append(vals, item)
 			}
@@ -244,10 +255,11 @@ func (s *Server) names(key string) string {
 // flagValue is a flag of any setting, kept as the text given; list flags
 // are repeatable.
 type flagValue struct {
-	vals []string
-	list bool
-	typ  string
-	set  bool
+	vals  []string
+	list  bool
+	split bool // comma-separated items
+	typ   string
+	set   bool
 }
 
 func (v *flagValue) String() string { return strings.Join(v.vals, ",") }
@@ -257,6 +269,10 @@ func (v *flagValue) Set(s string) error {
 		v.vals = nil
 	}
 	v.set = true
+	if v.split {
+		v.vals = append(v.vals, strings.Split(s, ",")...)
+		return nil
+	}
 	v.vals = append(v.vals, s)
 	return nil
 }

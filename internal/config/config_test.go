@@ -91,6 +91,7 @@ func TestGoodConfig(t *testing.T) {
 		"locations": {s.Locations, []runner.Location{{ID: "fra", Name: "Frankfurt", Provider: "test", Latitude: f(50.1), Longitude: f(8.7)},
 			{ID: "sin", Name: "Singapore", Endpoint: "nats://agent-sin"}}},
 		"origin": {s.Origin("retention"), "testdata/good.yaml:13: retention"},
+		"geo":    {[]any{s.GeoData, s.GeoCity, s.GeoASN, s.GeoOverrides}, []any{"/var/lib/dnsscience/geo", []string{"/var/lib/dnsscience/geo/city.mmdb"}, []string{"/var/lib/dnsscience/geo/asn.csv"}, "/etc/dnsscience/geo-overrides.yaml"}},
 	}
 	for name, gw := range want {
 		if !reflect.DeepEqual(gw[0], gw[1]) {
@@ -112,4 +113,26 @@ func TestDefaults(t *testing.T) {
 	if l := s.Location; l.ID != "local" || l.Name != "This server" || l.Provider != "self" || l.Latitude != nil || l.Longitude != nil {
 		t.Errorf("own location by default: %+v, want local, This server, self, no coordinates", l)
 	}
+}
+
+// FuzzParse: no file text makes the loader panic, and every error names
+// the file.
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"testdata/good.yaml", "testdata/bad/locations-duplicate-id.yaml", "testdata/bad/location-unknown-key.yaml"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("location: {latitude: 1}\nlocations: [[1]]\nallow: [{a: b}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := defaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.parse("f.yaml", data); err != nil && !strings.Contains(err.Error(), "f.yaml") {
+			t.Fatalf("error without the file name: %v", err)
+		}
+	})
 }

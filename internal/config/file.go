@@ -17,6 +17,11 @@ func (s *Server) readFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("reading the configuration file: %w", err)
 	}
+	return s.parse(path, data)
+}
+
+// parse applies the settings of a configuration file's text.
+func (s *Server) parse(path string, data []byte) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return yamlErr(path, err)

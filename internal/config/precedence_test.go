@@ -41,6 +41,15 @@ func TestPrecedence(t *testing.T) {
 	if len(s.Allow) != 2 {
 		t.Errorf("allow: %v, want the environment's list replacing the file's", s.Allow)
 	}
+	// A bare bool flag is true; geo lists split on ':' in the environment
+	// and on ',' in a flag, as the geo command's flags do.
+	s, err = load(t, []string{"--backup-daily", "--geo-asn", "a.csv,b.csv", "--geo-asn", "c.csv"}, map[string]string{"DNSSCIENCE_GEO_CITY": "x.mmdb:y.mmdb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.BackupDaily || strings.Join(s.GeoCity, " ") != "x.mmdb y.mmdb" || strings.Join(s.GeoASN, " ") != "a.csv b.csv c.csv" {
+		t.Errorf("backup_daily %v geo_city %q geo_asn %q", s.BackupDaily, s.GeoCity, s.GeoASN)
+	}
 	// --config wins over $DNSSCIENCE_CONFIG; a repeated list flag adds.
 	other := writeConfig(t, "retention: 2d\n")
 	s, err = load(t, []string{"--config", other, "--allow", "10.5.0.0/16", "--allow", "10.6.0.0/16"}, env)

@@ -19,8 +19,9 @@ type setting struct {
 	key  string
 	flag string // without the dashes; empty for none
 	def  string // default, as a flag would give it
-	typ  string // string, int, bool, float, stringArray (a repeatable flag)
+	typ  string // string, int, bool, float, stringArray (a repeatable flag), strings (repeatable, comma-separated)
 	list bool
+	sep  string // separates a list's items in the environment; "" means ","
 	doc  string
 	// set parses one value (one item of a list) into s; its error says
 	// what is accepted.
@@ -99,6 +100,12 @@ func settings() []*setting {
 			}},
 		{key: "log_level", flag: "log-level", def: "info", typ: "string", doc: "least level logged: debug, info (logs every request), warn or error",
 			set: func(s *Server, v string) (err error) { s.LogLevel, err = parseLogLevel(v); return err }},
+		{key: "geo_data", flag: "geo-data", typ: "string", doc: "directory of geo data files, as 'make geo' fills it (default ./data, else data/ beside the binary's bin/)", set: text(func(s *Server) *string { return &s.GeoData })},
+		{key: "geo_city", flag: "geo-city", typ: "strings", list: true, sep: ":", doc: "location mmdb file (GeoLite2/GeoIP2 City, DB-IP, IPinfo Lite), asked in order; replaces the data directory's",
+			reset: func(s *Server) { s.GeoCity = nil }, set: func(s *Server, v string) error { s.GeoCity = append(s.GeoCity, v); return nil }},
+		{key: "geo_asn", flag: "geo-asn", typ: "strings", list: true, sep: ":", doc: "ASN file: mmdb (GeoLite2-ASN, IPinfo Lite) or ip-location-db CSV; replaces the data directory's",
+			reset: func(s *Server) { s.GeoASN = nil }, set: func(s *Server, v string) error { s.GeoASN = append(s.GeoASN, v); return nil }},
+		{key: "geo_overrides", flag: "geo-overrides", typ: "string", doc: "operator overrides YAML: CIDR → label, location, ASN", set: text(func(s *Server) *string { return &s.GeoOverrides })},
 		{key: "public_address", flag: "public-address", typ: "string", doc: "the server's public IP address; the geo data for it gives the location's coordinates when they are not set",
 			set: func(s *Server, v string) error {
 				a, err := netip.ParseAddr(v)
