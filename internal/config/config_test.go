@@ -93,6 +93,11 @@ func TestGoodConfig(t *testing.T) {
 		"origin": {s.Origin("retention"), "testdata/good.yaml:13: retention"},
 		"geo":    {[]any{s.GeoData, s.GeoCity, s.GeoASN, s.GeoOverrides}, []any{"/var/lib/dnsscience/geo", []string{"/var/lib/dnsscience/geo/city.mmdb"}, []string{"/var/lib/dnsscience/geo/asn.csv"}, "/etc/dnsscience/geo-overrides.yaml"}},
 	}
+	for _, st := range Settings() {
+		if s.Origin(st.Key) == "default" {
+			t.Errorf("testdata/good.yaml does not set %s", st.Key)
+		}
+	}
 	for name, gw := range want {
 		if !reflect.DeepEqual(gw[0], gw[1]) {
 			t.Errorf("%s: got %#v, want %#v", name, gw[0], gw[1])
