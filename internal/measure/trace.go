@@ -42,7 +42,7 @@ func traceKind() Kind {
 			Events: []string{"target", "hop"},
 			Vars:   []string{"trace.reached", "trace.hops", "trace.rtt", "trace.addr"}},
 		prepare: prepareTrace,
-		values:  traceValues,
+		values:  valuesOf(traceValues),
 	}
 }
 
@@ -103,8 +103,7 @@ func prepareTrace(_ context.Context, env *Env, target string, o *TraceOptions) (
 	}, []string{target}, nil
 }
 
-func traceValues(result any) *Values {
-	res := result.(*traceroute.Result)
+func traceValues(res *traceroute.Result) *Values {
 	m := map[string]any{"ok": res.Reached, "trace.reached": res.Reached, "trace.hops": float64(len(res.Hops)),
 		"address": res.Target.String(), "trace.addr": res.Target.String(),
 		"duration": time.Duration(res.DurationMS * float64(time.Millisecond))}
