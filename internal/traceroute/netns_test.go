@@ -105,12 +105,21 @@ func TestSilentRouterMidPath(t *testing.T) {
 	want := n.PathAddrs(4, chainPathNames(4)...)
 	want[1] = netip.Addr{}
 	wantHops(t, res, want)
-	if s := res.Hops[1].Stats; s.Sent != 3 || s.Received != 0 || s.LossPct != 100 {
-		t.Errorf("silent hop stats = %+v, want 3 sent, 0 received, 100%% loss", s)
+	// Three probes and the slow retry, all unanswered.
+	if s := res.Hops[1].Stats; s.Sent != 4 || s.Received != 0 || s.LossPct != 100 || s.RateLimited != 0 {
+		t.Errorf("silent hop stats = %+v, want 4 sent (3 and the retry), 0 received, 100%% loss", s)
 	}
-	for _, p := range res.Hops[1].Probes {
-		if !p.Timeout {
-			t.Errorf("silent hop probe not marked timeout: %+v", p)
+	if st := res.Hops[1].State; st != traceroute.StateSilent {
+		t.Errorf("silent hop state %q, want %q", st, traceroute.StateSilent)
+	}
+	for i, p := range res.Hops[1].Probes {
+		if !p.Timeout || p.Retry != (i == 3) {
+			t.Errorf("silent hop probe %d: %+v, want a timeout (the fourth the retry)", i, p)
+		}
+	}
+	for _, h := range []traceroute.Hop{res.Hops[0], res.Hops[2], res.Hops[4]} {
+		if h.State != traceroute.StateAnswered {
+			t.Errorf("hop %d state %q, want answered", h.TTL, h.State)
 		}
 	}
 }

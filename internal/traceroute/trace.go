@@ -29,11 +29,18 @@ type run struct {
 	done     chan struct{}
 	lastSend error
 	sentOK   bool
+	mtr      bool // rounds: no adaptive wait, no retry
 }
 
 type hopState struct {
 	hop Hop
 	acc accumulator
+}
+
+// update refreshes the hop's statistics and state from its accumulator.
+func (hs *hopState) update() {
+	hs.hop.Stats = hs.acc.stats()
+	hs.hop.State = hs.acc.state()
 }
 
 type nameResult struct {
@@ -67,10 +74,14 @@ func (t *Tracer) Trace(ctx context.Context, req Request) (*Result, error) {
 		asked:   map[netip.Addr]bool{},
 		lookups: make(chan nameResult),
 		done:    make(chan struct{}),
+		mtr:     req.Rounds > 0 || req.Continuous,
 	}
 	defer close(r.done)
 	for i := range r.hops {
 		r.hops[i] = &hopState{hop: Hop{TTL: i + 1}}
+	}
+	for i := range r.hops {
+		r.hops[i].hop.State = StateSilent
 	}
 	for range req.Flows {
 		f, err := t.openFlow(req)
@@ -106,16 +117,19 @@ func (r *run) closeFlows() {
 	r.flows = nil
 }
 
-// rounds runs one round for a plain trace, several in MTR mode.
+// rounds runs one round and the slow retry for a plain trace, several
+// rounds in MTR mode.
 func (r *run) rounds(ctx context.Context, res *Result) error {
-	mtr := r.req.Rounds > 0 || r.req.Continuous
 	for n := 1; ; n++ {
 		start := time.Now()
 		if err := r.round(ctx); err != nil {
 			return err
 		}
 		res.Rounds = n
-		if !mtr || (!r.req.Continuous && n >= r.req.Rounds) {
+		if !r.mtr {
+			return r.retrySilent(ctx)
+		}
+		if !r.req.Continuous && n >= r.req.Rounds {
 			return nil
 		}
 		select {
@@ -131,55 +145,74 @@ func (r *run) rounds(ctx context.Context, res *Result) error {
 // answered and every lower TTL is resolved; or, when it does not answer,
 // Gap silent TTLs past the last answer are resolved; or MaxHops.
 func (r *run) round(ctx context.Context) error {
-	q := &roundState{run: r, maxTTL: r.req.MaxHops, byKey: map[key]*probeState{}}
+	q := r.newRound(r.req.MaxHops, false)
 	if r.endTTL > 0 {
 		q.maxTTL = r.endTTL
 	}
 	q.plan()
-	r.replies = make(chan reply, len(q.planned))
-	defer q.abandon(0)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		q.sendMore()
-		if !r.sentOK && r.lastSend != nil {
-			return fmt.Errorf("%w to %s: %w", errNoProbes, r.req.Target, r.lastSend)
-		}
-		if q.finished() {
-			break
-		}
-		timer.Reset(q.nextDeadline())
-		select {
-		case <-ctx.Done():
-			r.report = max(r.report, q.reportable())
-			return ctx.Err()
-		case rep := <-r.replies:
-			q.answer(rep)
-		case <-timer.C:
-			q.drain()
-			q.expire(time.Now())
-		case nr := <-r.lookups:
-			r.named(nr)
-		}
-	}
+	err := q.loop(ctx)
 	r.report = max(r.report, q.reportable())
+	if err != nil {
+		return err
+	}
 	if q.end > 0 {
 		r.endTTL = q.end
 	}
 	return nil
 }
 
+func (r *run) newRound(maxTTL int, retry bool) *roundState {
+	return &roundState{run: r, maxTTL: maxTTL, retry: retry, byKey: map[key]*probeState{},
+		answered: make([]bool, len(r.hops)), near: make([]int, len(r.hops)), nearDirty: true}
+}
+
+// loop sends the planned probes and handles answers, timeouts and names
+// until the round is finished or ctx ends.
+func (q *roundState) loop(ctx context.Context) error {
+	q.replies = make(chan reply, len(q.planned))
+	defer q.abandon(0)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		q.sendMore()
+		if !q.sentOK && q.lastSend != nil {
+			return fmt.Errorf("%w to %s: %w", errNoProbes, q.req.Target, q.lastSend)
+		}
+		if q.finished() {
+			return nil
+		}
+		timer.Reset(q.nextDeadline())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case rep := <-q.replies:
+			q.answer(rep)
+		case <-timer.C:
+			up := q.caughtUp()
+			q.drain()
+			q.expire(time.Now(), up)
+		case nr := <-q.lookups:
+			q.named(nr)
+		}
+	}
+}
+
 // roundState is one round's bookkeeping.
 type roundState struct {
 	*run
 	maxTTL     int
+	retry      bool // the slow retry: only planned TTLs, earlier answers count as later hops answering
 	planned    []*probeState
 	next       int
 	inflight   int
-	queue      []*probeState // sent, in order (deadlines ascend)
+	queue      []*probeState // sent and not yet resolved
 	byKey      map[key]*probeState
-	unresolved []int // per TTL (index TTL-1)
-	end        int   // smallest TTL with a final answer this round
+	unresolved []int  // per TTL (index TTL-1)
+	answered   []bool // per TTL: answered in this round
+	near       []int  // per TTL: the nearest later TTL that answered, 0 none
+	nearDirty  bool
+	behind     bool // an adaptive expiry waits for the listeners to catch up
+	end        int  // smallest TTL with a final answer this round
 	lastAns    int
 }
 
@@ -200,7 +233,10 @@ func (q *roundState) plan() {
 
 // limit is the highest TTL worth sending now.
 func (q *roundState) limit() int {
-	if q.end > 0 {
+	switch {
+	case q.retry:
+		return q.maxTTL
+	case q.end > 0:
 		return q.end
 	}
 	return min(q.maxTTL, q.lastAns+q.req.Gap)
@@ -248,14 +284,64 @@ func (q *roundState) reportable() int {
 	return q.limit()
 }
 
+// nextDeadline is the time until the earliest probe is due, dropping
+// resolved probes from the queue.
 func (q *roundState) nextDeadline() time.Duration {
-	for len(q.queue) > 0 && q.queue[0].done {
-		q.queue = q.queue[1:]
+	q.refreshNear()
+	var first time.Time
+	live := q.queue[:0]
+	for _, p := range q.queue {
+		if p.done {
+			continue
+		}
+		live = append(live, p)
+		if d := q.due(p); (first.IsZero() || d.Before(first)) && !(q.behind && d.Before(p.deadline)) {
+			first = d
+		}
 	}
-	if len(q.queue) == 0 {
+	clear(q.queue[len(live):])
+	q.queue = live
+	if q.behind {
+		first = time.Now().Add(time.Millisecond)
+	}
+	if first.IsZero() {
 		return time.Hour
 	}
-	return max(time.Until(q.queue[0].deadline), 0)
+	return max(time.Until(first), 0)
+}
+
+// due is when p is given up: Timeout after it was sent, or, in a plain
+// trace once a later hop has answered, the adaptive wait (Request.MinWait).
+func (q *roundState) due(p *probeState) time.Time {
+	if q.mtr {
+		return p.deadline
+	}
+	u := q.near[p.ttl-1]
+	if u == 0 {
+		return p.deadline
+	}
+	rtt := max(q.hops[u-1].acc.worstRTT(), q.hops[p.ttl-1].acc.worstRTT())
+	w := min(max(AdaptiveMultiple*rtt, q.req.MinWait), q.req.Timeout)
+	if d := p.sent.Add(w); d.Before(p.deadline) {
+		return d
+	}
+	return p.deadline
+}
+
+// refreshNear recomputes, after answers, the nearest later TTL that
+// answered for every TTL: in this round, or in any round for the retry.
+func (q *roundState) refreshNear() {
+	if !q.nearDirty {
+		return
+	}
+	q.nearDirty = false
+	next := 0
+	for ttl := len(q.hops); ttl >= 1; ttl-- {
+		q.near[ttl-1] = next
+		if q.answered[ttl-1] || (q.retry && q.hops[ttl-1].acc.recv > 0) {
+			next = ttl
+		}
+	}
 }
 
 // resolve marks p answered or lost.
@@ -280,19 +366,41 @@ func (q *roundState) drain() {
 	}
 }
 
-func (q *roundState) expire(now time.Time) {
-	for len(q.queue) > 0 && !q.queue[0].deadline.After(now) {
-		p := q.queue[0]
-		q.queue = q.queue[1:]
+// caughtUp reports whether the listeners of every flow have read all that
+// arrived, so that no answer that came in time is still unread.
+func (q *roundState) caughtUp() bool {
+	for _, f := range q.flows {
+		if f.in != nil && !f.in.caughtUp() {
+			return false
+		}
+	}
+	return true
+}
+
+// expire gives up the probes that are due. A probe given up early by the
+// adaptive wait waits instead while the listeners are behind (up false):
+// on a loaded machine its answer may have arrived in time and be unread.
+func (q *roundState) expire(now time.Time, up bool) {
+	q.refreshNear()
+	q.behind = false
+	for _, p := range q.queue {
 		if p.done {
+			continue
+		}
+		due := q.due(p)
+		if due.After(now) {
+			continue
+		}
+		if !up && now.Before(p.deadline) {
+			q.behind = true
 			continue
 		}
 		q.t.unregister(p.k)
 		q.resolve(p)
 		hs := q.hops[p.ttl-1]
 		hs.hop.Probes[p.slot].Timeout = true
-		hs.acc.lost()
-		hs.hop.Stats = hs.acc.stats()
+		hs.acc.lost(q.near[p.ttl-1] != 0)
+		hs.update()
 		q.notify(hs)
 	}
 }
@@ -316,7 +424,7 @@ func (q *roundState) answer(rep reply) {
 	hs := q.hops[p.ttl-1]
 	pr := &hs.hop.Probes[p.slot]
 	rtt := rep.at.Sub(p.sent)
-	*pr = Probe{Flow: p.flow, Addr: rep.from, RTT: rtt, RTTMS: float64(rtt.Microseconds()) / 1000,
+	*pr = Probe{Flow: p.flow, Addr: rep.from, RTT: rtt, RTTMS: float64(rtt.Microseconds()) / 1000, Retry: pr.Retry,
 		ICMPType: rep.icmpType, ICMPCode: rep.icmpCode, TCPFlags: rep.tcpFlags, ReplyTTL: rep.ttl, MPLS: rep.mpls}
 	final, reached := false, false
 	switch rep.kind {
@@ -328,9 +436,11 @@ func (q *roundState) answer(rep reply) {
 		hs.hop.Flag = pr.Flag
 	}
 	hs.acc.add(rtt)
-	hs.hop.Stats = hs.acc.stats()
+	hs.update()
 	q.addAddr(hs, rep.from, p.flow)
 	q.lastAns = max(q.lastAns, p.ttl)
+	q.answered[p.ttl-1] = true
+	q.nearDirty = true
 	if final && (q.end == 0 || p.ttl < q.end) {
 		q.end = p.ttl
 		hs.hop.Reached = reached
@@ -338,6 +448,52 @@ func (q *roundState) answer(rep reply) {
 		q.abandon(p.ttl)
 	}
 	q.notify(hs)
+}
+
+// retrySilent probes once more, RetryPause after the first round, every
+// hop that answered nothing while a later hop answered: a router whose ICMP
+// rate limit the first probes found exhausted answers now, and is then
+// rate-limited rather than silent. The retry waits the adaptive wait.
+func (r *run) retrySilent(ctx context.Context) error {
+	ttls := r.silentBetween()
+	if r.req.NoRetry || len(ttls) == 0 {
+		return nil
+	}
+	if r.req.RetryPause > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(r.req.RetryPause):
+		}
+	}
+	q := r.newRound(ttls[len(ttls)-1], true)
+	q.unresolved = make([]int, q.maxTTL)
+	for i, ttl := range ttls {
+		h := &r.hops[ttl-1].hop
+		f := i % r.req.Flows
+		q.planned = append(q.planned, &probeState{flow: f, ttl: ttl, slot: len(h.Probes)})
+		h.Probes = append(h.Probes, Probe{Flow: f, Retry: true})
+		q.unresolved[ttl-1] = 1
+	}
+	return q.loop(ctx)
+}
+
+// silentBetween lists the TTLs that answered nothing below the highest
+// TTL that answered.
+func (r *run) silentBetween() []int {
+	last := 0
+	for ttl := 1; ttl <= r.report; ttl++ {
+		if r.hops[ttl-1].acc.recv > 0 {
+			last = ttl
+		}
+	}
+	var out []int
+	for ttl := 1; ttl < last; ttl++ {
+		if r.hops[ttl-1].acc.recv == 0 {
+			out = append(out, ttl)
+		}
+	}
+	return out
 }
 
 func (r *run) addAddr(hs *hopState, a netip.Addr, flow int) {
