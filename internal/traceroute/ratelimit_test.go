@@ -1,0 +1,135 @@
+//go:build linux
+
+package traceroute_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/dnsscience/dnsscience/internal/testnet"
+	"github.com/dnsscience/dnsscience/internal/traceroute"
+)
+
+// nftables gives a bare "limit rate 1/second" a burst of 5 packets, more
+// than the 3 probes a trace sends a router; these limits make the limiting
+// visible: one answer then one a second (nftables' strictest), and the burst
+// variant, two answers then one a second.
+const (
+	limitOne   = "1/second burst 1 packets"
+	limitBurst = "1/second burst 2 packets"
+)
+
+// rateLimitedChain is a 30-hop path (29 routers) with 3 silent routers and
+// 5 that rate-limit their ICMP time-exceeded messages.
+func rateLimitedChain(net byte) (testnet.Topology, map[string]int, []string) {
+	topo := testnet.Chain(net, 29)
+	silent := []string{"r7", "r15", "r22"}
+	for _, r := range silent {
+		topo.Spec(r).Silent = true
+	}
+	// Router rK is hop K; the value is how many of 3 probes it answers.
+	limited := map[string]int{"r4": 1, "r10": 1, "r13": 1, "r18": 2, "r25": 2}
+	for r, n := range limited {
+		topo.Spec(r).ICMPLimit = map[int]string{1: limitOne, 2: limitBurst}[n]
+	}
+	return topo, limited, silent
+}
+
+func hopOf(router string) int {
+	var k int
+	fmt.Sscanf(router, "r%d", &k)
+	return k
+}
+
+// TestRateLimitedPath: on a fresh 30-hop path with 3 silent and 5
+// rate-limiting routers, every rate-limited hop is labelled, no silent hop
+// answers, no answering hop is called silent, no rate-limited drop counts
+// as loss, and the trace takes no longer than twice the system traceroute.
+func TestRateLimitedPath(t *testing.T) {
+	testnet.SkipWithoutNft(t)
+	if _, err := exec.LookPath("traceroute"); err != nil {
+		t.Skip("skipping: traceroute is not installed (Debian package traceroute, deps/apt/trace.list)")
+	}
+	topo, limited, silent := rateLimitedChain(30)
+	n := testnet.Build(t, topo)
+	target := n.Node("dst").Addr4()
+	res := traceIn(t, n.Node("src"), traceroute.Request{Target: target, Timeout: time.Second})
+	want := n.PathAddrs(4, chainNames(29)...)
+	for _, r := range silent {
+		want[hopOf(r)-1] = netip.Addr{}
+	}
+	wantHops(t, res, want)
+	for _, h := range res.Hops {
+		name := fmt.Sprintf("r%d", h.TTL)
+		answers, isLimited := limited[name]
+		switch {
+		case slices.Contains(silent, name):
+			if h.State != traceroute.StateSilent || h.Stats.Received != 0 {
+				t.Errorf("hop %d (silent router): state %q, %d answers; want silent", h.TTL, h.State, h.Stats.Received)
+			}
+		case isLimited:
+			if s := h.Stats; h.State != traceroute.StateRateLimited || s.Received != answers || s.RateLimited != 3-answers || s.LossPct != 0 {
+				t.Errorf("hop %d (limited router): state %q, stats %+v; want rate_limited, %d answers, %d rate-limited, 0%% loss",
+					h.TTL, h.State, s, answers, 3-answers)
+			}
+		default:
+			if h.State != traceroute.StateAnswered || h.Stats.Received != 3 || h.Stats.LossPct != 0 {
+				t.Errorf("hop %d: state %q, stats %+v; want answered 3 of 3", h.TTL, h.State, h.Stats)
+			}
+		}
+	}
+	// The system traceroute on the same path (its result does not matter:
+	// the limiters are drained now); the median of 3 runs.
+	var times []time.Duration
+	for range 3 {
+		start := time.Now()
+		out, err := n.Node("src").Command(context.Background(), "traceroute", "-n", target.String()).CombinedOutput()
+		if err != nil {
+			t.Fatalf("traceroute: %v\n%s", err, out)
+		}
+		times = append(times, time.Since(start))
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	ours := time.Duration(res.DurationMS * float64(time.Millisecond))
+	t.Logf("dnsscience %v, traceroute %v (median of %v)", ours, times[1], times)
+	if ours > 2*times[1] {
+		t.Errorf("trace took %v, more than twice traceroute's %v", ours, times[1])
+	}
+}
+
+func chainNames(routers int) []string {
+	p := []string{"src"}
+	for i := 1; i <= routers; i++ {
+		p = append(p, fmt.Sprintf("r%d", i))
+	}
+	return append(p, "dst")
+}
+
+// TestRateLimitedMTR: in mtr mode a router that answers one probe a second
+// shows its drops as rate-limited, not as loss, and the path beyond it
+// shows no loss either. Four rounds take well under a second (each waits
+// at most the 150 ms timeout), so the router answers one of them, or two
+// on a very slow machine.
+func TestRateLimitedMTR(t *testing.T) {
+	testnet.SkipWithoutNft(t)
+	topo := testnet.Chain(31, 3)
+	topo.Spec("r2").ICMPLimit = limitOne
+	n := testnet.Build(t, topo)
+	res := traceIn(t, n.Node("src"), traceroute.Request{Target: n.Node("dst").Addr4(), Rounds: 4, Interval: 50 * time.Millisecond,
+		Timeout: 150 * time.Millisecond})
+	h := res.Hops[1]
+	if s := h.Stats; h.State != traceroute.StateRateLimited || s.Sent != 4 || s.Received < 1 || s.RateLimited < 2 || s.Received+s.RateLimited != 4 || s.LossPct != 0 {
+		t.Errorf("limited hop: state %q, stats %+v; want rate_limited, 4 sent, every unanswered one rate-limited, 0%% loss", h.State, h.Stats)
+	}
+	for _, h := range []traceroute.Hop{res.Hops[0], res.Hops[2], res.Hops[3]} {
+		if h.State != traceroute.StateAnswered || h.Stats.Received != 4 || h.Stats.LossPct != 0 {
+			t.Errorf("hop %d: state %q, stats %+v; want answered 4 of 4", h.TTL, h.State, h.Stats)
+		}
+	}
+}
