@@ -176,7 +176,7 @@ func hostLabel(h traceroute.Hop, a interface{ String() string }) string {
 }
 
 func geoLabel(a traceroute.HopAddr) string {
-	if a.Special != "" && a.Label == "" {
+	if a.Special != "" && a.Label == "" && !a.Located && !a.Anycast {
 		return a.Special
 	}
 	var parts []string

@@ -51,6 +51,8 @@ func hopOf(router string) int {
 // rate-limiting routers, every rate-limited hop is labelled, no silent hop
 // answers, no answering hop is called silent, no rate-limited drop counts
 // as loss, and the trace takes no longer than twice the system traceroute.
+// Then, with the limits spent by traceroute, a trace with a 1 s retry pause
+// still finds every limited router.
 func TestRateLimitedPath(t *testing.T) {
 	testnet.SkipWithoutNft(t)
 	if _, err := exec.LookPath("traceroute"); err != nil {
@@ -84,8 +86,8 @@ func TestRateLimitedPath(t *testing.T) {
 			}
 		}
 	}
-	// The system traceroute on the same path (its result does not matter:
-	// the limiters are drained now); the median of 3 runs.
+	// The system traceroute on the same path, the median of 3 runs (only
+	// its time matters: our trace spent the limits just before).
 	var times []time.Duration
 	for range 3 {
 		start := time.Now()
@@ -100,6 +102,27 @@ func TestRateLimitedPath(t *testing.T) {
 	t.Logf("dnsscience %v, traceroute %v (median of %v)", ours, times[1], times)
 	if ours > 2*times[1] {
 		t.Errorf("trace took %v, more than twice traceroute's %v", ours, times[1])
+	}
+
+	// traceroute just spent every limit: the limited routers answer no
+	// first probe now, only the retry a second later.
+	res = traceIn(t, n.Node("src"), traceroute.Request{Target: target, Timeout: time.Second, RetryPause: time.Second})
+	wantHops(t, res, want)
+	for _, h := range res.Hops {
+		name := fmt.Sprintf("r%d", h.TTL)
+		_, isLimited := limited[name]
+		switch {
+		case slices.Contains(silent, name):
+			if h.State != traceroute.StateSilent {
+				t.Errorf("after traceroute, hop %d (silent router): state %q, want silent", h.TTL, h.State)
+			}
+		case isLimited:
+			if last := h.Probes[len(h.Probes)-1]; h.State != traceroute.StateRateLimited || !last.Retry || last.Timeout || h.Stats.LossPct != 0 {
+				t.Errorf("after traceroute, hop %d (limited router): state %q, probes %+v; want rate_limited, answered by the retry", h.TTL, h.State, h.Probes)
+			}
+		case h.State != traceroute.StateAnswered:
+			t.Errorf("after traceroute, hop %d: state %q, want answered", h.TTL, h.State)
+		}
 	}
 }
 
