@@ -35,6 +35,31 @@ type run struct {
 type hopState struct {
 	hop Hop
 	acc accumulator
+	// In MTR mode, a router that drops probes while the path beyond it
+	// answers is paced: no probe goes to it sooner than pace after the
+	// last one it answered (lastAns, the time that probe was sent).
+	lastAns time.Time
+	pace    time.Duration
+}
+
+// maxPace bounds the pace of a rate-limited hop in MTR mode.
+const maxPace = 30 * time.Second
+
+// paced reports whether, in MTR mode, hs's router must not be probed at now.
+func (hs *hopState) paced(now time.Time) bool {
+	return hs.pace > 0 && now.Before(hs.lastAns.Add(hs.pace))
+}
+
+// slowDown lengthens hs's pace after its router dropped a probe sent at
+// sent while the path beyond answered: half as long again as the time
+// since its last answer, which was too short.
+func (hs *hopState) slowDown(sent time.Time) {
+	if hs.lastAns.IsZero() {
+		return
+	}
+	if gap := sent.Sub(hs.lastAns); gap > 0 {
+		hs.pace = min(max(hs.pace, gap*3/2), maxPace)
+	}
 }
 
 // update refreshes the hop's statistics and state from its accumulator.
@@ -249,6 +274,12 @@ func (q *roundState) sendMore() {
 			return
 		}
 		q.next++
+		if hs := q.hops[p.ttl-1]; q.mtr && hs.paced(time.Now()) {
+			hs.hop.Probes[p.slot].Paced = true
+			p.done = true
+			q.unresolved[p.ttl-1]--
+			continue
+		}
 		f := q.flows[p.flow]
 		p.k = f.nextKey()
 		q.byKey[p.k] = p
@@ -399,7 +430,11 @@ func (q *roundState) expire(now time.Time, up bool) {
 		q.resolve(p)
 		hs := q.hops[p.ttl-1]
 		hs.hop.Probes[p.slot].Timeout = true
-		hs.acc.lost(q.near[p.ttl-1] != 0)
+		forwarded := q.near[p.ttl-1] != 0
+		hs.acc.lost(forwarded)
+		if forwarded && q.mtr {
+			hs.slowDown(p.sent)
+		}
 		hs.update()
 		q.notify(hs)
 	}
@@ -436,6 +471,7 @@ func (q *roundState) answer(rep reply) {
 		hs.hop.Flag = pr.Flag
 	}
 	hs.acc.add(rtt)
+	hs.lastAns = p.sent
 	hs.update()
 	q.addAddr(hs, rep.from, p.flow)
 	q.lastAns = max(q.lastAns, p.ttl)

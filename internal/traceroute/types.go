@@ -201,7 +201,10 @@ type Probe struct {
 	TCPFlags string        `json:"tcp_flags,omitempty"` // "SA" or "R" when the destination answered a TCP probe
 	ReplyTTL int           `json:"reply_ttl,omitempty"` // TTL (hop limit) of the answer as it arrived
 	Retry    bool          `json:"retry,omitempty"`     // the slow retry of a hop that answered nothing at first
-	MPLS     []MPLSLabel   `json:"mpls,omitempty"`
+	// Paced is set, in MTR mode, on a probe not sent because the hop's
+	// router was answered too recently for its observed rate limit.
+	Paced bool        `json:"paced,omitempty"`
+	MPLS  []MPLSLabel `json:"mpls,omitempty"`
 }
 
 // MPLSLabel is one entry of an MPLS label stack quoted in an ICMP extension
