@@ -11,6 +11,7 @@
 # does on real networks).
 # Usage: bench/trace_ratelimit.sh path/to/dnsscience   (needs root; skips otherwise)
 set -euo pipefail
+. "$(dirname "$0")/lib.bash"
 BIN=$(readlink -f "${1:-bin/dnsscience}")
 if [ "$(id -u)" -ne 0 ]; then echo "bench/trace_ratelimit.sh: skipped: network namespaces need root"; exit 0; fi
 for c in ip nft traceroute mtr tracepath bc; do
@@ -26,27 +27,8 @@ trap cleanup EXIT
 T=10.251.29.2
 
 build() {
-	local i k j n
-	for n in "${NODES[@]}"; do
-		ip netns add "$P$n"
-		ip -n "$P$n" link set lo up
-		ip netns exec "$P$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 \
-			net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000
-	done
-	for i in $(seq 0 29); do
-		ip link add name "l$i" netns "$P${NODES[$i]}" type veth peer name "l$i" netns "$P${NODES[$((i + 1))]}"
-		ip -n "$P${NODES[$i]}" addr add "10.251.$i.1/24" dev "l$i"
-		ip -n "$P${NODES[$((i + 1))]}" addr add "10.251.$i.2/24" dev "l$i"
-		ip -n "$P${NODES[$i]}" link set "l$i" up
-		ip -n "$P${NODES[$((i + 1))]}" link set "l$i" up
-	done
-	for k in $(seq 0 30); do
-		for j in $(seq 0 29); do
-			if [ "$j" -lt $((k - 1)) ]; then ip -n "$P${NODES[$k]}" route add "10.251.$j.0/24" via "10.251.$((k - 1)).1"
-			elif [ "$j" -gt "$k" ]; then ip -n "$P${NODES[$k]}" route add "10.251.$j.0/24" via "10.251.$k.2"
-			fi
-		done
-	done
+	local k
+	netns_chain "$P" 251 "${NODES[@]}"
 	# Warm the neighbour caches before any limit is in place.
 	ip netns exec "${P}src" traceroute -n -q1 -w1 "$T" >/dev/null 2>&1 || true
 	for k in $SILENT; do ip -n "${P}r$k" rule add pref 5 iif lo blackhole; done
