@@ -120,3 +120,47 @@ func distanceKM(a, b LatLon) float64 {
 	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
 	return 2 * earthKM * math.Asin(math.Min(1, math.Sqrt(h)))
 }
+
+// Vantage is one trace and the place it ran from.
+type Vantage struct {
+	Source LatLon
+	Result *traceroute.Result
+}
+
+// CrossCheck tightens the placements of addresses that several traces
+// (from several places) saw: run after TraceWith on each, it marks a
+// plausible placement implausible when it is farther from any of those
+// sources than the RTT seen from there allows. Each trace keeps its own
+// bound_km. Anycast addresses are left alone: each source sees its own site.
+func CrossCheck(vs []Vantage) {
+	type sighting struct {
+		src   LatLon
+		bound float64
+	}
+	seen := map[netip.Addr][]sighting{}
+	for _, v := range vs {
+		for _, h := range v.Result.Hops {
+			for _, a := range h.Addrs {
+				if rtt := minRTT(&h, a.Addr); rtt > 0 {
+					seen[a.Addr] = append(seen[a.Addr], sighting{v.Source, float64(rtt.Microseconds()) / 1000 * KMPerRTTMS})
+				}
+			}
+		}
+	}
+	for _, v := range vs {
+		for i := range v.Result.Hops {
+			for j := range v.Result.Hops[i].Addrs {
+				a := &v.Result.Hops[i].Addrs[j]
+				if a.Placement != traceroute.PlacementPlausible || a.Anycast {
+					continue
+				}
+				for _, s := range seen[a.Addr] {
+					if distanceKM(s.src, LatLon{a.Lat, a.Lon}) > s.bound+ToleranceKM {
+						a.Placement = traceroute.PlacementImplausible
+						break
+					}
+				}
+			}
+		}
+	}
+}

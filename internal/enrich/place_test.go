@@ -118,3 +118,38 @@ func TestDistance(t *testing.T) {
 		t.Errorf("Frankfurt-Sydney %v km, want about 16,500", d)
 	}
 }
+
+// TestCrossCheck: a London placement is plausible from Frankfurt in 10 ms,
+// but the same address answered New York in 5 ms: implausible in both. An
+// anycast address pinned near Frankfurt stays placed there although New
+// York saw it (its own site) in half a millisecond too.
+func TestCrossCheck(t *testing.T) {
+	dir := t.TempDir()
+	ov := filepath.Join(dir, "overrides.yaml")
+	geotest.WriteFile(t, ov, "overrides:\n  - {cidr: 10.5.0.0/16, city: London, country_code: GB, latitude: 51.51, longitude: -0.13}\n  - {cidr: 10.53.0.0/16, city: Frankfurt, country_code: DE, latitude: 50.1, longitude: 8.7, anycast: true}\n")
+	db2, err := geo.Open(geo.Config{Overrides: ov})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	newYork := LatLon{40.71, -74.01}
+	fra := &traceroute.Result{Hops: []traceroute.Hop{hop(1, "10.5.0.1", 10*time.Millisecond), hop(2, "10.53.0.1", 500*time.Microsecond)}}
+	nyc := &traceroute.Result{Hops: []traceroute.Hop{hop(1, "10.5.0.1", 5*time.Millisecond), hop(2, "10.53.0.1", 500*time.Microsecond)}}
+	TraceWith(context.Background(), db2, fra, Options{Source: frankfurt})
+	TraceWith(context.Background(), db2, nyc, Options{Source: &newYork})
+	if got := fra.Hops[0].Addrs[0].Placement; got != traceroute.PlacementPlausible {
+		t.Fatalf("from Frankfurt alone: %q, want plausible", got)
+	}
+	CrossCheck([]Vantage{{*frankfurt, fra}, {newYork, nyc}})
+	for _, res := range []*traceroute.Result{fra, nyc} {
+		if a := res.Hops[0].Addrs[0]; a.Placement != traceroute.PlacementImplausible || a.BoundKM == 0 {
+			t.Errorf("after the cross-check: %+v, want implausible with its own bound", a)
+		}
+	}
+	if a := fra.Hops[1].Addrs[0]; a.Placement != traceroute.PlacementPlausible || !a.Located {
+		t.Errorf("anycast hop pinned near Frankfurt: %+v, want it still placed", a)
+	}
+	if a := nyc.Hops[1].Addrs[0]; a.Placement != traceroute.PlacementAnycastUnplaced {
+		t.Errorf("anycast hop from New York: %+v, want unplaced", a)
+	}
+}
