@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,7 +107,7 @@ not run (no permission to send probes).`,
 	fl.BoolVar(&f.unprivileged, "unprivileged", false, "use datagram sockets (ICMP ping sockets, UDP) even when raw sockets are allowed")
 	f.geo.register(fl)
 	fl.BoolVar(&f.noGeo, "no-geo", false, "do not add ASN and location to hops (no geo data is read)")
-	fl.StringVar(&f.origin, "origin", "", "where this host is, LAT,LON in degrees (e.g. 50.11,8.68): hop places farther than their RTT allows are marked implausible")
+	fl.StringVar(&f.origin, "origin", os.Getenv(envOrigin), "where this host is, LAT,LON in degrees (e.g. 50.11,8.68): hop places farther than their RTT allows are marked implausible (env "+envOrigin+")")
 	fl.DurationVar(&f.minWait, "min-wait", traceroute.DefaultMinWait, "least time a silent hop is waited for once a later hop answered")
 	fl.DurationVar(&f.retryPause, "retry-pause", 0, "pause before silent hops are probed once more (1s outlasts Linux's ICMP rate limit)")
 	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
@@ -216,6 +217,9 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	}
 	return nil
 }
+
+// envOrigin is the environment variable that gives --origin its default.
+const envOrigin = "DNSSCIENCE_ORIGIN"
 
 // parseOrigin reads --origin LAT,LON (nil when empty).
 func parseOrigin(s string) (*enrich.LatLon, error) {
