@@ -51,8 +51,8 @@ func hopOf(router string) int {
 // rate-limiting routers, every rate-limited hop is labelled, no silent hop
 // answers, no answering hop is called silent, no rate-limited drop counts
 // as loss, and the trace takes no longer than twice the system traceroute.
-// Then, with the limits spent by traceroute, a trace with a 1 s retry pause
-// still finds every limited router.
+// The same over IPv6. Then, with the limits spent by traceroute, a trace
+// with a 1 s retry pause still finds every limited router.
 func TestRateLimitedPath(t *testing.T) {
 	testnet.SkipWithoutNft(t)
 	if _, err := exec.LookPath("traceroute"); err != nil {
@@ -67,10 +67,21 @@ func TestRateLimitedPath(t *testing.T) {
 		want[hopOf(r)-1] = netip.Addr{}
 	}
 	wantHops(t, res, want)
-	checkStates(t, "fresh", res, limited, silent, func(h traceroute.Hop, answers int) bool {
-		s := h.Stats
-		return s.Received == answers && s.RateLimited == 3-answers
-	})
+	// Fresh limits: a limited router answers its burst, the rest of the 3
+	// probes are rate-limited drops.
+	fresh := func(h traceroute.Hop, answers int) bool {
+		return h.Stats.Received == answers && h.Stats.RateLimited == 3-answers
+	}
+	checkStates(t, "fresh", res, limited, silent, fresh)
+	// IPv6 (the routers limit ICMPv6 with buckets of their own).
+	res6 := traceIn(t, n.Node("src"), traceroute.Request{Target: n.Node("dst").Addr6(), Timeout: time.Second})
+	want6 := n.PathAddrs(6, chainNames(29)...)
+	for _, r := range silent {
+		want6[hopOf(r)-1] = netip.Addr{}
+	}
+	wantHops(t, res6, want6)
+	checkStates(t, "IPv6", res6, limited, silent, fresh)
+
 	// The system traceroute on the same path, the median of 3 runs (only
 	// its time matters: our trace spent the limits just before).
 	var times []time.Duration
