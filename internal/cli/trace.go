@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +37,9 @@ type traceFlags struct {
 	unprivileged bool
 	geo          geoFlags
 	noGeo        bool
+	origin       string
+	minWait      time.Duration
+	retryPause   time.Duration
 }
 
 func newTraceCmd(e *env) *cobra.Command {
@@ -48,6 +54,20 @@ Probes of one flow keep the fields that load balancers hash constant (Paris
 traceroute), so the path shown is one real path; --flows N explores N flows.
 The trace ends as soon as the destination answered and every lower hop is
 resolved, or 5 silent hops past the last answer.
+
+Once a later hop has answered, a silent hop is given up after 5 times the
+RTT seen around it (at least --min-wait, 10ms), not the full --timeout; a
+destination that never answers still waits the full timeout. Hops that
+answered nothing are probed once more (after --retry-pause) before they
+are called silent. A router that answers some probes and drops others
+while the hops beyond it answer is rate-limited: its drops are shown
+apart and are not loss.
+
+With geo data each hop gets an ASN and a place. --origin LAT,LON (where
+this host is) lets every place be checked against the speed of light in
+fibre (about 100 km per ms of RTT): an impossible place is marked
+implausible; an anycast address (root servers, public resolvers, your
+overrides) is placed only when its RTT pins it near the origin.
 
 On a terminal the table fills in live; otherwise a traceroute-like report is
 printed. --rounds N (or --continuous) repeats the trace and shows loss and
@@ -87,6 +107,9 @@ not run (no permission to send probes).`,
 	fl.BoolVar(&f.unprivileged, "unprivileged", false, "use datagram sockets (ICMP ping sockets, UDP) even when raw sockets are allowed")
 	f.geo.register(fl)
 	fl.BoolVar(&f.noGeo, "no-geo", false, "do not add ASN and location to hops (no geo data is read)")
+	fl.StringVar(&f.origin, "origin", os.Getenv(envOrigin), "where this host is, LAT,LON in degrees (e.g. 50.11,8.68): hop places farther than their RTT allows are marked implausible (env "+envOrigin+")")
+	fl.DurationVar(&f.minWait, "min-wait", traceroute.DefaultMinWait, "least time a silent hop is waited for once a later hop answered")
+	fl.DurationVar(&f.retryPause, "retry-pause", 0, "pause before silent hops are probed once more (1s outlasts Linux's ICMP rate limit)")
 	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
 	cmd.MarkFlagsMutuallyExclusive("rounds", "continuous")
 	return cmd
@@ -117,13 +140,16 @@ func (f traceFlags) request(target netip.Addr) (traceroute.Request, error) {
 	if f.timeout <= 0 || f.interval <= 0 {
 		return traceroute.Request{}, usageErr("--timeout and --interval must be positive durations such as 500ms or 2s")
 	}
+	if f.minWait <= 0 || f.retryPause < 0 {
+		return traceroute.Request{}, usageErr("--min-wait must be a positive duration and --retry-pause not negative, such as 10ms or 1s")
+	}
 	if p == traceroute.ICMP && f.port != 0 {
 		return traceroute.Request{}, usageErr("--port applies to --proto udp and tcp only")
 	}
 	return traceroute.Request{
 		Target: target, Protocol: p, Port: f.port, MaxHops: f.maxHops, Queries: f.queries,
 		MaxInflight: f.maxInflight, Flows: f.flows, Timeout: f.timeout, Rounds: f.rounds,
-		Continuous: f.continuous, Interval: f.interval,
+		Continuous: f.continuous, Interval: f.interval, MinWait: f.minWait, RetryPause: f.retryPause,
 	}, nil
 }
 
@@ -139,6 +165,11 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	if err != nil {
 		return err
 	}
+	origin, err := parseOrigin(f.origin)
+	if err != nil {
+		return err
+	}
+	opts := enrich.Options{Source: origin}
 	if !f.noDNS {
 		req.Resolver = &traceroute.DNSResolver{}
 	}
@@ -157,7 +188,7 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	req.OnHop = func(h traceroute.Hop) {
 		if out.live {
 			db, _ := geoDB()
-			enrich.Hop(ctx, db, &h)
+			enrich.HopWith(ctx, db, &h, opts)
 		}
 		out.hop(h)
 	}
@@ -177,7 +208,7 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	if err != nil {
 		return &exitError{code: ExitInternal, err: fmt.Errorf("opening geo data: %w", err)}
 	}
-	enrich.Trace(ctx, db, res)
+	enrich.TraceWith(ctx, db, res, opts)
 	if err := out.final(res); err != nil {
 		return err
 	}
@@ -185,6 +216,25 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 		return errSilentFail
 	}
 	return nil
+}
+
+// envOrigin is the environment variable that gives --origin its default.
+const envOrigin = "DNSSCIENCE_ORIGIN"
+
+// parseOrigin reads --origin LAT,LON (nil when empty).
+func parseOrigin(s string) (*enrich.LatLon, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var ll enrich.LatLon
+	la, lo, ok := strings.Cut(s, ",")
+	lat, err1 := strconv.ParseFloat(strings.TrimSpace(la), 64)
+	lon, err2 := strconv.ParseFloat(strings.TrimSpace(lo), 64)
+	if !ok || err1 != nil || err2 != nil || !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) {
+		return nil, usageErr("bad --origin %q: want LAT,LON in degrees, latitude -90 to 90 and longitude -180 to 180, such as 50.11,8.68", s)
+	}
+	ll.Lat, ll.Lon = lat, lon
+	return &ll, nil
 }
 
 // openGeo opens the geo data, or returns nil when --no-geo is given or no

@@ -81,7 +81,7 @@ func prepareTrace(_ context.Context, env *Env, target string, o *TraceOptions) (
 			r.Resolver = &traceroute.DNSResolver{Servers: up}
 		}
 		r.OnHop = func(h traceroute.Hop) {
-			enrich.Hop(ctx, env.geoDB(), &h)
+			enrich.HopWith(ctx, env.geoDB(), &h, enrich.Options{Source: env.Source})
 			emit("hop", h)
 		}
 		tr := env.Tracer
@@ -91,7 +91,7 @@ func prepareTrace(_ context.Context, env *Env, target string, o *TraceOptions) (
 		}
 		res, err := tr.Trace(ctx, r)
 		if res != nil {
-			enrich.Trace(ctx, env.geoDB(), res)
+			enrich.TraceWith(ctx, env.geoDB(), res, enrich.Options{Source: env.Source})
 		}
 		if err != nil && res != nil && ctx.Err() != nil && o.Continuous {
 			return res, nil // a continuous trace ends when it is stopped
