@@ -4,19 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
-	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/enrich"
 	"github.com/dnsscience/dnsscience/internal/geo"
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
@@ -115,63 +113,62 @@ not run (no permission to send probes).`,
 	return cmd
 }
 
-func (f traceFlags) request(target netip.Addr) (traceroute.Request, error) {
-	p := traceroute.Protocol(f.proto)
-	switch p {
-	case traceroute.ICMP, traceroute.UDP, traceroute.TCP:
-	default:
-		return traceroute.Request{}, usageErr("bad --proto %q: want icmp, udp or tcp", f.proto)
-	}
-	if f.maxHops < 1 || f.maxHops > 255 {
-		return traceroute.Request{}, usageErr("bad --max-hops %d: want 1 to 255", f.maxHops)
-	}
-	if f.queries != 0 && (f.queries < 1 || f.queries > 10) {
-		return traceroute.Request{}, usageErr("bad --queries %d: want 1 to 10 probes per hop", f.queries)
-	}
-	if f.flows < 1 || f.flows > 64 {
-		return traceroute.Request{}, usageErr("bad --flows %d: want 1 to 64", f.flows)
-	}
-	if f.maxInflight < 1 || f.maxInflight > 4096 {
-		return traceroute.Request{}, usageErr("bad --max-inflight %d: want 1 to 4096", f.maxInflight)
-	}
-	if f.rounds < 0 {
-		return traceroute.Request{}, usageErr("bad --rounds %d: want 0 (a single trace) or more", f.rounds)
-	}
+// options turns the flags into the registry's trace options (the same
+// names, defaults and limits as the API and suites).
+func (f traceFlags) options() (*measure.TraceOptions, error) {
 	if f.timeout <= 0 || f.interval <= 0 {
-		return traceroute.Request{}, usageErr("--timeout and --interval must be positive durations such as 500ms or 2s")
+		return nil, usageErr("--timeout and --interval must be positive durations such as 500ms or 2s")
 	}
 	if f.minWait <= 0 || f.retryPause < 0 {
-		return traceroute.Request{}, usageErr("--min-wait must be a positive duration and --retry-pause not negative, such as 10ms or 1s")
+		return nil, usageErr("--min-wait must be a positive duration and --retry-pause not negative, such as 10ms or 1s")
 	}
-	if p == traceroute.ICMP && f.port != 0 {
-		return traceroute.Request{}, usageErr("--port applies to --proto udp and tcp only")
+	if f.rounds < 0 {
+		return nil, usageErr("bad --rounds %d: want 0 (a single trace) or more", f.rounds)
 	}
-	return traceroute.Request{
-		Target: target, Protocol: p, Port: f.port, MaxHops: f.maxHops, Queries: f.queries,
-		MaxInflight: f.maxInflight, Flows: f.flows, Timeout: f.timeout, Rounds: f.rounds,
-		Continuous: f.continuous, Interval: f.interval, MinWait: f.minWait, RetryPause: f.retryPause,
-	}, nil
+	o := &measure.TraceOptions{Protocol: f.proto, Port: f.port, MaxHops: f.maxHops, Queries: f.queries, Flows: f.flows,
+		MaxInflight: f.maxInflight, TimeoutMs: ms(f.timeout), Rounds: f.rounds, IntervalMs: ms(f.interval),
+		Continuous: f.continuous, NoDNS: f.noDNS, MinWaitMs: ms(f.minWait), RetryPauseMs: ms(f.retryPause)}
+	switch {
+	case f.v4:
+		o.IPVersion = 4
+	case f.v6:
+		o.IPVersion = 6
+	}
+	if f.maxHops < 1 {
+		return nil, usageErr("bad --max-hops %d: want 1 to 255", f.maxHops)
+	}
+	if f.flows < 1 {
+		return nil, usageErr("bad --flows %d: want 1 to 64", f.flows)
+	}
+	if f.maxInflight < 1 {
+		return nil, usageErr("bad --max-inflight %d: want 1 to 4096", f.maxInflight)
+	}
+	return o, nil
 }
+
+// ms is a duration in whole milliseconds, at least 1 for a positive one.
+func ms(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return max(1, int(d/time.Millisecond))
+}
+
+// traceFlagNames maps the registry's trace options to the flags.
+var traceFlagNames = map[string]string{"protocol": "--proto", "ip_version": "-4/-6", "timeout_ms": "--timeout",
+	"interval_ms": "--interval", "min_wait_ms": "--min-wait", "retry_pause_ms": "--retry-pause"}
 
 func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	if e.json && f.csv {
 		return usageErr("--json and --csv cannot be used together")
 	}
-	target, err := resolveTarget(ctx, arg, f.v4, f.v6)
-	if err != nil {
-		return err
-	}
-	req, err := f.request(target)
+	o, err := f.options()
 	if err != nil {
 		return err
 	}
 	origin, err := parseOrigin(f.origin)
 	if err != nil {
 		return err
-	}
-	opts := enrich.Options{Source: origin}
-	if !f.noDNS {
-		req.Resolver = &traceroute.DNSResolver{}
 	}
 	// The geo data loads while the probes fly; hops wait for it only when
 	// they are shown.
@@ -184,38 +181,64 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 			db.Close()
 		}
 	}()
-	out := newTraceOutput(e, f, arg, req)
-	req.OnHop = func(h traceroute.Hop) {
-		if out.live {
-			db, _ := geoDB()
-			enrich.HopWith(ctx, db, &h, opts)
-		}
-		out.hop(h)
-	}
 	tr := &traceroute.Tracer{Unprivileged: f.unprivileged}
 	defer tr.Close()
-	res, err := tr.Trace(ctx, req)
-	interrupted := err != nil && ctx.Err() != nil && res != nil
+	menv := &measure.Env{Interactive: true, Tracer: tr, Source: origin, Geo: func() *geo.DB { db, _ := geoDB(); return db }}
+	var out *traceOutput
+	res, err := runKind(ctx, "trace", arg, o, menv, traceFlagNames, func(ev string, data any) {
+		switch ev {
+		case "target":
+			t := data.(measure.TraceTarget)
+			out = newTraceOutput(e, f, arg, traceroute.Request{Target: t.Addr, MaxHops: t.MaxHops, Protocol: t.Protocol})
+		case "hop":
+			if out != nil {
+				out.hop(data.(traceroute.Hop))
+			}
+		}
+	})
 	switch {
 	case errors.Is(err, traceroute.ErrBadRequest):
 		return usageErr("%v", err)
 	case errors.Is(err, traceroute.ErrPermission):
 		return &exitError{code: ExitInternal, err: err}
-	case err != nil && !interrupted:
+	case err != nil:
+		var ue *exitError
+		if errors.As(err, &ue) {
+			return err
+		}
 		return failErr(err)
 	}
-	db, err := geoDB()
-	if err != nil {
+	if _, err := geoDB(); err != nil {
 		return &exitError{code: ExitInternal, err: fmt.Errorf("opening geo data: %w", err)}
 	}
-	enrich.TraceWith(ctx, db, res, opts)
-	if err := out.final(res); err != nil {
+	r := res.(*traceroute.Result)
+	if out == nil {
+		out = newTraceOutput(e, f, arg, traceroute.Request{Target: r.Target, MaxHops: r.MaxHops, Protocol: r.Protocol})
+	}
+	if err := out.final(r); err != nil {
 		return err
 	}
-	if !res.Reached {
+	if !r.Reached {
 		return errSilentFail
 	}
 	return nil
+}
+
+// openGeo opens the geo data, or returns nil when --no-geo is given or no
+// data is loaded (the report then reads as traceroute's).
+func (f traceFlags) openGeo(e *env) (*geo.DB, error) {
+	if f.noGeo {
+		return nil, nil
+	}
+	db, err := f.geo.open(e)
+	if err != nil {
+		return nil, err
+	}
+	if !db.Loaded() {
+		db.Close()
+		return nil, nil
+	}
+	return db, nil
 }
 
 // envOrigin is the environment variable that gives --origin its default.
@@ -238,82 +261,3 @@ func parseOrigin(s string) (*enrich.LatLon, error) {
 }
 
 // openGeo opens the geo data, or returns nil when --no-geo is given or no
-// data is loaded (the report then reads as traceroute's).
-func (f traceFlags) openGeo(e *env) (*geo.DB, error) {
-	if f.noGeo {
-		return nil, nil
-	}
-	db, err := f.geo.open(e)
-	if err != nil {
-		return nil, err
-	}
-	if !db.Loaded() {
-		db.Close()
-		return nil, nil
-	}
-	return db, nil
-}
-
-// resolveTarget parses an IP address or resolves a host name with the
-// system's DNS servers (A, or AAAA with -6 or when there is no A record).
-func resolveTarget(ctx context.Context, arg string, v4, v6 bool) (netip.Addr, error) {
-	if a, err := netip.ParseAddr(arg); err == nil {
-		a = a.Unmap()
-		if (v4 && !a.Is4()) || (v6 && !a.Is6()) {
-			return netip.Addr{}, usageErr("target %s is not an IPv%s address", a, map[bool]string{true: "4", false: "6"}[v4])
-		}
-		if a.Zone() != "" {
-			return netip.Addr{}, usageErr("target %s: zoned (link-local) addresses are not supported", a)
-		}
-		return a, nil
-	}
-	name, err := dnsq.NormalizeName(arg)
-	if err != nil {
-		return netip.Addr{}, usageErr("target %q is neither an IP address nor a host name: %v", arg, err)
-	}
-	return lookupHost(ctx, name, v4, v6)
-}
-
-// lookupHost asks the system's DNS servers for the first A (or AAAA)
-// address of name.
-func lookupHost(ctx context.Context, name string, v4, v6 bool) (netip.Addr, error) {
-	servers, err := dnsq.SystemServers("")
-	if err != nil {
-		return netip.Addr{}, &exitError{code: ExitInternal, err: fmt.Errorf("resolving %s: %w", name, err)}
-	}
-	types := []uint16{dns.TypeA, dns.TypeAAAA}
-	switch {
-	case v4:
-		types = types[:1]
-	case v6:
-		types = types[1:]
-	}
-	client := &dnsq.Client{Timeout: 2 * time.Second, Tries: 2}
-	var errs []error
-	for _, qt := range types {
-		for _, srv := range servers {
-			resp, err := client.Exchange(ctx, srv, dnsq.Query{Name: name, Type: qt})
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			for _, rr := range resp.Msg.Answer {
-				switch r := rr.(type) {
-				case *dns.A:
-					if a, ok := netip.AddrFromSlice(r.A.To4()); ok {
-						return a, nil
-					}
-				case *dns.AAAA:
-					if a, ok := netip.AddrFromSlice(r.AAAA); ok {
-						return a, nil
-					}
-				}
-			}
-			break
-		}
-	}
-	if len(errs) > 0 {
-		return netip.Addr{}, failErr(fmt.Errorf("resolving %s: %w", name, errors.Join(errs...)))
-	}
-	return netip.Addr{}, failErr(fmt.Errorf("resolving %s: no %s record", name, map[int]string{1: dnsq.TypeString(types[0]), 2: "A or AAAA"}[len(types)]))
-}

@@ -202,7 +202,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 func (s *Server) measureEnv() *measure.Env {
 	return &measure.Env{Dialer: s.cfg.Policy.Dialer(), Policy: s.cfg.Policy, Upstream: s.cfg.Upstream,
 		Resolvers: s.cfg.Resolvers, DNSTimeout: s.cfg.DNSTimeout, RootCAs: s.cfg.RootCAs, Tracer: s.tracer,
-		Delegation: s.cfg.Tracer, Geo: func() *geo.DB { return s.geo }, Source: s.source()}
+		Delegation: s.cfg.Tracer, Geo: func() *geo.DB { return s.geo }, Source: s.source(),
+		MaxTraceProbes: 64 * 5 * 16}
 }
 
 // source is this server's own location (the first), when its coordinates
