@@ -197,12 +197,13 @@ func (o *digOptions) applyFlags(a *digArgs) error {
 	q.CD = q.CD || o.cd
 	q.AD = q.AD || o.ad
 	a.tcp = a.tcp || o.tcp
+	a.tcpSet = a.tcpSet || o.tcp
 	a.ignoreTC = a.ignoreTC || o.ignoreTC
 	if o.bufsize != 0 {
 		q.UDPSize = o.bufsize
 	}
 	if o.subnet != "" {
-		p, err := parseSubnet(o.subnet)
+		p, err := dnsq.ParseClientSubnet(o.subnet)
 		if err != nil {
 			return err
 		}
@@ -323,7 +324,7 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 	var replies []dnsq.Reply
 	failed := false
 	for i, q := range p.queries {
-		resp, err := p.client.Exchange(ctx, p.server, q)
+		resp, err := p.client.Exchange(ctx, p.queryServer(q), q)
 		if err != nil {
 			failed = true
 			if e.json {
@@ -343,6 +344,9 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 		case p.args.short:
 			renderShort(e.stdout, resp)
 		default:
+			if resp.Truncated {
+				fmt.Fprintln(e.stdout, ";; Truncated, retrying in TCP mode.")
+			}
 			if i == 0 {
 				fmt.Fprintf(e.stdout, "\n; <<>> dnsscience %s <<>> %s\n", Version, strings.Join(digEcho(p), " "))
 			} else {
@@ -360,6 +364,16 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 		return errSilentFail
 	}
 	return nil
+}
+
+// queryServer is the server for q: over TCP for type ANY unless +notcp was
+// given, as dig does (a UDP ANY answer is usually truncated or minimal).
+func (p *digPlan) queryServer(q dnsq.Query) dnsq.Server {
+	srv := p.server
+	if q.Type == dns.TypeANY && srv.Transport == dnsq.UDP && !p.args.tcpSet {
+		srv.Transport = dnsq.TCP
+	}
+	return srv
 }
 
 // digEcho is the command line dig echoes in its first line.

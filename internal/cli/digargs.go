@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +26,7 @@ type digArgs struct {
 	trace     bool
 	query     dnsq.Query // flags and EDNS options from +options
 	tcp       bool
+	tcpSet    bool // +tcp or +notcp given: ANY stays on the transport asked for
 	ignoreTC  bool
 	tries     int
 	timeout   time.Duration
@@ -60,6 +60,9 @@ func parseDigArgs(args []string) (digArgs, error) {
 					q.types = append(q.types, t)
 				}
 				continue
+			}
+			if strings.EqualFold(arg, "TYPE0") {
+				return a, fmt.Errorf("type 0 (TYPE0) is reserved (RFC 6895) and cannot be asked for")
 			}
 			if c, ok := classArg(arg); ok {
 				a.class = c
@@ -113,6 +116,7 @@ func (a *digArgs) plusOption(opt string) error {
 	}
 	if p, ok := bools[base]; ok && !hasVal {
 		*p = !no
+		a.tcpSet = a.tcpSet || p == &a.tcp
 		return nil
 	}
 	switch {
@@ -129,7 +133,7 @@ func (a *digArgs) plusOption(opt string) error {
 		}
 		a.query.UDPSize = uint16(n)
 	case key == "subnet" && hasVal:
-		p, err := parseSubnet(val)
+		p, err := dnsq.ParseClientSubnet(val)
 		if err != nil {
 			return err
 		}
@@ -150,15 +154,4 @@ func (a *digArgs) plusOption(opt string) error {
 		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N", opt)
 	}
 	return nil
-}
-
-// parseSubnet parses an EDNS client subnet: an address or a CIDR prefix.
-func parseSubnet(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	return netip.Prefix{}, fmt.Errorf("client subnet %q: want an address or a prefix such as 203.0.113.0/24", s)
 }

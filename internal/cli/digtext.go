@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -23,24 +24,33 @@ func renderDig(w io.Writer, r *dnsq.Response) {
 	if m.RecursionDesired && !m.RecursionAvailable {
 		p(";; WARNING: recursion requested but not available\n")
 	}
-	if r.Truncated {
-		p(";; Truncated, retrying in TCP mode.\n")
-	}
 	p("\n")
+	if r.NoEDNSRetry {
+		p(";; WARNING: EDNS query returned status FORMERR - retried with '+noedns'\n\n")
+	}
 	if opt := m.IsEdns0(); opt != nil {
 		renderOPT(w, opt)
 	}
 	p(";; QUESTION SECTION:\n")
 	for _, q := range m.Question {
-		p("%s%s\n", dnsq.Columns(";"+q.Name, "", dnsq.ClassString(q.Qclass)), dnsq.TypeString(q.Qtype))
+		p("%s\n", dnsq.QuestionString(q))
 	}
 	renderSection(w, "ANSWER", m.Answer)
 	renderSection(w, "AUTHORITY", m.Ns)
 	renderSection(w, "ADDITIONAL", dnsq.WithoutOPT(m.Extra))
 	p("\n;; Query time: %d msec\n", r.RTT.Milliseconds())
-	p(";; SERVER: %s(%s) (%s)\n", r.Server.Display(), serverLabel(r.Server), strings.ToUpper(string(r.Transport)))
+	p(";; SERVER: %s(%s) (%s)\n", serverAddr(r), serverLabel(r.Server), strings.ToUpper(string(r.Transport)))
 	p(";; WHEN: %s\n", r.When.Format("Mon Jan 02 15:04:05 MST 2006"))
 	p(";; MSG SIZE  rcvd: %d\n\n", r.RecvSize)
+}
+
+// serverAddr is the answering address as dig prints it (ip#port), also for
+// DoH, where dig prints the address it connected to rather than the URL.
+func serverAddr(r *dnsq.Response) string {
+	if host, port, err := net.SplitHostPort(r.Remote); err == nil {
+		return host + "#" + port
+	}
+	return r.Server.Display()
 }
 
 func serverLabel(s dnsq.Server) string {

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/miekg/dns"
@@ -57,6 +58,13 @@ type Response struct {
 	RecvSize  int           // reply size in bytes
 	Tries     int           // tries it took
 	Truncated bool          // the UDP answer was truncated (and retried over TCP unless disabled)
+	// NoEDNSRetry is set when the server answered the EDNS query with
+	// FORMERR and no OPT record, and this reply is to the same query sent
+	// again without EDNS (RFC 6891 §7).
+	NoEDNSRetry bool
+	// Remote is the address the answer came from (host:port), also for DoT
+	// and DoH servers named by host name.
+	Remote string
 }
 
 func (c *Client) timeout() time.Duration {
@@ -91,8 +99,30 @@ func (c *Client) Exchange(ctx context.Context, srv Server, q Query) (*Response, 
 	return c.ExchangeMsg(ctx, srv, m)
 }
 
-// ExchangeMsg is Exchange for a prepared message.
+// ExchangeMsg is Exchange for a prepared message. A server that answers an
+// EDNS query with FORMERR and no OPT record does not speak EDNS: the query is
+// sent again without it, and the reply says so (NoEDNSRetry).
 func (c *Client) ExchangeMsg(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
+	resp, err := c.exchangeTries(ctx, srv, m)
+	if err != nil || !rejectsEDNS(m, resp.Msg) {
+		return resp, err
+	}
+	plain := m.Copy()
+	plain.Extra = WithoutOPT(plain.Extra)
+	resp, err = c.exchangeTries(ctx, srv, plain)
+	if err != nil {
+		return nil, fmt.Errorf("asking again without EDNS after FORMERR: %w", err)
+	}
+	resp.NoEDNSRetry = true
+	return resp, nil
+}
+
+// rejectsEDNS reports a FORMERR without OPT to a query with OPT.
+func rejectsEDNS(q, r *dns.Msg) bool {
+	return r.Rcode == dns.RcodeFormatError && q.IsEdns0() != nil && r.IsEdns0() == nil
+}
+
+func (c *Client) exchangeTries(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
 	var lastErr error
 	for try := 1; try <= c.tries(); try++ {
 		resp, err := c.once(ctx, srv, m)
@@ -187,7 +217,7 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 		}
 		return &Response{
 			Msg: r, Server: srv, Transport: t, RTT: time.Since(start), When: start,
-			SentSize: len(wire), RecvSize: len(raw),
+			SentSize: len(wire), RecvSize: len(raw), Remote: co.RemoteAddr().String(),
 		}, nil
 	}
 }
@@ -200,11 +230,7 @@ func sameQuestion(r, m *dns.Msg) bool {
 		return false
 	}
 	a, b := r.Question[0], m.Question[0]
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && equalFold(a.Name, b.Name)
-}
-
-func equalFold(a, b string) bool {
-	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && SameName(a.Name, b.Name)
 }
 
 func (c *Client) tlsConfig(srv Server) *tls.Config {
@@ -259,6 +285,10 @@ func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 		return nil, fmt.Errorf("building DoH request: %w", err)
 	}
 	req.Header.Set("Accept", "application/dns-message")
+	var remote string
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) { remote = ci.Conn.RemoteAddr().String() },
+	}))
 	start := time.Now()
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
@@ -280,7 +310,7 @@ func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 	r.Id = m.Id
 	return &Response{
 		Msg: r, Server: srv, Transport: HTTPS, RTT: rtt, When: start,
-		SentSize: len(wire), RecvSize: len(body),
+		SentSize: len(wire), RecvSize: len(body), Remote: remote,
 	}, nil
 }
 

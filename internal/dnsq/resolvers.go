@@ -112,6 +112,7 @@ func parseResolvers(b []byte, src string) ([]Resolver, error) {
 			errs = append(errs, fmt.Errorf("%s: resolver %q has no ipv4, ipv6, dot or doh", src, r.Name))
 		}
 		seen[r.Name] = true
+		errs = append(errs, r.checkEndpoints(src)...)
 		for _, a := range append(append([]string{}, r.IPv4...), r.IPv6...) {
 			if _, err := netip.ParseAddr(a); err != nil {
 				errs = append(errs, fmt.Errorf("%s: resolver %q: %q is not an IP address", src, r.Name, a))
@@ -165,4 +166,24 @@ func ResolveServer(s string, lists ...[]Resolver) (Server, error) {
 		return r.Server(t)
 	}
 	return ParseServer(s)
+}
+
+// checkEndpoints validates an entry's port and its DoT and DoH endpoints,
+// so that a bad list fails when loaded rather than at query time.
+func (r Resolver) checkEndpoints(src string) []error {
+	var errs []error
+	if r.Port < 0 || r.Port > 65535 {
+		errs = append(errs, fmt.Errorf("%s: resolver %q: port %d is not from 1 to 65535", src, r.Name, r.Port))
+	}
+	if r.DoT != "" {
+		if _, err := ParseServer("tls://" + r.DoT); err != nil {
+			errs = append(errs, fmt.Errorf("%s: resolver %q: dot: %w", src, r.Name, err))
+		}
+	}
+	if r.DoH != "" {
+		if _, err := ParseServer(r.DoH); err != nil {
+			errs = append(errs, fmt.Errorf("%s: resolver %q: doh: %w", src, r.Name, err))
+		}
+	}
+	return errs
 }

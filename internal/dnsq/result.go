@@ -13,22 +13,26 @@ import (
 // docs/JSON.md). It is what `dnsscience dig --json` prints and what the
 // server stores.
 type Reply struct {
-	Server     string     `json:"server"`                // the server as addressed (host:port or URL)
-	ServerName string     `json:"server_name,omitempty"` // the server as named by the user
-	Transport  Transport  `json:"transport"`             // udp, tcp, tls, https: how the answer came
-	When       time.Time  `json:"when"`                  // when the query was sent
-	RTTMs      float64    `json:"rtt_ms"`                // round-trip time of the answering try
-	QuerySize  int        `json:"query_size"`            // bytes sent
-	ReplySize  int        `json:"reply_size"`            // bytes received
-	Tries      int        `json:"tries"`                 // tries needed
-	Truncated  bool       `json:"truncated,omitempty"`   // the UDP answer was truncated
-	Header     Header     `json:"header"`
-	Question   []Question `json:"question"`
-	Answer     []Record   `json:"answer"`
-	Authority  []Record   `json:"authority"`
-	Additional []Record   `json:"additional"`
-	EDNS       *EDNS      `json:"edns,omitempty"`
-	Error      string     `json:"error,omitempty"` // set when no reply came; the sections are then empty
+	Server     string    `json:"server"`                // the server as addressed (host:port or URL)
+	ServerName string    `json:"server_name,omitempty"` // the server as named by the user
+	Transport  Transport `json:"transport"`             // udp, tcp, tls, https: how the answer came
+	When       time.Time `json:"when"`                  // when the query was sent
+	RTTMs      float64   `json:"rtt_ms"`                // round-trip time of the answering try
+	QuerySize  int       `json:"query_size"`            // bytes sent
+	ReplySize  int       `json:"reply_size"`            // bytes received
+	Tries      int       `json:"tries"`                 // tries needed
+	Truncated  bool      `json:"truncated,omitempty"`   // the UDP answer was truncated
+	// NoEDNSRetry: the server answered FORMERR to EDNS, and this is the
+	// reply to the query sent again without EDNS.
+	NoEDNSRetry bool       `json:"no_edns_retry,omitempty"`
+	Remote      string     `json:"remote,omitempty"` // address the answer came from (ip:port)
+	Header      Header     `json:"header"`
+	Question    []Question `json:"question"`
+	Answer      []Record   `json:"answer"`
+	Authority   []Record   `json:"authority"`
+	Additional  []Record   `json:"additional"`
+	EDNS        *EDNS      `json:"edns,omitempty"`
+	Error       string     `json:"error,omitempty"` // set when no reply came; the sections are then empty
 }
 
 // Header is the reply's header.
@@ -82,7 +86,7 @@ func NewReply(r *Response) Reply {
 	out := Reply{
 		Server: r.Server.Addr, ServerName: r.Server.Name, Transport: r.Transport,
 		When: r.When.UTC(), RTTMs: Millis(r.RTT), QuerySize: r.SentSize, ReplySize: r.RecvSize,
-		Tries: r.Tries, Truncated: r.Truncated,
+		Tries: r.Tries, Truncated: r.Truncated, NoEDNSRetry: r.NoEDNSRetry, Remote: r.Remote,
 		Header: Header{
 			ID: m.Id, Opcode: dns.OpcodeToString[m.Opcode], Rcode: RcodeString(m.Rcode), Flags: Flags(m),
 		},
@@ -92,7 +96,7 @@ func NewReply(r *Response) Reply {
 		Additional: Records(WithoutOPT(m.Extra)),
 	}
 	for _, q := range m.Question {
-		out.Question = append(out.Question, Question{Name: q.Name, Type: TypeString(q.Qtype), Class: ClassString(q.Qclass)})
+		out.Question = append(out.Question, Question{Name: PresentName(q.Name), Type: TypeString(q.Qtype), Class: ClassString(q.Qclass)})
 	}
 	if opt := m.IsEdns0(); opt != nil {
 		out.EDNS = newEDNS(opt)
@@ -134,7 +138,7 @@ func Records(rrs []dns.RR) []Record {
 	for _, rr := range rrs {
 		h := rr.Header()
 		out = append(out, Record{
-			Name: h.Name, Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr),
+			Name: PresentName(h.Name), Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr),
 		})
 	}
 	return out

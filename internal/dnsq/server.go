@@ -104,7 +104,10 @@ func ParseServer(s string) (Server, error) {
 func hostPortServer(t Transport, hp, defPort, orig string) (Server, error) {
 	hp = strings.TrimSuffix(hp, "/")
 	host, port := hp, defPort
-	if ip, err := netip.ParseAddr(strings.Trim(hp, "[]")); err == nil {
+	if strings.HasPrefix(hp, "[") != strings.Contains(hp, "]") {
+		return Server{}, fmt.Errorf("%w: %q has an unbalanced bracket; write IPv6 with a port as [2001:db8::1]:53", ErrBadServer, orig)
+	}
+	if ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(hp, "["), "]")); err == nil {
 		host = ip.String() // bare IPv4 or IPv6 without a port
 	} else if h, p, err := net.SplitHostPort(hp); err == nil {
 		host, port = h, p
