@@ -24,6 +24,7 @@ type digOptions struct {
 	noEDNS, noRecurse, cd, ad     bool
 	bufsize                       uint16
 	subnet                        string
+	tsigKey, tsigFile             string
 	timeout                       time.Duration
 	tries                         int
 	dohGet, insecure              bool
@@ -80,6 +81,8 @@ dig's +options are accepted too: +short +trace +tcp +dnssec +nsid +cookie
 	f.BoolVar(&o.ad, "ad", false, "set the AD flag")
 	f.Uint16Var(&o.bufsize, "bufsize", 0, "EDNS0 UDP buffer size (default 1232)")
 	f.StringVar(&o.subnet, "subnet", "", "EDNS client subnet, e.g. 203.0.113.0/24")
+	f.StringVarP(&o.tsigKey, "tsig", "y", "", "sign queries and transfers with TSIG: [hmac-sha256:]name:base64-secret (algorithm default hmac-md5, as dig)")
+	f.StringVarP(&o.tsigFile, "keyfile", "k", "", "sign with the TSIG key in this BIND key file (tsig-keygen format)")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Second, "timeout per try")
 	f.IntVar(&o.tries, "tries", 3, "tries per query over UDP")
 	f.BoolVar(&o.dohGet, "doh-get", false, "send DoH queries with GET instead of POST")
@@ -305,6 +308,9 @@ func (o *digOptions) server(a digArgs, lists [][]dnsq.Resolver) (dnsq.Server, er
 
 func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 	c := &dnsq.Client{Timeout: a.timeout, Tries: a.tries, NoTCPFallback: a.ignoreTC, DoHGet: o.dohGet}
+	if err := o.tsig(c); err != nil {
+		return nil, err
+	}
 	if o.caFile != "" || o.insecure {
 		cfg := &tls.Config{InsecureSkipVerify: o.insecure} //nolint:gosec // the user asked for it
 		if o.caFile != "" {
@@ -319,11 +325,41 @@ func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 	return c, nil
 }
 
+// tsig loads the key of -y or -k into c.
+func (o *digOptions) tsig(c *dnsq.Client) error {
+	var k dnsq.TSIGKey
+	var err error
+	switch {
+	case o.tsigKey != "" && o.tsigFile != "":
+		return fmt.Errorf("give one TSIG key: -y or -k, not both")
+	case o.tsigKey != "":
+		k, err = dnsq.ParseTSIGKey(o.tsigKey)
+	case o.tsigFile != "":
+		k, err = dnsq.LoadTSIGKeyFile(o.tsigFile)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.TSIG = &k
+	return nil
+}
+
 // runQueries sends each query in turn and prints each reply.
 func runQueries(ctx context.Context, e *env, p *digPlan) error {
 	var replies []dnsq.Reply
 	failed := false
 	for i, q := range p.queries {
+		if isTransfer(q.Type) {
+			if err := runTransfer(ctx, e, p, q); err != nil {
+				if err != errSilentFail {
+					return err
+				}
+				failed = true
+			}
+			continue
+		}
 		resp, err := p.client.Exchange(ctx, p.queryServer(q), q)
 		if err != nil {
 			failed = true

@@ -30,6 +30,8 @@ type digArgs struct {
 	ignoreTC  bool
 	tries     int
 	timeout   time.Duration
+	// ixfrSerial is the serial of IXFR=N, the version the asker holds.
+	ixfrSerial uint32
 }
 
 // parseDigArgs parses dig-style positional arguments. Names are validated
@@ -52,6 +54,13 @@ func parseDigArgs(args []string) (digArgs, error) {
 				return a, err
 			}
 		default:
+			if serial, ok, err := ixfrArg(arg); ok {
+				if err != nil {
+					return a, err
+				}
+				a.ixfrSerial = serial
+				arg = "IXFR"
+			}
 			if t, ok := typeArg(arg); ok {
 				if len(a.questions) == 0 {
 					pendingTypes = append(pendingTypes, t)
@@ -83,6 +92,18 @@ func parseDigArgs(args []string) (digArgs, error) {
 		}
 	}
 	return a, nil
+}
+
+// ixfrArg recognises dig's IXFR=serial.
+func ixfrArg(s string) (uint32, bool, error) {
+	if len(s) < 5 || !strings.EqualFold(s[:5], "IXFR=") {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseUint(s[5:], 10, 32)
+	if err != nil {
+		return 0, true, fmt.Errorf("%s: the IXFR serial must be a number from 0 to 4294967295", s)
+	}
+	return uint32(n), true, nil
 }
 
 // typeArg recognises a type mnemonic or TYPEnnn; bare numbers are names.

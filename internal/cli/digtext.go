@@ -38,6 +38,9 @@ func renderDig(w io.Writer, r *dnsq.Response) {
 	renderSection(w, "ANSWER", m.Answer)
 	renderSection(w, "AUTHORITY", m.Ns)
 	renderSection(w, "ADDITIONAL", dnsq.WithoutOPT(m.Extra))
+	if t := m.IsTsig(); t != nil {
+		p("\n;; TSIG PSEUDOSECTION:\n%s\n", dnsq.TSIGString(t))
+	}
 	p("\n;; Query time: %d msec\n", r.RTT.Milliseconds())
 	p(";; SERVER: %s(%s) (%s)\n", serverAddr(r), serverLabel(r.Server), strings.ToUpper(string(r.Transport)))
 	p(";; WHEN: %s\n", r.When.Format("Mon Jan 02 15:04:05 MST 2006"))

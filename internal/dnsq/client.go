@@ -40,6 +40,9 @@ type Client struct {
 	// Dialer opens connections; nil means a net.Dialer. A policy that refuses
 	// some addresses plugs in here.
 	Dialer Dialer
+	// TSIG, when set, signs every query and zone transfer with this key and
+	// requires every reply to verify (RFC 8945). Not over DoH.
+	TSIG *TSIGKey
 }
 
 // Dialer is the piece of net.Dialer the client uses.
@@ -166,18 +169,10 @@ func (c *Client) once(ctx context.Context, srv Server, m *dns.Msg) (*Response, e
 // stream sends m over one fresh connection: UDP datagrams, TCP or TLS with a
 // two-byte length prefix.
 func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg) (*Response, error) {
-	network := "udp"
-	if t != UDP {
-		network = "tcp"
-	}
-	raw, err := c.dialer().DialContext(ctx, network, srv.Addr)
+	co, err := c.dial(ctx, srv, t)
 	if err != nil {
 		return nil, err
 	}
-	if t == TLS {
-		raw = tls.Client(raw, c.tlsConfig(srv))
-	}
-	co := &dns.Conn{Conn: raw}
 	defer co.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = co.SetDeadline(dl)
@@ -189,9 +184,9 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 	} else {
 		co.UDPSize = dns.MinMsgSize
 	}
-	wire, err := m.Pack()
+	wire, reqMAC, err := c.pack(m)
 	if err != nil {
-		return nil, fmt.Errorf("packing query: %w", err)
+		return nil, err
 	}
 	start := time.Now()
 	if _, err := co.Write(wire); err != nil {
@@ -215,11 +210,46 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 		if r.Id != m.Id || !sameQuestion(r, m) {
 			continue
 		}
+		if c.TSIG != nil {
+			if _, err := c.TSIG.verify(raw, r, reqMAC, false); err != nil {
+				return nil, err
+			}
+		}
 		return &Response{
 			Msg: r, Server: srv, Transport: t, RTT: time.Since(start), When: start,
 			SentSize: len(wire), RecvSize: len(raw), Remote: co.RemoteAddr().String(),
 		}, nil
 	}
+}
+
+// pack renders m for the wire, signed when the client has a TSIG key, and
+// returns the request MAC the reply must chain on.
+func (c *Client) pack(m *dns.Msg) ([]byte, string, error) {
+	if c.TSIG != nil {
+		return c.TSIG.sign(m.Copy())
+	}
+	wire, err := m.Pack()
+	if err != nil {
+		return nil, "", fmt.Errorf("packing query: %w", err)
+	}
+	return wire, "", nil
+}
+
+// dial opens a connection to srv for transport t: a UDP socket, or a TCP
+// connection wrapped in TLS for DoT.
+func (c *Client) dial(ctx context.Context, srv Server, t Transport) (*dns.Conn, error) {
+	network := "udp"
+	if t != UDP {
+		network = "tcp"
+	}
+	raw, err := c.dialer().DialContext(ctx, network, srv.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if t == TLS {
+		raw = tls.Client(raw, c.tlsConfig(srv))
+	}
+	return &dns.Conn{Conn: raw}, nil
 }
 
 func sameQuestion(r, m *dns.Msg) bool {
@@ -264,6 +294,9 @@ func (c *Client) httpClient() *http.Client {
 
 // doh sends m as an RFC 8484 request (POST, or GET with ?dns=).
 func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
+	if c.TSIG != nil {
+		return nil, fmt.Errorf("%w: signing DoH queries is not supported; use UDP, TCP or TLS", ErrTSIG)
+	}
 	// RFC 8484 §4.1: use id 0 for cache friendliness.
 	q := m.Copy()
 	q.Id = 0

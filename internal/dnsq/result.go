@@ -32,6 +32,7 @@ type Reply struct {
 	Authority   []Record   `json:"authority"`
 	Additional  []Record   `json:"additional"`
 	EDNS        *EDNS      `json:"edns,omitempty"`
+	TSIG        *TSIGInfo  `json:"tsig,omitempty"`  // the reply's TSIG (verified, or the exchange fails)
 	Error       string     `json:"error,omitempty"` // set when no reply came; the sections are then empty
 }
 
@@ -73,6 +74,13 @@ type EDNS struct {
 	Other         []string `json:"other,omitempty"`
 }
 
+// TSIGInfo is a reply's TSIG record.
+type TSIGInfo struct {
+	Key       string `json:"key"`
+	Algorithm string `json:"algorithm"`
+	Error     string `json:"error"` // NOERROR when the server accepted the key
+}
+
 // EDE is an extended DNS error (RFC 8914).
 type EDE struct {
 	Code uint16 `json:"code"`
@@ -100,6 +108,9 @@ func NewReply(r *Response) Reply {
 	}
 	if opt := m.IsEdns0(); opt != nil {
 		out.EDNS = newEDNS(opt)
+	}
+	if t := m.IsTsig(); t != nil {
+		out.TSIG = &TSIGInfo{Key: PresentName(t.Hdr.Name), Algorithm: PresentName(t.Algorithm), Error: RcodeString(int(t.Error))}
 	}
 	return out
 }
@@ -144,11 +155,12 @@ func Records(rrs []dns.RR) []Record {
 	return out
 }
 
-// WithoutOPT returns rrs less the EDNS0 OPT pseudo-record.
+// WithoutOPT returns rrs less the pseudo-records: EDNS0 OPT and TSIG, which
+// dig shows in pseudosections of their own.
 func WithoutOPT(rrs []dns.RR) []dns.RR {
 	out := rrs[:0:0]
 	for _, rr := range rrs {
-		if rr.Header().Rrtype != dns.TypeOPT {
+		if t := rr.Header().Rrtype; t != dns.TypeOPT && t != dns.TypeTSIG {
 			out = append(out, rr)
 		}
 	}

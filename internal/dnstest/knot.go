@@ -29,6 +29,9 @@ type Knot struct {
 	NoTransfer  bool
 	// Identity is what knotd answers to hostname.bind and id.server.
 	Identity string
+	// Journal keeps the differences between zone file versions (loaded
+	// with Reload), so that knotd answers IXFR incrementally.
+	Journal bool
 }
 
 // KnotServer is a running knotd.
@@ -47,6 +50,9 @@ func StartKnot(t testing.TB, cfg Knot) *KnotServer {
 		t.Skip("knotd not installed (Debian package knot, in deps/apt/dns.list; `make deps` installs it)")
 	}
 	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "db"), 0o755); err != nil { // the journal lives here
+		t.Fatal(err)
+	}
 	port := FreePort(t)
 	conf := filepath.Join(dir, "knot.conf")
 	if err := os.WriteFile(conf, []byte(cfg.conf(t, dir, port)), 0o644); err != nil {
@@ -127,8 +133,36 @@ func (cfg Knot) conf(t testing.TB, dir string, port int) string {
 		if !cfg.NoTransfer {
 			b.WriteString("    acl: [xfr]\n")
 		}
+		if cfg.Journal {
+			b.WriteString("    zonefile-load: difference\n    journal-content: changes\n")
+		}
 	}
 	return b.String()
+}
+
+// Reload replaces origin's zone file with text and has knotd load it
+// (knotc zone-reload), then waits until knotd serves the SOA serial given.
+func (s *KnotServer) Reload(t testing.TB, origin, text string, serial uint32) {
+	t.Helper()
+	file := filepath.Join(s.Dir, strings.TrimSuffix(origin, ".")+".zone")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("knotc", "-c", s.Conf, "-f", "zone-reload", origin).CombinedOutput(); err != nil {
+		t.Fatalf("knotc zone-reload %s: %v: %s", origin, err, out)
+	}
+	c := &dns.Client{Timeout: 200 * time.Millisecond}
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(origin), dns.TypeSOA)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		r, _, err := c.Exchange(m, s.Addr)
+		if err == nil && len(r.Answer) > 0 {
+			if soa, ok := r.Answer[0].(*dns.SOA); ok && soa.Serial == serial {
+				return
+			}
+		}
+	}
+	t.Fatalf("knotd did not serve serial %d of %s within 10s", serial, origin)
 }
 
 // FreePort returns a loopback port free for both UDP and TCP.
