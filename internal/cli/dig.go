@@ -311,12 +311,16 @@ func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 	if err := o.tsig(c); err != nil {
 		return nil, err
 	}
-	if o.caFile != "" || o.insecure {
-		cfg := &tls.Config{InsecureSkipVerify: o.insecure} //nolint:gosec // the user asked for it
-		if o.caFile != "" {
-			pool, err := probe.LoadCAFile(o.caFile)
+	caFile := o.caFile
+	if a.tlsCA != "" {
+		caFile = a.tlsCA
+	}
+	if caFile != "" || o.insecure || a.tlsHostname != "" {
+		cfg := &tls.Config{InsecureSkipVerify: o.insecure, ServerName: a.tlsHostname} //nolint:gosec // the user asked for it
+		if caFile != "" {
+			pool, err := probe.LoadCAFile(caFile)
 			if err != nil {
-				return nil, fmt.Errorf("bad --ca: %w", err)
+				return nil, fmt.Errorf("bad --ca or +tls-ca: %w", err)
 			}
 			cfg.RootCAs = pool
 		}

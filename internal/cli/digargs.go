@@ -32,6 +32,9 @@ type digArgs struct {
 	timeout   time.Duration
 	// ixfrSerial is the serial of IXFR=N, the version the asker holds.
 	ixfrSerial uint32
+	// tlsHostname and tlsCA are kdig's +tls-hostname= and +tls-ca=: the
+	// name the DoT/DoH certificate must carry, and a PEM file of CAs.
+	tlsHostname, tlsCA string
 }
 
 // parseDigArgs parses dig-style positional arguments. Names are validated
@@ -127,7 +130,8 @@ func classArg(s string) (uint16, bool) {
 
 // plusOption applies one of dig's +options.
 func (a *digArgs) plusOption(opt string) error {
-	key, val, hasVal := strings.Cut(strings.ToLower(opt), "=")
+	key, val, hasVal := strings.Cut(opt, "=")
+	key = strings.ToLower(key)
 	no := strings.HasPrefix(key, "no")
 	base := strings.TrimPrefix(key, "no")
 	bools := map[string]*bool{
@@ -159,6 +163,16 @@ func (a *digArgs) plusOption(opt string) error {
 			return err
 		}
 		a.query.ClientSubnet = p
+	case key == "tls-hostname" && hasVal && val != "":
+		name, err := dnsq.NormalizeName(val)
+		if err != nil {
+			return fmt.Errorf("+tls-hostname=%s: %w", val, err)
+		}
+		a.tlsHostname = strings.TrimSuffix(name, ".")
+	case key == "tls-ca" && !hasVal:
+		a.tlsCA = "" // system roots, the default
+	case key == "tls-ca" && hasVal && val != "":
+		a.tlsCA = val
 	case key == "tries" && hasVal:
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 1 || n > 10 {
@@ -172,7 +186,7 @@ func (a *digArgs) plusOption(opt string) error {
 		}
 		a.timeout = time.Duration(n) * time.Second
 	default:
-		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N", opt)
+		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N +tls-hostname=NAME +tls-ca[=FILE]", opt)
 	}
 	return nil
 }

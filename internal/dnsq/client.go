@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"net/http/httptrace"
 	"time"
 
@@ -269,27 +270,52 @@ func (c *Client) tlsConfig(srv Server) *tls.Config {
 		cfg = c.TLSConfig.Clone()
 	}
 	if cfg.ServerName == "" {
-		host, _, _ := net.SplitHostPort(srv.Addr)
-		cfg.ServerName = host
-		if srv.Name != "" && net.ParseIP(srv.Name) == nil {
-			if _, ok := dns.IsDomainName(srv.Name); ok {
-				cfg.ServerName = srv.Name
-			}
-		}
+		cfg.ServerName = srv.TLSName
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(srv.Addr)
 	}
 	return cfg
 }
 
-func (c *Client) httpClient() *http.Client {
+// httpClient builds the DoH client; the hosts of servers with Bootstrap
+// addresses are reached at those addresses instead of being looked up.
+func (c *Client) httpClient(servers ...Server) *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	d := c.dialer()
+	boot := map[string][]string{}
+	for _, s := range servers {
+		if u, err := url.Parse(s.Addr); err == nil && len(s.Bootstrap) > 0 {
+			boot[u.Hostname()] = s.Bootstrap
+		}
+	}
 	return &http.Client{Transport: &http.Transport{
-		DialContext:       d.DialContext,
+		DialContext:       bootstrapDial(c.dialer().DialContext, boot),
 		TLSClientConfig:   c.TLSConfig,
 		ForceAttemptHTTP2: true,
 	}}
+}
+
+// bootstrapDial connects to a host listed in boot at its addresses, in
+// order, on the port asked for, instead of looking it up; the TLS name stays
+// the URL's. Other hosts are dialled as they are.
+func bootstrapDial(dial func(context.Context, string, string) (net.Conn, error), boot map[string][]string) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
+		if err != nil || len(boot[host]) == 0 {
+			return dial(ctx, network, address)
+		}
+		var errs []error
+		for _, a := range boot[host] {
+			conn, err := dial(ctx, network, net.JoinHostPort(a, port))
+			if err == nil {
+				return conn, nil
+			}
+			errs = append(errs, err)
+		}
+		return nil, errors.Join(errs...)
+	}
 }
 
 // doh sends m as an RFC 8484 request (POST, or GET with ?dns=).
@@ -323,7 +349,7 @@ func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 		GotConn: func(ci httptrace.GotConnInfo) { remote = ci.Conn.RemoteAddr().String() },
 	}))
 	start := time.Now()
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.httpClient(srv).Do(req)
 	if err != nil {
 		return nil, err
 	}

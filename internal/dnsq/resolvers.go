@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 
@@ -50,17 +51,32 @@ func (r Resolver) Server(t Transport) (Server, error) {
 			return Server{}, fmt.Errorf("resolver %s has no DoT endpoint", r.Name)
 		}
 		s, err := ParseServer("tls://" + r.DoT)
+		if err != nil {
+			return Server{}, err
+		}
+		// Connect to the entry's own address, verify the DoT host's name.
+		host, port, _ := net.SplitHostPort(s.Addr)
+		s.TLSName = host
+		if addrs := r.addrs(); len(addrs) > 0 && net.ParseIP(host) == nil {
+			s.Addr = net.JoinHostPort(addrs[0], port)
+		}
 		s.Name = r.Name
-		return s, err
+		return s, nil
 	case HTTPS:
 		if r.DoH == "" {
 			return Server{}, fmt.Errorf("resolver %s has no DoH endpoint", r.Name)
 		}
 		s, err := ParseServer(r.DoH)
+		if err != nil {
+			return Server{}, err
+		}
+		if u, err := url.Parse(s.Addr); err == nil && net.ParseIP(u.Hostname()) == nil {
+			s.Bootstrap = r.addrs()
+		}
 		s.Name = r.Name
-		return s, err
+		return s, nil
 	}
-	addrs := append(append([]string{}, r.IPv4...), r.IPv6...)
+	addrs := r.addrs()
 	if len(addrs) == 0 {
 		return Server{}, fmt.Errorf("resolver %s has no address", r.Name)
 	}
@@ -73,6 +89,9 @@ func (r Resolver) Server(t Transport) (Server, error) {
 	}
 	return Server{Transport: t, Addr: net.JoinHostPort(addrs[0], fmt.Sprint(port)), Name: r.Name}, nil
 }
+
+// addrs lists the entry's addresses, IPv4 first.
+func (r Resolver) addrs() []string { return append(append([]string{}, r.IPv4...), r.IPv6...) }
 
 // ShippedResolvers returns the public resolvers that ship with dnsscience.
 func ShippedResolvers() []Resolver {

@@ -37,6 +37,13 @@ type Server struct {
 	// "cloudflare", or the host as typed); it is used for display and, for
 	// TLS, as the certificate name when it is a host name.
 	Name string `json:"name,omitempty"`
+	// TLSName is the name the DoT certificate must carry; empty means the
+	// host of Addr. A resolver entry sets it to its DoT host name while Addr
+	// holds one of its own addresses.
+	TLSName string `json:"tls_name,omitempty"`
+	// Bootstrap lists addresses to connect to for a DoH URL's host instead
+	// of looking the host up (a resolver entry's own addresses).
+	Bootstrap []string `json:"bootstrap,omitempty"`
 }
 
 // String renders the server as the user would type it after @.

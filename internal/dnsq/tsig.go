@@ -2,7 +2,7 @@ package dnsq
 
 import (
 	"crypto/hmac"
-	"crypto/md5" //nolint:gosec // HMAC-MD5 is still dig's default TSIG algorithm
+	"crypto/md5"  //nolint:gosec // HMAC-MD5 is still dig's default TSIG algorithm
 	"crypto/sha1" //nolint:gosec // HMAC-SHA1 TSIG keys are still deployed
 	"crypto/sha256"
 	"crypto/sha512"
