@@ -11,8 +11,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"net/http/httptrace"
+	"net/url"
 	"time"
 
 	"github.com/miekg/dns"
