@@ -36,6 +36,10 @@ type Tracer struct {
 	AllServers bool
 	// MaxReferrals bounds the walk; 0 means 30.
 	MaxReferrals int
+	// DNSSEC sets the DO bit on every query, so that referrals carry DS
+	// (or the NSEC/NSEC3 denying it) and RRSIGs, and asks each zone's
+	// server for the zone's DNSKEY set on the way down.
+	DNSSEC bool
 }
 
 // TraceStep is one level of the walk: the zone whose server answered, the
@@ -53,6 +57,9 @@ type TraceStep struct {
 	Glueless   []string `json:"glueless,omitempty"` // NS names resolved separately
 	Authority  bool     `json:"authoritative"`
 	ServersAsk int      `json:"servers_asked"` // servers tried at this level
+	// DNSKEY is the zone's DNSKEY set and its RRSIGs, from the same server
+	// (with Tracer.DNSSEC).
+	DNSKEY []Record `json:"dnskey,omitempty"`
 }
 
 // Finding is one problem seen while tracing with AllServers (or a lame
@@ -117,6 +124,9 @@ func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func
 		}
 		if t.AllServers {
 			w.compareAll(ctx, zone, servers, name, qtype)
+		}
+		if t.DNSSEC {
+			step.DNSKEY = w.dnskeys(ctx, step.Addr, zone)
 		}
 		cut, hosts := referral(reply, zone, name)
 		if cut == "" {
@@ -237,7 +247,22 @@ func (w *walk) ask(ctx context.Context, zone string, servers []NSHost, name stri
 
 func (w *walk) query(ctx context.Context, a netip.Addr, name string, qtype uint16) (*Response, error) {
 	srv := Server{Transport: UDP, Addr: net.JoinHostPort(a.String(), w.t.port())}
-	return w.t.client().Exchange(ctx, srv, Query{Name: name, Type: qtype, NoRecurse: true})
+	return w.t.client().Exchange(ctx, srv, Query{Name: name, Type: qtype, NoRecurse: true, DO: w.t.DNSSEC})
+}
+
+// dnskeys asks the server at addr ("ip#port", as in a step) for zone's
+// DNSKEY set; nil when it gives none.
+func (w *walk) dnskeys(ctx context.Context, addr, zone string) []Record {
+	host, port, ok := strings.Cut(addr, "#")
+	if !ok {
+		return nil
+	}
+	srv := Server{Transport: UDP, Addr: net.JoinHostPort(host, port)}
+	resp, err := w.t.client().Exchange(ctx, srv, Query{Name: zone, Type: dns.TypeDNSKEY, NoRecurse: true, DO: true})
+	if err != nil || resp.Msg.Rcode != dns.RcodeSuccess {
+		return nil
+	}
+	return Records(resp.Msg.Answer)
 }
 
 func (w *walk) step(zone string, h NSHost, resp *Response, asked int) TraceStep {

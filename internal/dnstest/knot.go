@@ -29,6 +29,13 @@ type Knot struct {
 	NoTransfer  bool
 	// Identity is what knotd answers to hostname.bind and id.server.
 	Identity string
+	// IP and Port are where knotd listens; empty and 0 mean 127.0.0.1 and
+	// a free port (a delegation tree puts one knotd per zone on one port).
+	IP   string
+	Port int
+	// Sign has knotd sign every zone (DNSSEC, its default policy: ECDSA
+	// P-256 keys made at load).
+	Sign bool
 	// Journal keeps the differences between zone file versions (loaded
 	// with Reload), so that knotd answers IXFR incrementally.
 	Journal bool
@@ -53,9 +60,15 @@ func StartKnot(t testing.TB, cfg Knot) *KnotServer {
 	if err := os.Mkdir(filepath.Join(dir, "db"), 0o755); err != nil { // the journal lives here
 		t.Fatal(err)
 	}
-	port := FreePort(t)
+	port, ip := cfg.Port, cfg.IP
+	if port == 0 {
+		port = FreePort(t)
+	}
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
 	conf := filepath.Join(dir, "knot.conf")
-	if err := os.WriteFile(conf, []byte(cfg.conf(t, dir, port)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(cfg.conf(t, dir, ip, port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
@@ -67,7 +80,7 @@ func StartKnot(t testing.TB, cfg Knot) *KnotServer {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	s := &KnotServer{Addr: net.JoinHostPort("127.0.0.1", fmt.Sprint(port)), Dir: dir, Conf: conf}
+	s := &KnotServer{Addr: net.JoinHostPort(ip, fmt.Sprint(port)), Dir: dir, Conf: conf}
 	if !s.waitReady(cfg, done) {
 		t.Fatalf("knotd did not answer on %s within 15s; stderr: %s", s.Addr, stderr.String())
 	}
@@ -81,6 +94,7 @@ func (s *KnotServer) waitReady(cfg Knot, exited <-chan struct{}) bool {
 	for origin := range cfg.Zones {
 		m := new(dns.Msg)
 		m.SetQuestion(dns.Fqdn(origin), dns.TypeSOA)
+		m.SetEdns0(1232, cfg.Sign)
 		for {
 			select {
 			case <-exited:
@@ -88,7 +102,7 @@ func (s *KnotServer) waitReady(cfg Knot, exited <-chan struct{}) bool {
 			default:
 			}
 			r, _, err := c.Exchange(m, s.Addr)
-			if err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) > 0 {
+			if err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) > 0 && (!cfg.Sign || len(r.Answer) > 1) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -101,13 +115,13 @@ func (s *KnotServer) waitReady(cfg Knot, exited <-chan struct{}) bool {
 	return true
 }
 
-func (cfg Knot) conf(t testing.TB, dir string, port int) string {
+func (cfg Knot) conf(t testing.TB, dir, ip string, port int) string {
 	var b strings.Builder
 	identity := cfg.Identity
 	if identity == "" {
 		identity = "knot-test"
 	}
-	fmt.Fprintf(&b, "server:\n    listen: 127.0.0.1@%d\n    rundir: %s\n    identity: %s\n", port, dir, identity)
+	fmt.Fprintf(&b, "server:\n    listen: %s@%d\n    rundir: %s\n    identity: %s\n", ip, port, dir, identity)
 	if os.Geteuid() == 0 {
 		b.WriteString("    user: root\n")
 	}
@@ -132,6 +146,9 @@ func (cfg Knot) conf(t testing.TB, dir string, port int) string {
 		fmt.Fprintf(&b, "  - domain: %s\n    file: %s\n    storage: %s\n    semantic-checks: off\n", origin, file, dir)
 		if !cfg.NoTransfer {
 			b.WriteString("    acl: [xfr]\n")
+		}
+		if cfg.Sign {
+			b.WriteString("    dnssec-signing: on\n")
 		}
 		if cfg.Journal {
 			b.WriteString("    zonefile-load: difference\n    journal-content: changes\n")
