@@ -124,6 +124,7 @@ func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func
 		}
 		if t.AllServers {
 			w.compareAll(ctx, zone, servers, name, qtype)
+			w.compareSerials(ctx, zone, servers)
 		}
 		if t.DNSSEC {
 			step.DNSKEY = w.dnskeys(ctx, step.Addr, zone)
@@ -134,9 +135,6 @@ func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func
 			w.res.Rcode = step.Rcode
 			w.res.Answer = Records(reply.Answer)
 			emit(step)
-			if t.AllServers {
-				w.compareSerials(ctx, zone, servers)
-			}
 			return nil
 		}
 		step.Kind, step.NextZone = "referral", cut
@@ -147,6 +145,9 @@ func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func
 			}
 		}
 		emit(step)
+		if t.AllServers {
+			w.compareDelegation(ctx, cut, hosts)
+		}
 		zone, servers = cut, hosts
 	}
 	return fmt.Errorf("%w: more than %d referrals for %s", ErrTraceFailed, t.maxReferrals(), name)
@@ -206,13 +207,19 @@ type walk struct {
 	res   *TraceResult
 	mu    sync.Mutex
 	depth int
+	// dead holds the addresses that did not answer, with their error: a
+	// server that timed out is not asked again in the same trace.
+	dead map[netip.Addr]error
 }
 
+// finding records f once: a server's failure is reported once per zone
+// however many questions met it.
 func (w *walk) finding(f Finding) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, g := range w.res.Findings {
-		if g == f {
+		sameServer := f.Server != "" && (f.Kind == "unreachable" || f.Kind == "lame") && g.Kind == f.Kind && g.Server == f.Server && g.Zone == f.Zone
+		if g == f || sameServer {
 			return
 		}
 	}
@@ -246,8 +253,23 @@ func (w *walk) ask(ctx context.Context, zone string, servers []NSHost, name stri
 }
 
 func (w *walk) query(ctx context.Context, a netip.Addr, name string, qtype uint16) (*Response, error) {
+	w.mu.Lock()
+	err := w.dead[a]
+	w.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	srv := Server{Transport: UDP, Addr: net.JoinHostPort(a.String(), w.t.port())}
-	return w.t.client().Exchange(ctx, srv, Query{Name: name, Type: qtype, NoRecurse: true, DO: w.t.DNSSEC})
+	resp, err := w.t.client().Exchange(ctx, srv, Query{Name: name, Type: qtype, NoRecurse: true, DO: w.t.DNSSEC})
+	if err != nil && ctx.Err() == nil {
+		w.mu.Lock()
+		if w.dead == nil {
+			w.dead = map[netip.Addr]error{}
+		}
+		w.dead[a] = err
+		w.mu.Unlock()
+	}
+	return resp, err
 }
 
 // dnskeys asks the server at addr ("ip#port", as in a step) for zone's
