@@ -24,7 +24,9 @@ import (
 func TestTraceAllServersAgainstKnot(t *testing.T) {
 	t.Parallel()
 	port := dnstest.FreePort(t)
-	soa := func(serial int) string { return "$TTL 3600\n@ SOA ns h " + strconv.Itoa(serial) + " 7200 3600 1209600 300\n" }
+	soa := func(serial int) string {
+		return "$TTL 3600\n@ SOA ns h " + strconv.Itoa(serial) + " 7200 3600 1209600 300\n"
+	}
 	knot := func(ip, origin, text string) {
 		dnstest.StartKnot(t, dnstest.Knot{IP: ip, Port: port, Zones: map[string]string{origin: "$ORIGIN " + dns.Fqdn(origin) + "\n" + text}})
 	}
