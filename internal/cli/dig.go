@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,8 @@ type digOptions struct {
 	bufsize                       uint16
 	subnet                        string
 	tsigKey, tsigFile             string
+	ipv4, ipv6                    bool
+	source                        string
 	timeout                       time.Duration
 	tries                         int
 	dohGet, insecure              bool
@@ -50,7 +54,11 @@ name (@cloudflare, @tls://quad9, @https://google; see 'dnsscience resolvers').
 Without @server the first nameserver of /etc/resolv.conf is asked.
 
 dig's +options are accepted too: +short +trace +tcp +dnssec +nsid +cookie
-+norecurse +noedns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N.`,
++norecurse +noedns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N
++ednsopt=CODE[:HEX] +tls-hostname=NAME +tls-ca=FILE, and the display options
++[no]all +[no]cmd +[no]comments +[no]question +[no]answer +[no]authority
++[no]additional +[no]stats +qr +ttlunits +multi. AXFR and IXFR=SERIAL
+transfer zones over TCP; -y/-k sign with TSIG.`,
 		Example: `  dnsscience dig example.com
   dnsscience dig @1.1.1.1 example.com MX --short
   dnsscience dig @tls://quad9 example.com AAAA --dnssec
@@ -81,6 +89,9 @@ dig's +options are accepted too: +short +trace +tcp +dnssec +nsid +cookie
 	f.BoolVar(&o.ad, "ad", false, "set the AD flag")
 	f.Uint16Var(&o.bufsize, "bufsize", 0, "EDNS0 UDP buffer size (default 1232)")
 	f.StringVar(&o.subnet, "subnet", "", "EDNS client subnet, e.g. 203.0.113.0/24")
+	f.BoolVarP(&o.ipv4, "ipv4", "4", false, "use IPv4 only")
+	f.BoolVarP(&o.ipv6, "ipv6", "6", false, "use IPv6 only")
+	f.StringVarP(&o.source, "source", "b", "", "send from this local address: ADDR or ADDR#PORT, as dig -b")
 	f.StringVarP(&o.tsigKey, "tsig", "y", "", "sign queries and transfers with TSIG: [hmac-sha256:]name:base64-secret (algorithm default hmac-md5, as dig)")
 	f.StringVarP(&o.tsigFile, "keyfile", "k", "", "sign with the TSIG key in this BIND key file (tsig-keygen format)")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Second, "timeout per try")
@@ -152,6 +163,9 @@ func planDig(o *digOptions, raw []string) (*digPlan, error) {
 		return nil, err
 	}
 	if p.client, err = o.client(a); err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if err := checkFamily(p.server, p.client); err != nil {
 		return nil, usageErr("%v", err)
 	}
 	if o.file != "" {
@@ -311,6 +325,9 @@ func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 	if err := o.tsig(c); err != nil {
 		return nil, err
 	}
+	if err := o.family(c); err != nil {
+		return nil, err
+	}
 	caFile := o.caFile
 	if a.tlsCA != "" {
 		caFile = a.tlsCA
@@ -327,6 +344,48 @@ func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 		c.TLSConfig = cfg
 	}
 	return c, nil
+}
+
+// family applies -4, -6 and -b to c.
+func (o *digOptions) family(c *dnsq.Client) error {
+	switch {
+	case o.ipv4 && o.ipv6:
+		return fmt.Errorf("-4 and -6 exclude each other")
+	case o.ipv4:
+		c.Family = "4"
+	case o.ipv6:
+		c.Family = "6"
+	}
+	if o.source == "" {
+		return nil
+	}
+	host, port, _ := strings.Cut(o.source, "#")
+	a, err := netip.ParseAddr(host)
+	n, perr := strconv.ParseUint(port, 10, 16)
+	if err != nil || (port != "" && perr != nil) {
+		return fmt.Errorf("-b %s: want a local address, optionally with #port (192.0.2.1#5300)", o.source)
+	}
+	if (c.Family == "4" && !a.Is4()) || (c.Family == "6" && a.Is4()) {
+		return fmt.Errorf("-b %s is not an IPv%s address", o.source, c.Family)
+	}
+	c.Source = netip.AddrPortFrom(a, uint16(n))
+	return nil
+}
+
+// checkFamily refuses a server address of the family -4 or -6 excludes.
+func checkFamily(srv dnsq.Server, c *dnsq.Client) error {
+	host, _, err := net.SplitHostPort(srv.Addr)
+	if err != nil {
+		return nil
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || c.Family == "" {
+		return nil
+	}
+	if (c.Family == "4") != a.Unmap().Is4() {
+		return fmt.Errorf("-%s given, but server %s is not an IPv%s address", c.Family, host, c.Family)
+	}
+	return nil
 }
 
 // tsig loads the key of -y or -k into c.
@@ -384,15 +443,16 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 		case p.args.short:
 			renderShort(e.stdout, resp)
 		default:
-			if resp.Truncated {
+			d := p.args.display
+			if resp.Truncated && d.comments {
 				fmt.Fprintln(e.stdout, ";; Truncated, retrying in TCP mode.")
 			}
-			if i == 0 {
-				fmt.Fprintf(e.stdout, "\n; <<>> dnsscience %s <<>> %s\n", Version, strings.Join(digEcho(p), " "))
-			} else {
+			if i == 0 && d.cmd {
+				renderBanner(e.stdout, p)
+			} else if i > 0 && d.cmd {
 				fmt.Fprintln(e.stdout)
 			}
-			renderDig(e.stdout, resp)
+			renderDig(e.stdout, resp, d)
 		}
 	}
 	if e.json {

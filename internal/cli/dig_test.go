@@ -63,7 +63,7 @@ func TestDigGolden(t *testing.T) {
 			resp.Server = dnsq.Server{Transport: dnsq.UDP, Addr: "127.0.0.1:5353", Name: "127.0.0.1"}
 			resp.Remote = "127.0.0.1:5353"
 			var b bytes.Buffer
-			renderDig(&b, resp)
+			renderDig(&b, resp, defaultDisplay())
 			golden(t, tc.file, b.String())
 		})
 	}

@@ -35,12 +35,14 @@ type digArgs struct {
 	// tlsHostname and tlsCA are kdig's +tls-hostname= and +tls-ca=: the
 	// name the DoT/DoH certificate must carry, and a PEM file of CAs.
 	tlsHostname, tlsCA string
+	// display holds dig's output options (+noall +answer, +multi ...).
+	display digDisplay
 }
 
 // parseDigArgs parses dig-style positional arguments. Names are validated
 // and converted (IDN) here, so every error is a usage error.
 func parseDigArgs(args []string) (digArgs, error) {
-	var a digArgs
+	a := digArgs{display: defaultDisplay()}
 	var pendingTypes []uint16
 	for _, arg := range args {
 		switch {
@@ -139,6 +141,9 @@ func (a *digArgs) plusOption(opt string) error {
 		"dnssec": &a.query.DO, "nsid": &a.query.NSID, "cookie": &a.query.Cookie,
 		"cdflag": &a.query.CD, "cd": &a.query.CD, "adflag": &a.query.AD, "ad": &a.query.AD,
 	}
+	if !hasVal && a.display.set(base, !no) {
+		return nil
+	}
 	if p, ok := bools[base]; ok && !hasVal {
 		*p = !no
 		a.tcpSet = a.tcpSet || p == &a.tcp
@@ -173,6 +178,14 @@ func (a *digArgs) plusOption(opt string) error {
 		a.tlsCA = "" // system roots, the default
 	case key == "tls-ca" && hasVal && val != "":
 		a.tlsCA = val
+	case key == "ednsopt" && hasVal:
+		o, err := dnsq.ParseEDNSOption(val)
+		if err != nil {
+			return err
+		}
+		a.query.Options = append(a.query.Options, o)
+	case key == "noednsopt" && !hasVal:
+		a.query.Options = nil
 	case key == "tries" && hasVal:
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 1 || n > 10 {
@@ -186,7 +199,7 @@ func (a *digArgs) plusOption(opt string) error {
 		}
 		a.timeout = time.Duration(n) * time.Second
 	default:
-		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N +tls-hostname=NAME +tls-ca[=FILE]", opt)
+		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N +tls-hostname=NAME +tls-ca[=FILE] +[no]all +[no]cmd +[no]comments +[no]question +[no]answer +[no]authority +[no]additional +[no]stats +qr +ttlunits +multi +ednsopt=CODE[:HEX]", opt)
 	}
 	return nil
 }

@@ -11,42 +11,6 @@ import (
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 )
 
-// renderDig prints a reply in dig's default layout: header, OPT
-// pseudosection, question, answer, authority and additional sections, then
-// query time, server, when and size.
-func renderDig(w io.Writer, r *dnsq.Response) {
-	m := r.Msg
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p(";; Got answer:\n")
-	p(";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", dns.OpcodeToString[m.Opcode], dnsq.RcodeString(m.Rcode), m.Id)
-	p(";; flags: %s; QUERY: %d, ANSWER: %d, AUTHORITY: %d, ADDITIONAL: %d\n",
-		strings.Join(dnsq.Flags(m), " "), len(m.Question), len(m.Answer), len(m.Ns), len(m.Extra))
-	if m.RecursionDesired && !m.RecursionAvailable {
-		p(";; WARNING: recursion requested but not available\n")
-	}
-	p("\n")
-	if r.NoEDNSRetry {
-		p(";; WARNING: EDNS query returned status FORMERR - retried with '+noedns'\n\n")
-	}
-	if opt := m.IsEdns0(); opt != nil {
-		renderOPT(w, opt)
-	}
-	p(";; QUESTION SECTION:\n")
-	for _, q := range m.Question {
-		p("%s\n", dnsq.QuestionString(q))
-	}
-	renderSection(w, "ANSWER", m.Answer)
-	renderSection(w, "AUTHORITY", m.Ns)
-	renderSection(w, "ADDITIONAL", dnsq.WithoutOPT(m.Extra))
-	if t := m.IsTsig(); t != nil {
-		p("\n;; TSIG PSEUDOSECTION:\n%s\n", dnsq.TSIGString(t))
-	}
-	p("\n;; Query time: %d msec\n", r.RTT.Milliseconds())
-	p(";; SERVER: %s(%s) (%s)\n", serverAddr(r), serverLabel(r.Server), strings.ToUpper(string(r.Transport)))
-	p(";; WHEN: %s\n", r.When.Format("Mon Jan 02 15:04:05 MST 2006"))
-	p(";; MSG SIZE  rcvd: %d\n\n", r.RecvSize)
-}
-
 // serverAddr is the answering address as dig prints it (ip#port), also for
 // DoH, where dig prints the address it connected to rather than the URL.
 func serverAddr(r *dnsq.Response) string {
@@ -100,16 +64,6 @@ func nsidText(hexID string) string {
 		}
 	}
 	return fmt.Sprintf("%s (\"%s\")", strings.Join(parts, " "), text.String())
-}
-
-func renderSection(w io.Writer, name string, rrs []dns.RR) {
-	if len(rrs) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n;; %s SECTION:\n", name)
-	for _, rr := range rrs {
-		fmt.Fprintln(w, dnsq.RRString(rr))
-	}
 }
 
 // renderShort prints the answer's RDATA one per line, as dig +short does.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -41,17 +40,18 @@ func runTransfer(ctx context.Context, e *env, p *digPlan, q dnsq.Query) error {
 	}
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer w.Flush()
-	if !p.args.short {
-		fmt.Fprintf(w, "\n; <<>> dnsscience %s <<>> %s\n", Version, strings.Join(digEcho(p), " "))
+	d := p.args.display
+	if !p.args.short && d.cmd {
+		renderBanner(w, p)
 	}
 	res, err := p.client.Transfer(ctx, p.server, x, func(m *dns.Msg) error {
-		return writeXFRMessage(w, m, p.args.short)
+		return writeXFRMessage(w, m, p.args.short, d.style)
 	})
 	if err != nil {
 		fmt.Fprintf(w, "; Transfer failed: %v\n", err)
 		return errSilentFail
 	}
-	if !p.args.short {
+	if !p.args.short && d.stats {
 		fmt.Fprintf(w, ";; Query time: %d msec\n", res.Duration.Milliseconds())
 		fmt.Fprintf(w, ";; SERVER: %s(%s) (%s)\n", hashPort(res.Remote), serverLabel(res.Server), transferTransport(res.Server))
 		fmt.Fprintf(w, ";; WHEN: %s\n", res.When.Format("Mon Jan 02 15:04:05 MST 2006"))
@@ -60,13 +60,13 @@ func runTransfer(ctx context.Context, e *env, p *digPlan, q dnsq.Query) error {
 	return nil
 }
 
-func writeXFRMessage(w io.Writer, m *dns.Msg, short bool) error {
+func writeXFRMessage(w io.Writer, m *dns.Msg, short bool, style dnsq.Style) error {
 	for _, rr := range m.Answer {
 		var err error
 		if short {
 			_, err = fmt.Fprintln(w, dnsq.RData(rr))
 		} else {
-			_, err = fmt.Fprintln(w, dnsq.RRString(rr))
+			_, err = fmt.Fprintln(w, style.RR(rr))
 		}
 		if err != nil {
 			return err

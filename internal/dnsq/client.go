@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -41,6 +43,12 @@ type Client struct {
 	// Dialer opens connections; nil means a net.Dialer. A policy that refuses
 	// some addresses plugs in here.
 	Dialer Dialer
+	// Family restricts connections to IPv4 ("4") or IPv6 ("6"), as dig -4
+	// and -6 do; empty allows both. Only with the default Dialer.
+	Family string
+	// Source is the local address to send from (dig -b); its port is used
+	// when not 0. Only with the default Dialer.
+	Source netip.AddrPort
 	// TSIG, when set, signs every query and zone transfer with this key and
 	// requires every reply to verify (RFC 8945). Not over DoH.
 	TSIG *TSIGKey
@@ -69,6 +77,8 @@ type Response struct {
 	// Remote is the address the answer came from (host:port), also for DoT
 	// and DoH servers named by host name.
 	Remote string
+	// Query is the message sent (before any TSIG was added), for dig +qr.
+	Query *dns.Msg
 }
 
 func (c *Client) timeout() time.Duration {
@@ -89,7 +99,29 @@ func (c *Client) dialer() Dialer {
 	if c.Dialer != nil {
 		return c.Dialer
 	}
-	return &net.Dialer{}
+	if c.Family == "" && !c.Source.IsValid() {
+		return &net.Dialer{}
+	}
+	return sourceDialer{family: c.Family, source: c.Source}
+}
+
+// sourceDialer dials from a given source address and/or one address
+// family only.
+type sourceDialer struct {
+	family string
+	source netip.AddrPort
+}
+
+func (d sourceDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	nd := &net.Dialer{}
+	if d.source.IsValid() {
+		if strings.HasPrefix(network, "udp") {
+			nd.LocalAddr = net.UDPAddrFromAddrPort(d.source)
+		} else {
+			nd.LocalAddr = net.TCPAddrFromAddrPort(d.source)
+		}
+	}
+	return nd.DialContext(ctx, network+d.family, address)
 }
 
 // Exchange sends q to srv and returns its reply. Timeouts are retried up to
@@ -218,7 +250,7 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 		}
 		return &Response{
 			Msg: r, Server: srv, Transport: t, RTT: time.Since(start), When: start,
-			SentSize: len(wire), RecvSize: len(raw), Remote: co.RemoteAddr().String(),
+			SentSize: len(wire), RecvSize: len(raw), Remote: co.RemoteAddr().String(), Query: m,
 		}, nil
 	}
 }
@@ -369,7 +401,7 @@ func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 	r.Id = m.Id
 	return &Response{
 		Msg: r, Server: srv, Transport: HTTPS, RTT: rtt, When: start,
-		SentSize: len(wire), RecvSize: len(body), Remote: remote,
+		SentSize: len(wire), RecvSize: len(body), Remote: remote, Query: m,
 	}, nil
 }
 

@@ -36,6 +36,9 @@ type Knot struct {
 	// Sign has knotd sign every zone (DNSSEC, its default policy: ECDSA
 	// P-256 keys made at load).
 	Sign bool
+	// Module is a knotd module loaded for every zone (mod-whoami answers
+	// the apex's A/AAAA with the asker's address).
+	Module string
 	// Journal keeps the differences between zone file versions (loaded
 	// with Reload), so that knotd answers IXFR incrementally.
 	Journal bool
@@ -149,6 +152,9 @@ func (cfg Knot) conf(t testing.TB, dir, ip string, port int) string {
 		}
 		if cfg.Sign {
 			b.WriteString("    dnssec-signing: on\n")
+		}
+		if cfg.Module != "" {
+			fmt.Fprintf(&b, "    module: %s\n", cfg.Module)
 		}
 		if cfg.Journal {
 			b.WriteString("    zonefile-load: difference\n    journal-content: changes\n")
