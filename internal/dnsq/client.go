@@ -183,6 +183,8 @@ func (c *Client) once(ctx context.Context, srv Server, m *dns.Msg) (*Response, e
 	switch srv.Transport {
 	case HTTPS:
 		return c.doh(ctx, srv, m)
+	case QUIC:
+		return c.doq(ctx, srv, m)
 	case TCP, TLS:
 		return c.stream(ctx, srv, srv.Transport, m)
 	default:

@@ -49,7 +49,8 @@ func TestParseServer(t *testing.T) {
 		{"https://dns.example", Server{Transport: HTTPS, Addr: "https://dns.example/dns-query", Name: "dns.example"}, ""},
 		{"https://dns.example:8443/q", Server{Transport: HTTPS, Addr: "https://dns.example:8443/q", Name: "dns.example"}, ""},
 		{"@", Server{}, "empty server"},
-		{"quic://x", Server{}, `unknown scheme "quic"`},
+		{"quic://dns.example", Server{Transport: QUIC, Addr: "dns.example:853", Name: "dns.example"}, ""},
+		{"ftp://x", Server{}, `unknown scheme "ftp"`},
 		{"host:0", Server{}, "from 1 to 65535"},
 		{"a b", Server{}, "is not host[:port]"},
 	} {

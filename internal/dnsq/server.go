@@ -22,6 +22,7 @@ const (
 	TCP   Transport = "tcp"   // TCP (RFC 7766)
 	TLS   Transport = "tls"   // DNS over TLS (RFC 7858)
 	HTTPS Transport = "https" // DNS over HTTPS (RFC 8484)
+	QUIC  Transport = "quic"  // DNS over QUIC (RFC 9250)
 )
 
 // ErrBadServer is wrapped by every server syntax error.
@@ -55,6 +56,8 @@ func (s Server) String() string {
 		return s.Addr
 	case TCP:
 		return "tcp://" + s.Addr
+	case QUIC:
+		return "quic://" + s.Addr
 	}
 	return s.Addr
 }
@@ -77,6 +80,7 @@ func (s Server) Display() string {
 //	tcp://host[:port]                      DNS over TCP
 //	tls://host[:port]                      DNS over TLS (port 853)
 //	https://host[:port]/path               DNS over HTTPS (path defaults to /dns-query)
+//	quic://host[:port]                     DNS over QUIC (RFC 9250, port 853)
 //
 // A leading @ is allowed and ignored. Host names are not resolved here.
 func ParseServer(s string) (Server, error) {
@@ -95,6 +99,8 @@ func ParseServer(s string) (Server, error) {
 		return hostPortServer(TCP, rest, "53", s)
 	case "tls", "dot":
 		return hostPortServer(TLS, rest, "853", s)
+	case "quic", "doq":
+		return hostPortServer(QUIC, rest, "853", s)
 	case "https", "doh":
 		u, err := url.Parse("https://" + rest)
 		if err != nil || u.Host == "" {
@@ -105,7 +111,7 @@ func ParseServer(s string) (Server, error) {
 		}
 		return Server{Transport: HTTPS, Addr: u.String(), Name: u.Hostname()}, nil
 	}
-	return Server{}, fmt.Errorf("%w: unknown scheme %q in %q; want udp://, tcp://, tls:// or https://", ErrBadServer, scheme, s)
+	return Server{}, fmt.Errorf("%w: unknown scheme %q in %q; want udp://, tcp://, tls://, https:// or quic://", ErrBadServer, scheme, s)
 }
 
 func hostPortServer(t Transport, hp, defPort, orig string) (Server, error) {
