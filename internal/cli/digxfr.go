@@ -61,22 +61,20 @@ func runTransfer(ctx context.Context, e *env, p *digPlan, q dnsq.Query) error {
 }
 
 func writeXFRMessage(w io.Writer, m *dns.Msg, short bool, style dnsq.Style) error {
+	buf := make([]byte, 0, 64*len(m.Answer))
 	for _, rr := range m.Answer {
-		var err error
 		if short {
-			_, err = fmt.Fprintln(w, dnsq.RData(rr))
+			buf = append(buf, dnsq.RData(rr)...)
 		} else {
-			_, err = fmt.Fprintln(w, style.RR(rr))
+			buf = style.AppendRR(buf, rr)
 		}
-		if err != nil {
-			return err
-		}
+		buf = append(buf, '\n')
 	}
 	if t := m.IsTsig(); t != nil && !short {
-		_, err := fmt.Fprintln(w, dnsq.TSIGString(t))
-		return err
+		buf = append(append(buf, dnsq.TSIGString(t)...), '\n')
 	}
-	return nil
+	_, err := w.Write(buf)
+	return err
 }
 
 func transferJSON(ctx context.Context, e *env, p *digPlan, x dnsq.XFR, q dnsq.Query) error {

@@ -134,10 +134,7 @@ func pow10(n int) uint64 {
 
 // RRString renders a whole record as a line of dig output: owner, TTL,
 // class, type and data at BIND's tab stops.
-func RRString(rr dns.RR) string {
-	h := rr.Header()
-	return Columns(PresentName(h.Name), strconv.FormatUint(uint64(h.Ttl), 10), ClassString(h.Class), TypeString(h.Rrtype)) + RData(rr)
-}
+func RRString(rr dns.RR) string { return Style{}.RR(rr) }
 
 // QuestionString renders a question as dig's question section does:
 // ";name", class and type at BIND's stops. The ";" is not counted in the

@@ -2,6 +2,7 @@ package dnsq
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -15,26 +16,85 @@ type Style struct {
 }
 
 // RR renders a record as dig does with the style's options.
-func (s Style) RR(rr dns.RR) string {
+func (s Style) RR(rr dns.RR) string { return string(s.AppendRR(nil, rr)) }
+
+// AppendRR appends the record's line (without a newline) to b; printing a
+// large zone transfer goes through here, so the common cases allocate
+// nothing.
+func (s Style) AppendRR(b []byte, rr dns.RR) []byte {
 	h := rr.Header()
-	ttl := strconv.FormatUint(uint64(h.Ttl), 10)
+	start := len(b)
+	b = appendName(b, h.Name)
+	col := len(b) - start
+	stops := [4]int{24, 32, 40, 48}
+	if s.Multiline {
+		stops = [4]int{24, 24, 24, 32}
+	}
+	b, col = appendIndent(b, col, stops[0])
+	n := len(b)
 	if s.TTLUnits {
-		ttl = TTLUnits(h.Ttl)
+		b = append(b, TTLUnits(h.Ttl)...)
+	} else {
+		b = strconv.AppendUint(b, uint64(h.Ttl), 10)
 	}
-	if !s.Multiline {
-		return Columns(PresentName(h.Name), ttl, ClassString(h.Class), TypeString(h.Rrtype)) + RData(rr)
+	col += len(b) - n
+	for i, f := range []string{ClassString(h.Class), TypeString(h.Rrtype)} {
+		b, col = appendIndent(b, col, stops[i+1])
+		b = append(b, f...)
+		col += len(f)
 	}
-	// BIND's multi-line style: TTL, class and type from column 24, data 32.
-	var l line
-	l.field(PresentName(h.Name), 0)
-	l.field(ttl, 24)
-	l.field(ClassString(h.Class), 24)
-	l.field(TypeString(h.Rrtype), 24)
-	l.field("", 32)
-	if soa, ok := rr.(*dns.SOA); ok {
-		return l.String() + multiSOA(soa)
+	b, _ = appendIndent(b, col, stops[3])
+	return appendRData(b, rr, s.Multiline)
+}
+
+// appendIndent moves from column col to stop as BIND's indent() does (see
+// line.field) and returns the new column.
+func appendIndent(b []byte, col, stop int) ([]byte, int) {
+	to := max(stop, col+1)
+	if tabs := to/8 - col/8; tabs > 0 {
+		for range tabs {
+			b = append(b, '\t')
+		}
+		for range to % 8 {
+			b = append(b, ' ')
+		}
+	} else {
+		for range to - col {
+			b = append(b, ' ')
+		}
 	}
-	return l.String() + RData(rr)
+	return b, to
+}
+
+// appendName appends a name in BIND's presentation; a name with no escape
+// and no byte BIND escapes differently from the wire library is copied.
+func appendName(b []byte, name string) []byte {
+	if strings.ContainsAny(name, "\\$") {
+		return append(b, PresentName(name)...)
+	}
+	return append(b, name...)
+}
+
+func appendRData(b []byte, rr dns.RR, multi bool) []byte {
+	switch v := rr.(type) {
+	case *dns.A:
+		if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
+			return a.AppendTo(b)
+		}
+	case *dns.AAAA:
+		if a, ok := netip.AddrFromSlice(v.AAAA); ok && len(v.AAAA) == 16 {
+			return a.AppendTo(b)
+		}
+	case *dns.NS:
+		return appendName(b, v.Ns)
+	case *dns.CNAME:
+		return appendName(b, v.Target)
+	case *dns.SOA:
+		if multi {
+			return append(b, multiSOA(v)...)
+		}
+	}
+	return append(b, RData(rr)...)
 }
 
 // Question renders a question line as dig does with the style's options.
