@@ -16,6 +16,7 @@ skip() { echo "SKIP bench/axfr.sh: $*"; exit 0; }
 for tool in knotd dig; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages in deps/apt/dns.list: make deps)"
 done
+[ -x /usr/bin/time ] || skip "/usr/bin/time is not installed (Debian package time, in deps/apt/dns.list)"
 [ -x "$bin" ] || { echo "bench/axfr.sh: $bin is not an executable (make build)" >&2; exit 1; }
 help=$("$bin" dig --help 2>/dev/null || true)
 if [[ $help != *AXFR* ]]; then
@@ -41,37 +42,37 @@ port=$(free_port) || { echo "bench/axfr.sh: no free port found" >&2; exit 1; }
 start_knotd "$work" "$port" xfr.test "$work/xfr.test.zone" transfer || exit 1
 echo "knotd $(knotd --version | awk '{print $NF}') on 127.0.0.1:$port, zone of $RECORDS A records; $ROUNDS rounds"
 
-# run_one TOOL: prints "seconds records".
+# run_one TOOL: prints "wall_seconds cpu_seconds records" (CPU = user +
+# system, which a loaded machine skews less than wall time).
 run_one() {
-	local start end n
-	start=$(date +%s.%N)
+	local n
 	if [ "$1" = dig ]; then
-		dig @127.0.0.1 -p "$port" xfr.test AXFR >"$work/out.txt"
+		/usr/bin/time -f '%e %U %S' -o "$work/time.txt" dig @127.0.0.1 -p "$port" xfr.test AXFR >"$work/out.txt"
 	else
-		"$bin" dig "@127.0.0.1:$port" xfr.test AXFR >"$work/out.txt"
+		/usr/bin/time -f '%e %U %S' -o "$work/time.txt" "$bin" dig "@127.0.0.1:$port" xfr.test AXFR >"$work/out.txt"
 	fi
-	end=$(date +%s.%N)
 	n=$(grep -vc '^;\|^$' "$work/out.txt" || true)
-	awk -v s="$start" -v e="$end" -v n="$n" 'BEGIN { printf "%.4f %d\n", e - s, n }'
+	awk -v n="$n" '{ printf "%.3f %.3f %d\n", $1, $2 + $3, n }' "$work/time.txt"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-: >"$work/dig"; : >"$work/ours"; : >"$work/ratio"
+: >"$work/dig"; : >"$work/ours"; : >"$work/ratio"; : >"$work/dcpu"; : >"$work/ocpu"; : >"$work/cratio"
 want=$((RECORDS + 4))
 for r in $(seq "$ROUNDS"); do
 	if [ $((r % 2)) -eq 1 ]; then
-		read -r ds dn < <(run_one dig); read -r os on < <(run_one ours)
+		read -r ds dc dn < <(run_one dig); read -r os oc on < <(run_one ours)
 	else
-		read -r os on < <(run_one ours); read -r ds dn < <(run_one dig)
+		read -r os oc on < <(run_one ours); read -r ds dc dn < <(run_one dig)
 	fi
 	[ "$dn" -eq "$want" ] || { echo "bench/axfr.sh: dig printed $dn records, want $want" >&2; exit 1; }
 	[ "$on" -eq "$want" ] || { echo "bench/axfr.sh: dnsscience printed $on records, want $want" >&2; exit 1; }
-	printf '  round %d: dig %.3f s   dnsscience %.3f s   (%d records each)\n' "$r" "$ds" "$os" "$on"
-	echo "$ds" >>"$work/dig"; echo "$os" >>"$work/ours"
+	printf '  round %d: dig %.3f s (CPU %.2f s)   dnsscience %.3f s (CPU %.2f s)   %d records each\n' "$r" "$ds" "$dc" "$os" "$oc" "$on"
+	echo "$ds" >>"$work/dig"; echo "$os" >>"$work/ours"; echo "$dc" >>"$work/dcpu"; echo "$oc" >>"$work/ocpu"
 	awk -v a="$os" -v b="$ds" 'BEGIN { print a/b }' >>"$work/ratio"
+	awk -v a="$oc" -v b="$dc" 'BEGIN { if (b > 0) print a/b }' >>"$work/cratio"
 done
 echo
 echo "AXFR of $want records (median of $ROUNDS rounds):"
-printf '  dig         %.3f s\n' "$(median <"$work/dig")"
-printf '  dnsscience  %.3f s\n' "$(median <"$work/ours")"
-printf '  ratio       %.2f dnsscience/dig time (median of the per-round ratios; target <= 1.00)\n' "$(median <"$work/ratio")"
+printf '  dig         %.3f s wall, %.2f s CPU\n' "$(median <"$work/dig")" "$(median <"$work/dcpu")"
+printf '  dnsscience  %.3f s wall, %.2f s CPU\n' "$(median <"$work/ours")" "$(median <"$work/ocpu")"
+printf '  ratio       %.2f dnsscience/dig wall time, %.2f CPU time (medians of the per-round ratios; target <= 1.00)\n' "$(median <"$work/ratio")" "$(median <"$work/cratio")"
