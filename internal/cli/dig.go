@@ -57,7 +57,7 @@ dig's +options are accepted too: +short +trace +tcp +dnssec +nsid +cookie
 +norecurse +noedns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N
 +ednsopt=CODE[:HEX] +tls-hostname=NAME +tls-ca=FILE, and the display options
 +[no]all +[no]cmd +[no]comments +[no]question +[no]answer +[no]authority
-+[no]additional +[no]stats +qr +ttlunits +multi. AXFR and IXFR=SERIAL
++[no]additional +[no]stats +qr +ttlunits +multi +yaml. AXFR and IXFR=SERIAL
 transfer zones over TCP; -y/-k sign with TSIG.`,
 		Example: `  dnsscience dig example.com
   dnsscience dig @1.1.1.1 example.com MX --short
@@ -442,6 +442,8 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 			replies = append(replies, dnsq.NewReply(resp))
 		case p.args.short:
 			renderShort(e.stdout, resp)
+		case p.args.display.yaml:
+			renderYAML(e.stdout, resp)
 		default:
 			d := p.args.display
 			if resp.Truncated && d.comments {

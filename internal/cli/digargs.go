@@ -199,7 +199,7 @@ func (a *digArgs) plusOption(opt string) error {
 		}
 		a.timeout = time.Duration(n) * time.Second
 	default:
-		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N +tls-hostname=NAME +tls-ca[=FILE] +[no]all +[no]cmd +[no]comments +[no]question +[no]answer +[no]authority +[no]additional +[no]stats +qr +ttlunits +multi +ednsopt=CODE[:HEX]", opt)
+		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N +tls-hostname=NAME +tls-ca[=FILE] +[no]all +[no]cmd +[no]comments +[no]question +[no]answer +[no]authority +[no]additional +[no]stats +qr +ttlunits +multi +yaml +ednsopt=CODE[:HEX]", opt)
 	}
 	return nil
 }

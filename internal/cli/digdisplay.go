@@ -15,7 +15,7 @@ import (
 // +[no]additional, +[no]stats, +qr, +ttlunits, +multi) leave in the output.
 type digDisplay struct {
 	cmd, comments, question, answer, authority, additional, stats bool
-	qr                                                            bool
+	qr, yaml                                                      bool
 	style                                                         dnsq.Style
 }
 
@@ -44,6 +44,8 @@ func (d *digDisplay) set(name string, on bool) bool {
 		d.stats = on
 	case "qr":
 		d.qr = on
+	case "yaml":
+		d.yaml = on
 	case "ttlunits":
 		d.style.TTLUnits = on
 	case "multi", "multiline":

@@ -23,7 +23,7 @@ e   694861  A 192.0.2.5
 `
 
 // variable lines differ from run to run (and dig's banner is its own).
-var variable = regexp.MustCompile(`(?m)^(; <<>> .*|; \(1 server found\)|;; global options: .*|;; Query time: .*|;; WHEN: .*|;; ->>HEADER<<- .*|; COOKIE: .*)$`)
+var variable = regexp.MustCompile(`(?m)^(; <<>> .*|; \(1 server found\)|;; global options: .*|;; Query time: .*|;; WHEN: .*|;; ->>HEADER<<- .*|; COOKIE: .*| *(query_time|response_time|id): .*)$`)
 
 func normalise(s string) string { return variable.ReplaceAllString(s, "~") }
 
@@ -50,6 +50,9 @@ func TestDigDisplayOptionsMatchDig(t *testing.T) {
 		{"e.show.test", "+noall", "+answer", "+ttlunits"},
 		{"show.test", "SOA", "+noall", "+answer", "+multi", "+ttlunits"},
 		{"show.test", "SOA", "+qr", "+nocookie", "+noadflag"},
+		{"show.test", "SOA", "+yaml", "+nocookie", "+noadflag"},
+		{"c.show.test", "A", "+yaml", "+tcp", "+nocookie", "+noadflag"},
+		{"nothere.show.test", "A", "+yaml", "+nocookie", "+noadflag"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
