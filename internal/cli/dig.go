@@ -412,9 +412,10 @@ func (o *digOptions) tsig(c *dnsq.Client) error {
 // runQueries sends each query in turn and prints each reply.
 func runQueries(ctx context.Context, e *env, p *digPlan) error {
 	var replies []dnsq.Reply
-	failed := false
+	failed, transfers := false, 0
 	for i, q := range p.queries {
 		if isTransfer(q.Type) {
+			transfers++
 			if err := runTransfer(ctx, e, p, q); err != nil {
 				if err != errSilentFail {
 					return err
@@ -457,7 +458,8 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 			renderDig(e.stdout, resp, d)
 		}
 	}
-	if e.json {
+	// A transfer prints its own JSON object; the array holds the queries.
+	if e.json && (len(replies) > 0 || transfers == 0) {
 		if err := writeJSON(e.stdout, replies); err != nil {
 			return err
 		}
