@@ -61,14 +61,14 @@ func TestTraceAllServersAgainstKnot(t *testing.T) {
 	}
 	for _, want := range []string{
 		"serial_differs test. ", "serial_differs sub.test. ", "ns_differs sub.test. ",
-		"glue_differs sub.test. ns2.sub.test.", "glue_differs sub.test. ns3.sub.test.", "unreachable sub.test. ns3.sub.test. (127.0.0.44)",
+		"glue_differs sub.test. ns2.sub.test.", "unreachable sub.test. ns3.sub.test. (127.0.0.44)",
 	} {
 		if count[want] != 1 {
 			t.Errorf("finding %q seen %d times, want once; findings:\n%s", want, count[want], strings.Join(all, "\n"))
 		}
 	}
-	if len(res.Findings) != 6 {
-		t.Errorf("%d findings, want 6:\n%s", len(res.Findings), strings.Join(all, "\n"))
+	if len(res.Findings) != 5 {
+		t.Errorf("%d findings, want 5 (ns3, which the child does not list, has no address there to compare):\n%s", len(res.Findings), strings.Join(all, "\n"))
 	}
 	if n := deadQueries.Load(); n != 1 {
 		t.Errorf("the dead server was asked %d times, want once", n)
