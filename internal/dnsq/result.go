@@ -25,7 +25,6 @@ type Reply struct {
 	// NoEDNSRetry: the server answered FORMERR to EDNS, and this is the
 	// reply to the query sent again without EDNS.
 	NoEDNSRetry bool       `json:"no_edns_retry,omitempty"`
-	Remote      string     `json:"remote,omitempty"` // address the answer came from (ip:port)
 	Header      Header     `json:"header"`
 	Question    []Question `json:"question"`
 	Answer      []Record   `json:"answer"`
@@ -94,7 +93,7 @@ func NewReply(r *Response) Reply {
 	out := Reply{
 		Server: r.Server.Addr, ServerName: r.Server.Name, Transport: r.Transport,
 		When: r.When.UTC(), RTTMs: Millis(r.RTT), QuerySize: r.SentSize, ReplySize: r.RecvSize,
-		Tries: r.Tries, Truncated: r.Truncated, NoEDNSRetry: r.NoEDNSRetry, Remote: r.Remote,
+		Tries: r.Tries, Truncated: r.Truncated, NoEDNSRetry: r.NoEDNSRetry,
 		Header: Header{
 			ID: m.Id, Opcode: dns.OpcodeToString[m.Opcode], Rcode: RcodeString(m.Rcode), Flags: Flags(m),
 		},
