@@ -56,45 +56,49 @@ awk -v n="$BIG_NAMES" -v z="$ZONE_NAMES" 'BEGIN { for (i = 0; i < n; i++) printf
 start_knotd "$work" "$port" bench.test "$work/bench.test.zone" || exit 1
 echo "knotd $(knotd --version | awk '{print $NF}') on 127.0.0.1:$port, zone of $ZONE_NAMES names; $ROUNDS rounds of $ZONE_NAMES queries, $CONC in flight"
 
-# dnsperf_run FILE: prints "qps completed_share".
+# cpu_of FILE: user + system seconds from a /usr/bin/time -f '%U %S' file.
+cpu_of() { awk '{ printf "%.2f", $1 + $2 }' "$1"; }
+
+# dnsperf_run FILE: prints "qps completed_share cpu_seconds".
 dnsperf_run() {
 	local out
-	out=$(dnsperf -s 127.0.0.1 -p "$port" -d "$1" -n 1 -q "$CONC" -e -t 5 2>&1)
+	out=$(/usr/bin/time -f '%U %S' -o "$work/perf.time" dnsperf -s 127.0.0.1 -p "$port" -d "$1" -n 1 -q "$CONC" -e -t 5 2>&1)
 	local qps share
 	qps=$(awk '/Queries per second:/ { print $4 }' <<<"$out")
 	share=$(awk '/Queries completed:/ { gsub(/[()%]/, "", $4); print $4/100 }' <<<"$out")
-	echo "$qps $share"
+	echo "$qps $share $(cpu_of "$work/perf.time")"
 }
 
-# dnsscience_run FILE: prints "qps answered_share"; the JSON Lines go to $work/out.jsonl.
+# dnsscience_run FILE: prints "qps answered_share cpu_seconds"; the JSON
+# Lines go to $work/out.jsonl.
 dnsscience_run() {
 	local err names secs queries noerror
-	err=$("$bin" dig -f "$1" A "@127.0.0.1:$port" --concurrency "$CONC" -o "$work/out.jsonl" 2>&1 >/dev/null)
+	err=$(/usr/bin/time -f '%U %S' -o "$work/ours.time" "$bin" dig -f "$1" A "@127.0.0.1:$port" --concurrency "$CONC" -o "$work/out.jsonl" 2>&1 >/dev/null)
 	# ";; N names in S.SSs (R names/s), Q queries"
 	names=$(sed -n 's/^;; \([0-9]*\) names in \([0-9.]*\)s.*, \([0-9]*\) queries$/\1/p' <<<"$err")
 	secs=$(sed -n 's/^;; \([0-9]*\) names in \([0-9.]*\)s.*, \([0-9]*\) queries$/\2/p' <<<"$err")
 	queries=$(sed -n 's/^;; \([0-9]*\) names in \([0-9.]*\)s.*, \([0-9]*\) queries$/\3/p' <<<"$err")
 	[ -n "$names" ] || { echo "bench/dns.sh: no summary from dnsscience: $err" >&2; exit 1; }
 	noerror=$(grep -c '"rcode":"NOERROR"' "$work/out.jsonl" || true)
-	awk -v q="$queries" -v s="$secs" -v a="$noerror" -v n="$names" 'BEGIN { printf "%.0f %.4f\n", q/s, a/n }'
+	awk -v q="$queries" -v s="$secs" -v a="$noerror" -v n="$names" -v c="$(cpu_of "$work/ours.time")" 'BEGIN { printf "%.0f %.4f %s\n", q/s, a/n, c }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-: >"$work/perf"; : >"$work/ours"; : >"$work/ratio"; : >"$work/answered"
+: >"$work/perf"; : >"$work/ours"; : >"$work/ratio"; : >"$work/answered"; : >"$work/pcpu"; : >"$work/ocpu"
 for r in $(seq "$ROUNDS"); do
 	# Alternate who goes first, so drift in the machine's load favours neither.
 	if [ $((r % 2)) -eq 1 ]; then
-		read -r pq ps < <(dnsperf_run "$work/names.txt")
-		read -r oq os < <(dnsscience_run "$work/names.txt")
+		read -r pq ps pc < <(dnsperf_run "$work/names.txt")
+		read -r oq os oc < <(dnsscience_run "$work/names.txt")
 	else
-		read -r oq os < <(dnsscience_run "$work/names.txt")
-		read -r pq ps < <(dnsperf_run "$work/names.txt")
+		read -r oq os oc < <(dnsscience_run "$work/names.txt")
+		read -r pq ps pc < <(dnsperf_run "$work/names.txt")
 	fi
 	[ -n "${pq:-}" ] || { echo "bench/dns.sh: dnsperf gave no rate" >&2; exit 1; }
 	[ -n "${oq:-}" ] || { echo "bench/dns.sh: dnsscience gave no rate" >&2; exit 1; }
-	printf '  round %d: dnsperf %8.0f q/s (%.2f%% answered)   dnsscience %8.0f q/s (%.2f%% answered)\n' "$r" "$pq" "$(awk -v s="$ps" 'BEGIN{print 100*s}')" "$oq" "$(awk -v s="$os" 'BEGIN{print 100*s}')"
-	echo "$pq" >>"$work/perf"; echo "$oq" >>"$work/ours"; echo "$os" >>"$work/answered"
+	printf '  round %d: dnsperf %8.0f q/s (%.2f%% answered, CPU %s s)   dnsscience %8.0f q/s (%.2f%% answered, CPU %s s)\n' "$r" "$pq" "$(awk -v s="$ps" 'BEGIN{print 100*s}')" "$pc" "$oq" "$(awk -v s="$os" 'BEGIN{print 100*s}')" "$oc"
+	echo "$pq" >>"$work/perf"; echo "$oq" >>"$work/ours"; echo "$os" >>"$work/answered"; echo "$pc" >>"$work/pcpu"; echo "$oc" >>"$work/ocpu"
 	awk -v a="$oq" -v b="$pq" 'BEGIN { print a/b }' >>"$work/ratio"
 done
 perf=$(median <"$work/perf")
@@ -114,6 +118,7 @@ echo
 echo "DNS bulk vs dnsperf (median of $ROUNDS rounds, $ZONE_NAMES names each):"
 printf '  dnsperf     %8.0f queries/s\n' "$perf"
 printf '  dnsscience  %8.0f queries/s\n' "$ours"
-printf '  ratio       %.2f dnsscience/dnsperf (median of the per-round ratios; target >= 0.80)\n' "$ratio"
+printf '  ratio       %.2f dnsscience/dnsperf (median of the per-round ratios; target >= 1.00)\n' "$ratio"
+printf '  CPU         dnsperf %s s, dnsscience %s s per %d names (medians, user + system)\n' "$(median <"$work/pcpu")" "$(median <"$work/ocpu")" "$ZONE_NAMES"
 printf '  answered    %.2f%% of names in the worst dnsscience round (target 100%%)\n' "$(awk -v s="$answered" 'BEGIN { print 100*s }')"
 printf '  peak RSS    %.1f MB for %d names (%d results, %s names/s; target < 100 MB)\n' "$(awk -v k="$rss_kb" 'BEGIN { print k/1024 }')" "$BIG_NAMES" "$big_lines" "$big_rate"

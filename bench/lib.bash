@@ -1,11 +1,16 @@
 # Shared by the bench scripts (sourced, not run: make bench runs bench/*.sh,
 # and this file has no .sh suffix).
 
-# start_knotd DIR PORT DOMAIN ZONEFILE: serves ZONEFILE as DOMAIN with Debian's
-# knotd on 127.0.0.1:PORT (config and state in DIR), waits until it answers
-# for ns1.DOMAIN, and sets knot_pid. The caller stops it (trap).
+# start_knotd DIR PORT DOMAIN ZONEFILE [transfer]: serves ZONEFILE as DOMAIN
+# with Debian's knotd on 127.0.0.1:PORT (config and state in DIR), waits until
+# it answers for ns1.DOMAIN, and sets knot_pid. With "transfer", loopback may
+# transfer the zone. The caller stops it (trap).
 start_knotd() {
-	local dir=$1 port=$2 domain=$3 zone=$4
+	local dir=$1 port=$2 domain=$3 zone=$4 acl_def= acl_use=
+	if [ "${5:-}" = transfer ]; then
+		acl_def=$'acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    action: transfer'
+		acl_use='    acl: [xfr]'
+	fi
 	cat >"$dir/knot.conf" <<KNOT
 server:
     rundir: "$dir"
@@ -19,9 +24,11 @@ template:
   - id: default
     storage: "$dir"
     semantic-checks: off
+$acl_def
 zone:
   - domain: $domain
     file: "$zone"
+$acl_use
 KNOT
 	knotd -c "$dir/knot.conf" 2>"$dir/knotd.log" &
 	knot_pid=$!
@@ -65,4 +72,16 @@ netns_chain() {
 			fi
 		done
 	done
+}
+
+# free_port: prints a loopback port free for UDP and TCP (checked with ss
+# when it is installed).
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! command -v ss >/dev/null; then echo "$p"; return 0; fi
+		if ! ss -Hlnu "sport = :$p" | grep -q . && ! ss -Hlnt "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+	done
+	return 1
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,9 @@ type digOptions struct {
 	noEDNS, noRecurse, cd, ad     bool
 	bufsize                       uint16
 	subnet                        string
+	tsigKey, tsigFile             string
+	ipv4, ipv6                    bool
+	source                        string
 	timeout                       time.Duration
 	tries                         int
 	dohGet, insecure              bool
@@ -49,7 +54,11 @@ name (@cloudflare, @tls://quad9, @https://google; see 'dnsscience resolvers').
 Without @server the first nameserver of /etc/resolv.conf is asked.
 
 dig's +options are accepted too: +short +trace +tcp +dnssec +nsid +cookie
-+norecurse +noedns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N.`,
++norecurse +noedns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N
++ednsopt=CODE[:HEX] +tls-hostname=NAME +tls-ca=FILE, and the display options
++[no]all +[no]cmd +[no]comments +[no]question +[no]answer +[no]authority
++[no]additional +[no]stats +qr +ttlunits +multi +yaml. AXFR and IXFR=SERIAL
+transfer zones over TCP; -y/-k sign with TSIG.`,
 		Example: `  dnsscience dig example.com
   dnsscience dig @1.1.1.1 example.com MX --short
   dnsscience dig @tls://quad9 example.com AAAA --dnssec
@@ -80,6 +89,11 @@ dig's +options are accepted too: +short +trace +tcp +dnssec +nsid +cookie
 	f.BoolVar(&o.ad, "ad", false, "set the AD flag")
 	f.Uint16Var(&o.bufsize, "bufsize", 0, "EDNS0 UDP buffer size (default 1232)")
 	f.StringVar(&o.subnet, "subnet", "", "EDNS client subnet, e.g. 203.0.113.0/24")
+	f.BoolVarP(&o.ipv4, "ipv4", "4", false, "use IPv4 only")
+	f.BoolVarP(&o.ipv6, "ipv6", "6", false, "use IPv6 only")
+	f.StringVarP(&o.source, "source", "b", "", "send from this local address: ADDR or ADDR#PORT, as dig -b")
+	f.StringVarP(&o.tsigKey, "tsig", "y", "", "sign queries and transfers with TSIG: [hmac-sha256:]name:base64-secret (algorithm default hmac-md5, as dig)")
+	f.StringVarP(&o.tsigFile, "keyfile", "k", "", "sign with the TSIG key in this BIND key file (tsig-keygen format)")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Second, "timeout per try")
 	f.IntVar(&o.tries, "tries", 3, "tries per query over UDP")
 	f.BoolVar(&o.dohGet, "doh-get", false, "send DoH queries with GET instead of POST")
@@ -151,6 +165,9 @@ func planDig(o *digOptions, raw []string) (*digPlan, error) {
 	if p.client, err = o.client(a); err != nil {
 		return nil, usageErr("%v", err)
 	}
+	if err := checkFamily(p.server, p.client); err != nil {
+		return nil, usageErr("%v", err)
+	}
 	if o.file != "" {
 		if len(a.questions) > 0 {
 			return nil, usageErr("-f reads names from a file; do not give names on the command line too (%s)", a.questions[0].name)
@@ -197,12 +214,13 @@ func (o *digOptions) applyFlags(a *digArgs) error {
 	q.CD = q.CD || o.cd
 	q.AD = q.AD || o.ad
 	a.tcp = a.tcp || o.tcp
+	a.tcpSet = a.tcpSet || o.tcp
 	a.ignoreTC = a.ignoreTC || o.ignoreTC
 	if o.bufsize != 0 {
 		q.UDPSize = o.bufsize
 	}
 	if o.subnet != "" {
-		p, err := parseSubnet(o.subnet)
+		p, err := dnsq.ParseClientSubnet(o.subnet)
 		if err != nil {
 			return err
 		}
@@ -304,12 +322,22 @@ func (o *digOptions) server(a digArgs, lists [][]dnsq.Resolver) (dnsq.Server, er
 
 func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 	c := &dnsq.Client{Timeout: a.timeout, Tries: a.tries, NoTCPFallback: a.ignoreTC, DoHGet: o.dohGet}
-	if o.caFile != "" || o.insecure {
-		cfg := &tls.Config{InsecureSkipVerify: o.insecure} //nolint:gosec // the user asked for it
-		if o.caFile != "" {
-			pool, err := probe.LoadCAFile(o.caFile)
+	if err := o.tsig(c); err != nil {
+		return nil, err
+	}
+	if err := o.family(c); err != nil {
+		return nil, err
+	}
+	caFile := o.caFile
+	if a.tlsCA != "" {
+		caFile = a.tlsCA
+	}
+	if caFile != "" || o.insecure || a.tlsHostname != "" {
+		cfg := &tls.Config{InsecureSkipVerify: o.insecure, ServerName: a.tlsHostname} //nolint:gosec // the user asked for it
+		if caFile != "" {
+			pool, err := probe.LoadCAFile(caFile)
 			if err != nil {
-				return nil, fmt.Errorf("bad --ca: %w", err)
+				return nil, fmt.Errorf("bad --ca or +tls-ca: %w", err)
 			}
 			cfg.RootCAs = pool
 		}
@@ -318,12 +346,85 @@ func (o *digOptions) client(a digArgs) (*dnsq.Client, error) {
 	return c, nil
 }
 
+// family applies -4, -6 and -b to c.
+func (o *digOptions) family(c *dnsq.Client) error {
+	switch {
+	case o.ipv4 && o.ipv6:
+		return fmt.Errorf("-4 and -6 exclude each other")
+	case o.ipv4:
+		c.Family = "4"
+	case o.ipv6:
+		c.Family = "6"
+	}
+	if o.source == "" {
+		return nil
+	}
+	host, port, _ := strings.Cut(o.source, "#")
+	a, err := netip.ParseAddr(host)
+	n, perr := strconv.ParseUint(port, 10, 16)
+	if err != nil || (port != "" && perr != nil) {
+		return fmt.Errorf("-b %s: want a local address, optionally with #port (192.0.2.1#5300)", o.source)
+	}
+	if (c.Family == "4" && !a.Is4()) || (c.Family == "6" && a.Is4()) {
+		return fmt.Errorf("-b %s is not an IPv%s address", o.source, c.Family)
+	}
+	c.Source = netip.AddrPortFrom(a, uint16(n))
+	return nil
+}
+
+// checkFamily refuses a server address of the family -4 or -6 excludes.
+func checkFamily(srv dnsq.Server, c *dnsq.Client) error {
+	host, _, err := net.SplitHostPort(srv.Addr)
+	if err != nil {
+		return nil
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || c.Family == "" {
+		return nil
+	}
+	if (c.Family == "4") != a.Unmap().Is4() {
+		return fmt.Errorf("-%s given, but server %s is not an IPv%s address", c.Family, host, c.Family)
+	}
+	return nil
+}
+
+// tsig loads the key of -y or -k into c.
+func (o *digOptions) tsig(c *dnsq.Client) error {
+	var k dnsq.TSIGKey
+	var err error
+	switch {
+	case o.tsigKey != "" && o.tsigFile != "":
+		return fmt.Errorf("give one TSIG key: -y or -k, not both")
+	case o.tsigKey != "":
+		k, err = dnsq.ParseTSIGKey(o.tsigKey)
+	case o.tsigFile != "":
+		k, err = dnsq.LoadTSIGKeyFile(o.tsigFile)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.TSIG = &k
+	return nil
+}
+
 // runQueries sends each query in turn and prints each reply.
 func runQueries(ctx context.Context, e *env, p *digPlan) error {
 	var replies []dnsq.Reply
-	failed := false
+	failed, transfers := false, 0
 	for i, q := range p.queries {
-		resp, err := p.client.Exchange(ctx, p.server, q)
+		if isTransfer(q.Type) {
+			transfers++
+			if err := runTransfer(ctx, e, p, q); err != nil {
+				if err != errSilentFail {
+					return err
+				}
+				failed = true
+			}
+			continue
+		}
+		resp, err := p.client.Exchange(ctx, p.queryServer(q), q)
 		if err != nil {
 			failed = true
 			if e.json {
@@ -342,16 +443,23 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 			replies = append(replies, dnsq.NewReply(resp))
 		case p.args.short:
 			renderShort(e.stdout, resp)
+		case p.args.display.yaml:
+			renderYAML(e.stdout, resp)
 		default:
-			if i == 0 {
-				fmt.Fprintf(e.stdout, "\n; <<>> dnsscience %s <<>> %s\n", Version, strings.Join(digEcho(p), " "))
-			} else {
+			d := p.args.display
+			if resp.Truncated && d.comments {
+				fmt.Fprintln(e.stdout, ";; Truncated, retrying in TCP mode.")
+			}
+			if i == 0 && d.cmd {
+				renderBanner(e.stdout, p)
+			} else if i > 0 && d.cmd {
 				fmt.Fprintln(e.stdout)
 			}
-			renderDig(e.stdout, resp)
+			renderDig(e.stdout, resp, d)
 		}
 	}
-	if e.json {
+	// A transfer prints its own JSON object; the array holds the queries.
+	if e.json && (len(replies) > 0 || transfers == 0) {
 		if err := writeJSON(e.stdout, replies); err != nil {
 			return err
 		}
@@ -360,6 +468,16 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 		return errSilentFail
 	}
 	return nil
+}
+
+// queryServer is the server for q: over TCP for type ANY unless +notcp was
+// given, as dig does (a UDP ANY answer is usually truncated or minimal).
+func (p *digPlan) queryServer(q dnsq.Query) dnsq.Server {
+	srv := p.server
+	if q.Type == dns.TypeANY && srv.Transport == dnsq.UDP && !p.args.tcpSet {
+		srv.Transport = dnsq.TCP
+	}
+	return srv
 }
 
 // digEcho is the command line dig echoes in its first line.

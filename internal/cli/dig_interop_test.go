@@ -3,77 +3,32 @@ package cli
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/dnsscience/dnsscience/internal/dnstest"
 )
 
 // startKnot runs Debian's knotd on a free loopback port serving
 // testdata/interop.zone and returns host:port.
 func startKnot(t *testing.T) string {
 	t.Helper()
-	knotd, err := exec.LookPath("knotd")
-	if err != nil {
-		t.Skip("knotd not installed (Debian package knot; `make deps` installs it)")
-	}
 	if _, err := exec.LookPath("dig"); err != nil {
 		t.Skip("dig not installed (Debian package dnsutils; `make deps` installs it)")
 	}
-	dir := t.TempDir()
 	zone, err := os.ReadFile("testdata/interop.zone")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "example.test.zone"), zone, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "    user: root\n"
-	}
-	conf := fmt.Sprintf(`server:
-    listen: 127.0.0.1@%d
-    rundir: %[2]s
-    identity: knot-interop
-%[3]sdatabase:
-    storage: %[2]s/db
-zone:
-  - domain: example.test
-    file: %[2]s/example.test.zone
-    storage: %[2]s
-log:
-  - target: stderr
-    any: warning
-`, port, dir, user)
-	cfg := filepath.Join(dir, "knot.conf")
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(knotd, "-c", cfg)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting knotd: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		out, _ := exec.Command("dig", "@127.0.0.1", "-p", fmt.Sprint(port), "example.test", "SOA", "+short", "+time=1", "+tries=1").Output()
-		if len(bytes.TrimSpace(out)) > 0 {
-			return addr
-		}
-	}
-	t.Fatalf("knotd did not answer on %s within 10s; stderr: %s", addr, stderr.String())
-	return ""
+	k := dnstest.StartKnot(t, dnstest.Knot{Zones: map[string]string{"example.test": string(zone)}, Identity: "knot-interop"})
+	return k.Addr
 }
 
-func freePort(t *testing.T) int { return freePortOn(t, "127.0.0.1") }
+// freePort returns a loopback port free for UDP and TCP.
+func freePort(t *testing.T) int { return dnstest.FreePort(t) }
 
 // runCLI runs the dnsscience command line in-process.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {

@@ -61,8 +61,9 @@ func TestDigGolden(t *testing.T) {
 			resp.RTT = 3 * time.Millisecond
 			resp.When = time.Date(2026, 11, 22, 15, 4, 5, 0, time.UTC)
 			resp.Server = dnsq.Server{Transport: dnsq.UDP, Addr: "127.0.0.1:5353", Name: "127.0.0.1"}
+			resp.Remote = "127.0.0.1:5353"
 			var b bytes.Buffer
-			renderDig(&b, resp)
+			renderDig(&b, resp, defaultDisplay())
 			golden(t, tc.file, b.String())
 		})
 	}
@@ -118,7 +119,7 @@ func TestDigShortJSONAndTypes(t *testing.T) {
 	}
 	// Reverse lookups build the PTR name.
 	out, _, _ = runCLI(t, "dig", "@"+s.Addr, "-x", "192.0.2.10")
-	if !strings.Contains(out, ";10.2.0.192.in-addr.arpa. \tIN\tPTR") || !strings.Contains(out, "status: REFUSED") {
+	if !strings.Contains(out, ";10.2.0.192.in-addr.arpa.\tIN\tPTR") || !strings.Contains(out, "status: REFUSED") {
 		t.Errorf("-x: want the in-addr.arpa question (refused by this zone):\n%s", out)
 	}
 }
@@ -175,7 +176,7 @@ func TestDigBadInput(t *testing.T) {
 		{[]string{"dig", "@ftp://x", "example.com"}, `unknown scheme "ftp"`},
 		{[]string{"dig", "@1.1.1.1", "@8.8.8.8", "example.com"}, "two servers given"},
 		{[]string{"dig", "@127.0.0.1", "example.com", "+frobnicate"}, "unknown option +frobnicate"},
-		{[]string{"dig", "@127.0.0.1", "-x", "not-an-ip"}, "-x needs an IPv4 or IPv6 address"},
+		{[]string{"dig", "@127.0.0.1", "-x", "not-an-ip"}, "-x needs an IPv4 address"},
 		{[]string{"dig", "@127.0.0.1", "example.com", "--subnet", "banana"}, "client subnet \"banana\""},
 		{[]string{"dig", "--nosuchflag"}, "unknown flag"},
 	} {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -27,15 +26,23 @@ type digArgs struct {
 	trace     bool
 	query     dnsq.Query // flags and EDNS options from +options
 	tcp       bool
+	tcpSet    bool // +tcp or +notcp given: ANY stays on the transport asked for
 	ignoreTC  bool
 	tries     int
 	timeout   time.Duration
+	// ixfrSerial is the serial of IXFR=N, the version the asker holds.
+	ixfrSerial uint32
+	// tlsHostname and tlsCA are kdig's +tls-hostname= and +tls-ca=: the
+	// name the DoT/DoH certificate must carry, and a PEM file of CAs.
+	tlsHostname, tlsCA string
+	// display holds dig's output options (+noall +answer, +multi ...).
+	display digDisplay
 }
 
 // parseDigArgs parses dig-style positional arguments. Names are validated
 // and converted (IDN) here, so every error is a usage error.
 func parseDigArgs(args []string) (digArgs, error) {
-	var a digArgs
+	a := digArgs{display: defaultDisplay()}
 	var pendingTypes []uint16
 	for _, arg := range args {
 		switch {
@@ -52,6 +59,13 @@ func parseDigArgs(args []string) (digArgs, error) {
 				return a, err
 			}
 		default:
+			if serial, ok, err := ixfrArg(arg); ok {
+				if err != nil {
+					return a, err
+				}
+				a.ixfrSerial = serial
+				arg = "IXFR"
+			}
 			if t, ok := typeArg(arg); ok {
 				if len(a.questions) == 0 {
 					pendingTypes = append(pendingTypes, t)
@@ -60,6 +74,9 @@ func parseDigArgs(args []string) (digArgs, error) {
 					q.types = append(q.types, t)
 				}
 				continue
+			}
+			if strings.EqualFold(arg, "TYPE0") {
+				return a, fmt.Errorf("type 0 (TYPE0) is reserved (RFC 6895) and cannot be asked for")
 			}
 			if c, ok := classArg(arg); ok {
 				a.class = c
@@ -80,6 +97,18 @@ func parseDigArgs(args []string) (digArgs, error) {
 		}
 	}
 	return a, nil
+}
+
+// ixfrArg recognises dig's IXFR=serial.
+func ixfrArg(s string) (uint32, bool, error) {
+	if len(s) < 5 || !strings.EqualFold(s[:5], "IXFR=") {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseUint(s[5:], 10, 32)
+	if err != nil {
+		return 0, true, fmt.Errorf("%s: the IXFR serial must be a number from 0 to 4294967295", s)
+	}
+	return uint32(n), true, nil
 }
 
 // typeArg recognises a type mnemonic or TYPEnnn; bare numbers are names.
@@ -103,7 +132,8 @@ func classArg(s string) (uint16, bool) {
 
 // plusOption applies one of dig's +options.
 func (a *digArgs) plusOption(opt string) error {
-	key, val, hasVal := strings.Cut(strings.ToLower(opt), "=")
+	key, val, hasVal := strings.Cut(opt, "=")
+	key = strings.ToLower(key)
 	no := strings.HasPrefix(key, "no")
 	base := strings.TrimPrefix(key, "no")
 	bools := map[string]*bool{
@@ -111,8 +141,12 @@ func (a *digArgs) plusOption(opt string) error {
 		"dnssec": &a.query.DO, "nsid": &a.query.NSID, "cookie": &a.query.Cookie,
 		"cdflag": &a.query.CD, "cd": &a.query.CD, "adflag": &a.query.AD, "ad": &a.query.AD,
 	}
+	if !hasVal && a.display.set(base, !no) {
+		return nil
+	}
 	if p, ok := bools[base]; ok && !hasVal {
 		*p = !no
+		a.tcpSet = a.tcpSet || p == &a.tcp
 		return nil
 	}
 	switch {
@@ -129,11 +163,29 @@ func (a *digArgs) plusOption(opt string) error {
 		}
 		a.query.UDPSize = uint16(n)
 	case key == "subnet" && hasVal:
-		p, err := parseSubnet(val)
+		p, err := dnsq.ParseClientSubnet(val)
 		if err != nil {
 			return err
 		}
 		a.query.ClientSubnet = p
+	case key == "tls-hostname" && hasVal && val != "":
+		name, err := dnsq.NormalizeName(val)
+		if err != nil {
+			return fmt.Errorf("+tls-hostname=%s: %w", val, err)
+		}
+		a.tlsHostname = strings.TrimSuffix(name, ".")
+	case key == "tls-ca" && !hasVal:
+		a.tlsCA = "" // system roots, the default
+	case key == "tls-ca" && hasVal && val != "":
+		a.tlsCA = val
+	case key == "ednsopt" && hasVal:
+		o, err := dnsq.ParseEDNSOption(val)
+		if err != nil {
+			return err
+		}
+		a.query.Options = append(a.query.Options, o)
+	case key == "noednsopt" && !hasVal:
+		a.query.Options = nil
 	case key == "tries" && hasVal:
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 1 || n > 10 {
@@ -147,18 +199,7 @@ func (a *digArgs) plusOption(opt string) error {
 		}
 		a.timeout = time.Duration(n) * time.Second
 	default:
-		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N", opt)
+		return fmt.Errorf("unknown option +%s; known: +short +trace +tcp +ignore +dnssec +nsid +cookie +[no]recurse +[no]edns +cdflag +adflag +bufsize=N +subnet=CIDR +tries=N +time=N +tls-hostname=NAME +tls-ca[=FILE] +[no]all +[no]cmd +[no]comments +[no]question +[no]answer +[no]authority +[no]additional +[no]stats +qr +ttlunits +multi +yaml +ednsopt=CODE[:HEX]", opt)
 	}
 	return nil
-}
-
-// parseSubnet parses an EDNS client subnet: an address or a CIDR prefix.
-func parseSubnet(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	return netip.Prefix{}, fmt.Errorf("client subnet %q: want an address or a prefix such as 203.0.113.0/24", s)
 }

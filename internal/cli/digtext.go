@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -10,37 +11,13 @@ import (
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 )
 
-// renderDig prints a reply in dig's default layout: header, OPT
-// pseudosection, question, answer, authority and additional sections, then
-// query time, server, when and size.
-func renderDig(w io.Writer, r *dnsq.Response) {
-	m := r.Msg
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p(";; Got answer:\n")
-	p(";; ->>HEADER<<- opcode: %s, status: %s, id: %d\n", dns.OpcodeToString[m.Opcode], dnsq.RcodeString(m.Rcode), m.Id)
-	p(";; flags: %s; QUERY: %d, ANSWER: %d, AUTHORITY: %d, ADDITIONAL: %d\n",
-		strings.Join(dnsq.Flags(m), " "), len(m.Question), len(m.Answer), len(m.Ns), len(m.Extra))
-	if m.RecursionDesired && !m.RecursionAvailable {
-		p(";; WARNING: recursion requested but not available\n")
+// serverAddr is the answering address as dig prints it (ip#port), also for
+// DoH, where dig prints the address it connected to rather than the URL.
+func serverAddr(r *dnsq.Response) string {
+	if host, port, err := net.SplitHostPort(r.Remote); err == nil {
+		return host + "#" + port
 	}
-	if r.Truncated {
-		p(";; Truncated, retrying in TCP mode.\n")
-	}
-	p("\n")
-	if opt := m.IsEdns0(); opt != nil {
-		renderOPT(w, opt)
-	}
-	p(";; QUESTION SECTION:\n")
-	for _, q := range m.Question {
-		p("%s%s\n", dnsq.Columns(";"+q.Name, "", dnsq.ClassString(q.Qclass)), dnsq.TypeString(q.Qtype))
-	}
-	renderSection(w, "ANSWER", m.Answer)
-	renderSection(w, "AUTHORITY", m.Ns)
-	renderSection(w, "ADDITIONAL", dnsq.WithoutOPT(m.Extra))
-	p("\n;; Query time: %d msec\n", r.RTT.Milliseconds())
-	p(";; SERVER: %s(%s) (%s)\n", r.Server.Display(), serverLabel(r.Server), strings.ToUpper(string(r.Transport)))
-	p(";; WHEN: %s\n", r.When.Format("Mon Jan 02 15:04:05 MST 2006"))
-	p(";; MSG SIZE  rcvd: %d\n\n", r.RecvSize)
+	return r.Server.Display()
 }
 
 func serverLabel(s dnsq.Server) string {
@@ -87,16 +64,6 @@ func nsidText(hexID string) string {
 		}
 	}
 	return fmt.Sprintf("%s (\"%s\")", strings.Join(parts, " "), text.String())
-}
-
-func renderSection(w io.Writer, name string, rrs []dns.RR) {
-	if len(rrs) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n;; %s SECTION:\n", name)
-	for _, rr := range rrs {
-		fmt.Fprintln(w, dnsq.RRString(rr))
-	}
 }
 
 // renderShort prints the answer's RDATA one per line, as dig +short does.

@@ -28,7 +28,7 @@ func runDigTrace(ctx context.Context, e *env, o *digOptions, p *digPlan) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	tr := &dnsq.Tracer{Client: p.client, Roots: roots, Port: rootPort, AllServers: o.allServers}
+	tr := &dnsq.Tracer{Client: p.client, Roots: roots, Port: rootPort, AllServers: o.allServers, DNSSEC: q.DO}
 	if o.port != 0 {
 		tr.Port = o.port
 	}
@@ -64,7 +64,14 @@ func renderTraceStep(w io.Writer, s dnsq.TraceStep) {
 	for _, g := range s.Glueless {
 		fmt.Fprintf(w, ";; %s has no glue: resolved separately from the root\n", g)
 	}
-	fmt.Fprintf(w, ";; Received %d bytes from %s(%s) in %d ms\n\n", s.Size, s.Addr, s.Server, int(s.RTTMs))
+	fmt.Fprintf(w, ";; Received %d bytes from %s(%s) in %d ms\n", s.Size, s.Addr, s.Server, int(s.RTTMs))
+	if len(s.DNSKEY) > 0 {
+		fmt.Fprintf(w, ";; DNSKEY of %s from %s(%s):\n", s.Zone, s.Addr, s.Server)
+		for _, r := range s.DNSKEY {
+			fmt.Fprintln(w, recordLine(r))
+		}
+	}
+	fmt.Fprintln(w)
 }
 
 // recordLine renders a JSON-form record in dig's columns.

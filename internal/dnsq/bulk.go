@@ -158,7 +158,7 @@ type bulkJob struct {
 func (r *bulkRun) startExchangeWorkers(ctx context.Context) {
 	c := *r.client
 	if c.HTTPClient == nil {
-		c.HTTPClient = r.client.httpClient()
+		c.HTTPClient = r.client.httpClient(r.req.Servers...)
 	}
 	var next atomic.Uint64
 	for range r.conc {

@@ -24,11 +24,12 @@ import (
 
 // udpLane is one socket to one server and the queries outstanding on it.
 type udpLane struct {
-	run  *bulkRun
-	srv  Server
-	conn net.Conn
-	bc   batchConn // conn's sendmmsg/recvmmsg, when it is a UDP socket
-	tmpl wireTemplate
+	run    *bulkRun
+	srv    Server
+	conn   net.Conn
+	bc     batchConn // conn's sendmmsg/recvmmsg, when it is a UDP socket
+	stamps bool      // the kernel stamps each reply with its arrival time
+	tmpl   wireTemplate
 
 	recvSize, recvBatch int // receive buffer size, datagrams per read
 
@@ -119,6 +120,7 @@ func newLane(r *bulkRun, srv Server, conn net.Conn, tmpl wireTemplate) *udpLane 
 	if uc, ok := conn.(*net.UDPConn); ok {
 		// Room for bursts of replies (the kernel caps it at rmem_max).
 		_ = uc.SetReadBuffer(4 << 20)
+		l.stamps = enableRxStamps(uc)
 		if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil && ap.Addr().Unmap().Is4() {
 			l.bc = ipv4.NewPacketConn(uc)
 		} else {
@@ -263,6 +265,9 @@ func (l *udpLane) receiveLoop(ctx context.Context) {
 	}
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, l.recvSize)}
+		if l.stamps && l.bc != nil {
+			msgs[i].OOB = make([]byte, rxStampSpace)
+		}
 	}
 	var out []BulkResult
 	for {
@@ -282,7 +287,11 @@ func (l *udpLane) receiveLoop(ctx context.Context) {
 		now := time.Now()
 		out = out[:0]
 		for _, m := range msgs[:n] {
-			if res, ok := l.handle(ctx, m.Buffers[0][:m.N], now); ok {
+			at, ok := rxStamp(m.OOB[:m.NN])
+			if !ok || at.After(now) {
+				at = now // no stamp (or a clock step): when it was read
+			}
+			if res, ok := l.handle(ctx, m.Buffers[0][:m.N], at); ok {
 				out = append(out, res)
 			}
 		}
@@ -309,8 +318,9 @@ func (l *udpLane) readBatch(msgs []ipv4.Message) (int, error) {
 	return 1, nil
 }
 
-// handle matches one datagram to its flight and returns its result; ok is
-// false for strays, and for truncated answers, which are retried over TCP.
+// handle matches one datagram, which arrived at now, to its flight and
+// returns its result; ok is false for strays, and for truncated answers,
+// which are retried over TCP.
 func (l *udpLane) handle(ctx context.Context, b []byte, now time.Time) (BulkResult, bool) {
 	f := l.take(b)
 	if f == nil {

@@ -11,6 +11,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -39,6 +43,15 @@ type Client struct {
 	// Dialer opens connections; nil means a net.Dialer. A policy that refuses
 	// some addresses plugs in here.
 	Dialer Dialer
+	// Family restricts connections to IPv4 ("4") or IPv6 ("6"), as dig -4
+	// and -6 do; empty allows both. Only with the default Dialer.
+	Family string
+	// Source is the local address to send from (dig -b); its port is used
+	// when not 0. Only with the default Dialer.
+	Source netip.AddrPort
+	// TSIG, when set, signs every query and zone transfer with this key and
+	// requires every reply to verify (RFC 8945). Not over DoH.
+	TSIG *TSIGKey
 }
 
 // Dialer is the piece of net.Dialer the client uses.
@@ -57,6 +70,15 @@ type Response struct {
 	RecvSize  int           // reply size in bytes
 	Tries     int           // tries it took
 	Truncated bool          // the UDP answer was truncated (and retried over TCP unless disabled)
+	// NoEDNSRetry is set when the server answered the EDNS query with
+	// FORMERR and no OPT record, and this reply is to the same query sent
+	// again without EDNS (RFC 6891 §7).
+	NoEDNSRetry bool
+	// Remote is the address the answer came from (host:port), also for DoT
+	// and DoH servers named by host name.
+	Remote string
+	// Query is the message sent (before any TSIG was added), for dig +qr.
+	Query *dns.Msg
 }
 
 func (c *Client) timeout() time.Duration {
@@ -77,7 +99,29 @@ func (c *Client) dialer() Dialer {
 	if c.Dialer != nil {
 		return c.Dialer
 	}
-	return &net.Dialer{}
+	if c.Family == "" && !c.Source.IsValid() {
+		return &net.Dialer{}
+	}
+	return sourceDialer{family: c.Family, source: c.Source}
+}
+
+// sourceDialer dials from a given source address and/or one address
+// family only.
+type sourceDialer struct {
+	family string
+	source netip.AddrPort
+}
+
+func (d sourceDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	nd := &net.Dialer{}
+	if d.source.IsValid() {
+		if strings.HasPrefix(network, "udp") {
+			nd.LocalAddr = net.UDPAddrFromAddrPort(d.source)
+		} else {
+			nd.LocalAddr = net.TCPAddrFromAddrPort(d.source)
+		}
+	}
+	return nd.DialContext(ctx, network+d.family, address)
 }
 
 // Exchange sends q to srv and returns its reply. Timeouts are retried up to
@@ -91,8 +135,30 @@ func (c *Client) Exchange(ctx context.Context, srv Server, q Query) (*Response, 
 	return c.ExchangeMsg(ctx, srv, m)
 }
 
-// ExchangeMsg is Exchange for a prepared message.
+// ExchangeMsg is Exchange for a prepared message. A server that answers an
+// EDNS query with FORMERR and no OPT record does not speak EDNS: the query is
+// sent again without it, and the reply says so (NoEDNSRetry).
 func (c *Client) ExchangeMsg(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
+	resp, err := c.exchangeTries(ctx, srv, m)
+	if err != nil || !rejectsEDNS(m, resp.Msg) {
+		return resp, err
+	}
+	plain := m.Copy()
+	plain.Extra = WithoutOPT(plain.Extra)
+	resp, err = c.exchangeTries(ctx, srv, plain)
+	if err != nil {
+		return nil, fmt.Errorf("asking again without EDNS after FORMERR: %w", err)
+	}
+	resp.NoEDNSRetry = true
+	return resp, nil
+}
+
+// rejectsEDNS reports a FORMERR without OPT to a query with OPT.
+func rejectsEDNS(q, r *dns.Msg) bool {
+	return r.Rcode == dns.RcodeFormatError && q.IsEdns0() != nil && r.IsEdns0() == nil
+}
+
+func (c *Client) exchangeTries(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
 	var lastErr error
 	for try := 1; try <= c.tries(); try++ {
 		resp, err := c.once(ctx, srv, m)
@@ -117,6 +183,8 @@ func (c *Client) once(ctx context.Context, srv Server, m *dns.Msg) (*Response, e
 	switch srv.Transport {
 	case HTTPS:
 		return c.doh(ctx, srv, m)
+	case QUIC:
+		return c.doq(ctx, srv, m)
 	case TCP, TLS:
 		return c.stream(ctx, srv, srv.Transport, m)
 	default:
@@ -136,18 +204,10 @@ func (c *Client) once(ctx context.Context, srv Server, m *dns.Msg) (*Response, e
 // stream sends m over one fresh connection: UDP datagrams, TCP or TLS with a
 // two-byte length prefix.
 func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg) (*Response, error) {
-	network := "udp"
-	if t != UDP {
-		network = "tcp"
-	}
-	raw, err := c.dialer().DialContext(ctx, network, srv.Addr)
+	co, err := c.dial(ctx, srv, t)
 	if err != nil {
 		return nil, err
 	}
-	if t == TLS {
-		raw = tls.Client(raw, c.tlsConfig(srv))
-	}
-	co := &dns.Conn{Conn: raw}
 	defer co.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = co.SetDeadline(dl)
@@ -159,9 +219,9 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 	} else {
 		co.UDPSize = dns.MinMsgSize
 	}
-	wire, err := m.Pack()
+	wire, reqMAC, err := c.pack(m)
 	if err != nil {
-		return nil, fmt.Errorf("packing query: %w", err)
+		return nil, err
 	}
 	start := time.Now()
 	if _, err := co.Write(wire); err != nil {
@@ -185,11 +245,46 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 		if r.Id != m.Id || !sameQuestion(r, m) {
 			continue
 		}
+		if c.TSIG != nil {
+			if _, err := c.TSIG.verify(raw, r, reqMAC, false); err != nil {
+				return nil, err
+			}
+		}
 		return &Response{
 			Msg: r, Server: srv, Transport: t, RTT: time.Since(start), When: start,
-			SentSize: len(wire), RecvSize: len(raw),
+			SentSize: len(wire), RecvSize: len(raw), Remote: co.RemoteAddr().String(), Query: m,
 		}, nil
 	}
+}
+
+// pack renders m for the wire, signed when the client has a TSIG key, and
+// returns the request MAC the reply must chain on.
+func (c *Client) pack(m *dns.Msg) ([]byte, string, error) {
+	if c.TSIG != nil {
+		return c.TSIG.sign(m.Copy())
+	}
+	wire, err := m.Pack()
+	if err != nil {
+		return nil, "", fmt.Errorf("packing query: %w", err)
+	}
+	return wire, "", nil
+}
+
+// dial opens a connection to srv for transport t: a UDP socket, or a TCP
+// connection wrapped in TLS for DoT.
+func (c *Client) dial(ctx context.Context, srv Server, t Transport) (*dns.Conn, error) {
+	network := "udp"
+	if t != UDP {
+		network = "tcp"
+	}
+	raw, err := c.dialer().DialContext(ctx, network, srv.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if t == TLS {
+		raw = tls.Client(raw, c.tlsConfig(srv))
+	}
+	return &dns.Conn{Conn: raw}, nil
 }
 
 func sameQuestion(r, m *dns.Msg) bool {
@@ -200,11 +295,7 @@ func sameQuestion(r, m *dns.Msg) bool {
 		return false
 	}
 	a, b := r.Question[0], m.Question[0]
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && equalFold(a.Name, b.Name)
-}
-
-func equalFold(a, b string) bool {
-	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && SameName(a.Name, b.Name)
 }
 
 func (c *Client) tlsConfig(srv Server) *tls.Config {
@@ -213,31 +304,59 @@ func (c *Client) tlsConfig(srv Server) *tls.Config {
 		cfg = c.TLSConfig.Clone()
 	}
 	if cfg.ServerName == "" {
-		host, _, _ := net.SplitHostPort(srv.Addr)
-		cfg.ServerName = host
-		if srv.Name != "" && net.ParseIP(srv.Name) == nil {
-			if _, ok := dns.IsDomainName(srv.Name); ok {
-				cfg.ServerName = srv.Name
-			}
-		}
+		cfg.ServerName = srv.TLSName
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(srv.Addr)
 	}
 	return cfg
 }
 
-func (c *Client) httpClient() *http.Client {
+// httpClient builds the DoH client; the hosts of servers with Bootstrap
+// addresses are reached at those addresses instead of being looked up.
+func (c *Client) httpClient(servers ...Server) *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	d := c.dialer()
+	boot := map[string][]string{}
+	for _, s := range servers {
+		if u, err := url.Parse(s.Addr); err == nil && len(s.Bootstrap) > 0 {
+			boot[u.Hostname()] = s.Bootstrap
+		}
+	}
 	return &http.Client{Transport: &http.Transport{
-		DialContext:       d.DialContext,
+		DialContext:       bootstrapDial(c.dialer().DialContext, boot),
 		TLSClientConfig:   c.TLSConfig,
 		ForceAttemptHTTP2: true,
 	}}
 }
 
+// bootstrapDial connects to a host listed in boot at its addresses, in
+// order, on the port asked for, instead of looking it up; the TLS name stays
+// the URL's. Other hosts are dialled as they are.
+func bootstrapDial(dial func(context.Context, string, string) (net.Conn, error), boot map[string][]string) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
+		if err != nil || len(boot[host]) == 0 {
+			return dial(ctx, network, address)
+		}
+		var errs []error
+		for _, a := range boot[host] {
+			conn, err := dial(ctx, network, net.JoinHostPort(a, port))
+			if err == nil {
+				return conn, nil
+			}
+			errs = append(errs, err)
+		}
+		return nil, errors.Join(errs...)
+	}
+}
+
 // doh sends m as an RFC 8484 request (POST, or GET with ?dns=).
 func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
+	if c.TSIG != nil {
+		return nil, fmt.Errorf("%w: signing DoH queries is not supported; use UDP, TCP or TLS", ErrTSIG)
+	}
 	// RFC 8484 §4.1: use id 0 for cache friendliness.
 	q := m.Copy()
 	q.Id = 0
@@ -259,8 +378,12 @@ func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 		return nil, fmt.Errorf("building DoH request: %w", err)
 	}
 	req.Header.Set("Accept", "application/dns-message")
+	var remote string
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) { remote = ci.Conn.RemoteAddr().String() },
+	}))
 	start := time.Now()
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.httpClient(srv).Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +403,7 @@ func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 	r.Id = m.Id
 	return &Response{
 		Msg: r, Server: srv, Transport: HTTPS, RTT: rtt, When: start,
-		SentSize: len(wire), RecvSize: len(body),
+		SentSize: len(wire), RecvSize: len(body), Remote: remote, Query: m,
 	}, nil
 }
 

@@ -80,32 +80,98 @@ func checkLabels(name, fq string) error {
 }
 
 // ReverseName returns the in-addr.arpa or ip6.arpa name for an address, as
-// dig -x does.
+// dig -x does: an IPv4 address may be partial (10.1 gives 1.10.in-addr.arpa,
+// a reverse zone's own name), and an IPv4-mapped IPv6 address stays IPv6
+// (its ip6.arpa name), as dig keeps it.
 func ReverseName(addr string) (string, error) {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return "", fmt.Errorf("%w: -x needs an IPv4 or IPv6 address, got %q", ErrBadName, addr)
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		if ip.Is4() {
+			return dns.ReverseAddr(ip.String())
+		}
+		return reverse6(ip), nil
 	}
-	name, err := dns.ReverseAddr(ip.Unmap().String())
-	if err != nil {
-		return "", fmt.Errorf("reversing %s: %w", addr, err)
+	octets, ok := partialIPv4(addr)
+	if !ok {
+		return "", fmt.Errorf("%w: -x needs an IPv4 address (or its first 1 to 3 octets) or an IPv6 address, got %q", ErrBadName, addr)
 	}
-	return name, nil
+	var b strings.Builder
+	for i := len(octets) - 1; i >= 0; i-- {
+		b.WriteString(strconv.Itoa(int(octets[i])) + ".")
+	}
+	return b.String() + "in-addr.arpa.", nil
+}
+
+// reverse6 is the ip6.arpa name of ip, nibble by nibble, without unmapping.
+func reverse6(ip netip.Addr) string {
+	const hexdigits = "0123456789abcdef"
+	a := ip.As16()
+	var b strings.Builder
+	for i := 15; i >= 0; i-- {
+		b.WriteByte(hexdigits[a[i]&0x0f])
+		b.WriteByte('.')
+		b.WriteByte(hexdigits[a[i]>>4])
+		b.WriteByte('.')
+	}
+	return b.String() + "ip6.arpa."
+}
+
+// partialIPv4 parses 1 to 4 dotted decimal octets (10, 10.1, 10.1.2).
+func partialIPv4(s string) ([]byte, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return nil, false
+	}
+	out := make([]byte, 0, len(parts))
+	for _, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil || p == "" || (len(p) > 1 && p[0] == '0') {
+			return nil, false
+		}
+		out = append(out, byte(n))
+	}
+	return out, true
+}
+
+// ParseClientSubnet parses an EDNS client subnet option value as dig's
+// +subnet does: an address, a prefix (203.0.113.0/24, 2001:db8::/32), an
+// IPv4 prefix with trailing octets left out (10.1/16), or 0, which asks the
+// server not to use the client's address (0.0.0.0/0).
+func ParseClientSubnet(s string) (netip.Prefix, error) {
+	if s == "0" {
+		return netip.PrefixFrom(netip.IPv4Unspecified(), 0), nil
+	}
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	if addr, bits, ok := strings.Cut(s, "/"); ok {
+		octets, okAddr := partialIPv4(addr)
+		n, err := strconv.Atoi(bits)
+		if okAddr && err == nil && n >= 0 && n <= 32 {
+			var a4 [4]byte
+			copy(a4[:], octets)
+			return netip.PrefixFrom(netip.AddrFrom4(a4), n).Masked(), nil
+		}
+	}
+	return netip.Prefix{}, fmt.Errorf("client subnet %q: want 0, an address, or a prefix such as 203.0.113.0/24, 10.1/16 or 2001:db8::/32", s)
 }
 
 // ParseType parses an RR type by mnemonic (A, aaaa, HTTPS) or number (TYPE65,
-// 65). ok is false when s names no type.
+// 65). ok is false when s names no type, and for type 0, which is reserved
+// (RFC 6895) and would otherwise go out as the zero value's A.
 func ParseType(s string) (uint16, bool) {
 	u := strings.ToUpper(s)
 	if t, ok := dns.StringToType[u]; ok {
-		return t, true
+		return t, t != 0
 	}
 	u = strings.TrimPrefix(u, "TYPE")
 	n, err := strconv.ParseUint(u, 10, 16)
 	if err != nil || u == "" || u[0] == '+' {
 		return 0, false
 	}
-	return uint16(n), true
+	return uint16(n), n != 0
 }
 
 // ParseClass parses a class by mnemonic (IN, CH, HS, ANY) or number
@@ -125,8 +191,14 @@ func ParseClass(s string) (uint16, bool) {
 // TypeString names an RR type as dig does (A, TYPE65534).
 func TypeString(t uint16) string { return dns.Type(t).String() }
 
-// ClassString names a class as dig does (IN, CH, CLASS7).
-func ClassString(c uint16) string { return dns.Class(c).String() }
+// ClassString names a class as dig does (IN, CH, ANY, CLASS7); the wire
+// library names class 255 CLASS255.
+func ClassString(c uint16) string {
+	if c == dns.ClassANY {
+		return "ANY"
+	}
+	return dns.Class(c).String()
+}
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

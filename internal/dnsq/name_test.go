@@ -2,6 +2,7 @@ package dnsq
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,7 @@ func TestNormalizeName(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("NormalizeName(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
@@ -39,16 +40,17 @@ func TestParseServer(t *testing.T) {
 		want Server
 		err  string
 	}{
-		{"@127.0.0.1", Server{UDP, "127.0.0.1:53", "127.0.0.1"}, ""},
-		{"127.0.0.1:5353", Server{UDP, "127.0.0.1:5353", "127.0.0.1"}, ""},
-		{"::1", Server{UDP, "[::1]:53", "::1"}, ""},
-		{"[::1]:53", Server{UDP, "[::1]:53", "::1"}, ""},
-		{"tcp://ns1.example.com", Server{TCP, "ns1.example.com:53", "ns1.example.com"}, ""},
-		{"tls://dns.example:8853", Server{TLS, "dns.example:8853", "dns.example"}, ""},
-		{"https://dns.example", Server{HTTPS, "https://dns.example/dns-query", "dns.example"}, ""},
-		{"https://dns.example:8443/q", Server{HTTPS, "https://dns.example:8443/q", "dns.example"}, ""},
+		{"@127.0.0.1", Server{Transport: UDP, Addr: "127.0.0.1:53", Name: "127.0.0.1"}, ""},
+		{"127.0.0.1:5353", Server{Transport: UDP, Addr: "127.0.0.1:5353", Name: "127.0.0.1"}, ""},
+		{"::1", Server{Transport: UDP, Addr: "[::1]:53", Name: "::1"}, ""},
+		{"[::1]:53", Server{Transport: UDP, Addr: "[::1]:53", Name: "::1"}, ""},
+		{"tcp://ns1.example.com", Server{Transport: TCP, Addr: "ns1.example.com:53", Name: "ns1.example.com"}, ""},
+		{"tls://dns.example:8853", Server{Transport: TLS, Addr: "dns.example:8853", Name: "dns.example"}, ""},
+		{"https://dns.example", Server{Transport: HTTPS, Addr: "https://dns.example/dns-query", Name: "dns.example"}, ""},
+		{"https://dns.example:8443/q", Server{Transport: HTTPS, Addr: "https://dns.example:8443/q", Name: "dns.example"}, ""},
 		{"@", Server{}, "empty server"},
-		{"quic://x", Server{}, `unknown scheme "quic"`},
+		{"quic://dns.example", Server{Transport: QUIC, Addr: "dns.example:853", Name: "dns.example"}, ""},
+		{"ftp://x", Server{}, `unknown scheme "ftp"`},
 		{"host:0", Server{}, "from 1 to 65535"},
 		{"a b", Server{}, "is not host[:port]"},
 	} {
@@ -59,7 +61,7 @@ func TestParseServer(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParseServer(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 		}
 	}
@@ -76,7 +78,8 @@ func TestShippedData(t *testing.T) {
 		}
 	}
 	srv, err := ResolveServer("@tls://quad9")
-	if err != nil || srv.Transport != TLS || srv.Addr != "dns.quad9.net:853" {
+	// The entry's own address (no lookup), verified against the DoT name.
+	if err != nil || srv.Transport != TLS || srv.Addr != "9.9.9.9:853" || srv.TLSName != "dns.quad9.net" {
 		t.Errorf("@tls://quad9 = %+v, %v", srv, err)
 	}
 	if roots := RootHints(); len(roots) != 13 || len(roots[0].Addrs) != 2 {

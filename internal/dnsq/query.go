@@ -1,8 +1,11 @@
 package dnsq
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -29,6 +32,14 @@ type Query struct {
 	NSID         bool         `json:"nsid,omitempty"`         // ask for the server's NSID
 	Cookie       bool         `json:"cookie,omitempty"`       // send a client cookie
 	ClientSubnet netip.Prefix `json:"client_subnet,omitzero"` // EDNS client subnet (RFC 7871)
+	// Options are further EDNS options sent as they are (dig +ednsopt).
+	Options []EDNSOption `json:"edns_options,omitempty"`
+}
+
+// EDNSOption is one raw EDNS option: a code and its data.
+type EDNSOption struct {
+	Code uint16 `json:"code"`
+	Data []byte `json:"data,omitempty"`
 }
 
 // Msg builds the wire message for q with the given id.
@@ -66,6 +77,9 @@ func (q Query) Msg(id uint16) (*dns.Msg, error) {
 	if q.ClientSubnet.IsValid() {
 		opt.Option = append(opt.Option, subnetOption(q.ClientSubnet))
 	}
+	for _, o := range q.Options {
+		opt.Option = append(opt.Option, &dns.EDNS0_LOCAL{Code: o.Code, Data: o.Data})
+	}
 	m.Extra = append(m.Extra, opt)
 	return m, nil
 }
@@ -89,4 +103,30 @@ func subnetOption(p netip.Prefix) *dns.EDNS0_SUBNET {
 // cookie in the reply.
 func clientCookie(id uint16) string {
 	return fmt.Sprintf("%04x%012x", id, uint64(0x6473736369656e63)&0xffffffffffff)
+}
+
+// ednsOptionCodes names the EDNS options dig's +ednsopt accepts by name.
+var ednsOptionCodes = map[string]uint16{
+	"llq": 1, "ul": 2, "update-lease": 2, "nsid": 3, "esu": 4, "dau": 5, "dhu": 6, "n3u": 7,
+	"ecs": 8, "client-subnet": 8, "subnet": 8, "expire": 9, "cookie": 10, "keepalive": 11, "tcp-keepalive": 11,
+	"padding": 12, "chain": 13, "key-tag": 14, "ede": 15, "client-tag": 16, "server-tag": 17,
+}
+
+// ParseEDNSOption parses dig's +ednsopt value: CODE[:HEX], the code a
+// number from 0 to 65535 or an option name (nsid, ecs, cookie, padding ...).
+func ParseEDNSOption(s string) (EDNSOption, error) {
+	name, value, _ := strings.Cut(s, ":")
+	code, ok := ednsOptionCodes[strings.ToLower(name)]
+	if !ok {
+		n, err := strconv.ParseUint(name, 10, 16)
+		if err != nil {
+			return EDNSOption{}, fmt.Errorf("+ednsopt=%s: %q is neither an option code from 0 to 65535 nor an option name such as nsid, ecs, cookie or padding", s, name)
+		}
+		code = uint16(n)
+	}
+	data, err := hex.DecodeString(value)
+	if err != nil {
+		return EDNSOption{}, fmt.Errorf("+ednsopt=%s: the value must be hex digits (an even number of them)", s)
+	}
+	return EDNSOption{Code: code, Data: data}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 
@@ -30,6 +31,7 @@ type Resolver struct {
 	Port     int       `yaml:"port" json:"port,omitempty"`
 	DoT      string    `yaml:"dot" json:"dot,omitempty"` // DoT host[:port]
 	DoH      string    `yaml:"doh" json:"doh,omitempty"` // DoH URL
+	DoQ      string    `yaml:"doq" json:"doq,omitempty"` // DoQ host[:port] (RFC 9250)
 	Location *Location `yaml:"location" json:"location,omitempty"`
 }
 
@@ -46,21 +48,24 @@ type Location struct {
 func (r Resolver) Server(t Transport) (Server, error) {
 	switch t {
 	case TLS:
-		if r.DoT == "" {
-			return Server{}, fmt.Errorf("resolver %s has no DoT endpoint", r.Name)
-		}
-		s, err := ParseServer("tls://" + r.DoT)
-		s.Name = r.Name
-		return s, err
+		return r.tlsServer(TLS, r.DoT, "DoT")
+	case QUIC:
+		return r.tlsServer(QUIC, r.DoQ, "DoQ")
 	case HTTPS:
 		if r.DoH == "" {
 			return Server{}, fmt.Errorf("resolver %s has no DoH endpoint", r.Name)
 		}
 		s, err := ParseServer(r.DoH)
+		if err != nil {
+			return Server{}, err
+		}
+		if u, err := url.Parse(s.Addr); err == nil && net.ParseIP(u.Hostname()) == nil {
+			s.Bootstrap = r.addrs()
+		}
 		s.Name = r.Name
-		return s, err
+		return s, nil
 	}
-	addrs := append(append([]string{}, r.IPv4...), r.IPv6...)
+	addrs := r.addrs()
 	if len(addrs) == 0 {
 		return Server{}, fmt.Errorf("resolver %s has no address", r.Name)
 	}
@@ -73,6 +78,28 @@ func (r Resolver) Server(t Transport) (Server, error) {
 	}
 	return Server{Transport: t, Addr: net.JoinHostPort(addrs[0], fmt.Sprint(port)), Name: r.Name}, nil
 }
+
+// tlsServer is the entry's DoT or DoQ endpoint: reached at the entry's own
+// address when the endpoint is a host name, verified against that name.
+func (r Resolver) tlsServer(t Transport, endpoint, what string) (Server, error) {
+	if endpoint == "" {
+		return Server{}, fmt.Errorf("resolver %s has no %s endpoint", r.Name, what)
+	}
+	s, err := ParseServer(string(t) + "://" + endpoint)
+	if err != nil {
+		return Server{}, err
+	}
+	host, port, _ := net.SplitHostPort(s.Addr)
+	s.TLSName = host
+	if addrs := r.addrs(); len(addrs) > 0 && net.ParseIP(host) == nil {
+		s.Addr = net.JoinHostPort(addrs[0], port)
+	}
+	s.Name = r.Name
+	return s, nil
+}
+
+// addrs lists the entry's addresses, IPv4 first.
+func (r Resolver) addrs() []string { return append(append([]string{}, r.IPv4...), r.IPv6...) }
 
 // ShippedResolvers returns the public resolvers that ship with dnsscience.
 func ShippedResolvers() []Resolver {
@@ -108,10 +135,11 @@ func parseResolvers(b []byte, src string) ([]Resolver, error) {
 			errs = append(errs, fmt.Errorf("%s: entry %d has no name", src, i+1))
 		case seen[r.Name]:
 			errs = append(errs, fmt.Errorf("%s: resolver %q is listed twice", src, r.Name))
-		case len(r.IPv4)+len(r.IPv6) == 0 && r.DoT == "" && r.DoH == "":
-			errs = append(errs, fmt.Errorf("%s: resolver %q has no ipv4, ipv6, dot or doh", src, r.Name))
+		case len(r.IPv4)+len(r.IPv6) == 0 && r.DoT == "" && r.DoH == "" && r.DoQ == "":
+			errs = append(errs, fmt.Errorf("%s: resolver %q has no ipv4, ipv6, dot, doh or doq", src, r.Name))
 		}
 		seen[r.Name] = true
+		errs = append(errs, r.checkEndpoints(src)...)
 		for _, a := range append(append([]string{}, r.IPv4...), r.IPv6...) {
 			if _, err := netip.ParseAddr(a); err != nil {
 				errs = append(errs, fmt.Errorf("%s: resolver %q: %q is not an IP address", src, r.Name, a))
@@ -160,9 +188,36 @@ func ResolveServer(s string, lists ...[]Resolver) (Server, error) {
 				t = TLS
 			case "https", "doh":
 				t = HTTPS
+			case "quic", "doq":
+				t = QUIC
 			}
 		}
 		return r.Server(t)
 	}
 	return ParseServer(s)
+}
+
+// checkEndpoints validates an entry's port and its DoT and DoH endpoints,
+// so that a bad list fails when loaded rather than at query time.
+func (r Resolver) checkEndpoints(src string) []error {
+	var errs []error
+	if r.Port < 0 || r.Port > 65535 {
+		errs = append(errs, fmt.Errorf("%s: resolver %q: port %d is not from 1 to 65535", src, r.Name, r.Port))
+	}
+	if r.DoT != "" {
+		if _, err := ParseServer("tls://" + r.DoT); err != nil {
+			errs = append(errs, fmt.Errorf("%s: resolver %q: dot: %w", src, r.Name, err))
+		}
+	}
+	if r.DoQ != "" {
+		if _, err := ParseServer("quic://" + r.DoQ); err != nil {
+			errs = append(errs, fmt.Errorf("%s: resolver %q: doq: %w", src, r.Name, err))
+		}
+	}
+	if r.DoH != "" {
+		if _, err := ParseServer(r.DoH); err != nil {
+			errs = append(errs, fmt.Errorf("%s: resolver %q: doh: %w", src, r.Name, err))
+		}
+	}
+	return errs
 }

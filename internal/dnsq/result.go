@@ -13,22 +13,26 @@ import (
 // docs/JSON.md). It is what `dnsscience dig --json` prints and what the
 // server stores.
 type Reply struct {
-	Server     string     `json:"server"`                // the server as addressed (host:port or URL)
-	ServerName string     `json:"server_name,omitempty"` // the server as named by the user
-	Transport  Transport  `json:"transport"`             // udp, tcp, tls, https: how the answer came
-	When       time.Time  `json:"when"`                  // when the query was sent
-	RTTMs      float64    `json:"rtt_ms"`                // round-trip time of the answering try
-	QuerySize  int        `json:"query_size"`            // bytes sent
-	ReplySize  int        `json:"reply_size"`            // bytes received
-	Tries      int        `json:"tries"`                 // tries needed
-	Truncated  bool       `json:"truncated,omitempty"`   // the UDP answer was truncated
-	Header     Header     `json:"header"`
-	Question   []Question `json:"question"`
-	Answer     []Record   `json:"answer"`
-	Authority  []Record   `json:"authority"`
-	Additional []Record   `json:"additional"`
-	EDNS       *EDNS      `json:"edns,omitempty"`
-	Error      string     `json:"error,omitempty"` // set when no reply came; the sections are then empty
+	Server     string    `json:"server"`                // the server as addressed (host:port or URL)
+	ServerName string    `json:"server_name,omitempty"` // the server as named by the user
+	Transport  Transport `json:"transport"`             // udp, tcp, tls, https: how the answer came
+	When       time.Time `json:"when"`                  // when the query was sent
+	RTTMs      float64   `json:"rtt_ms"`                // round-trip time of the answering try
+	QuerySize  int       `json:"query_size"`            // bytes sent
+	ReplySize  int       `json:"reply_size"`            // bytes received
+	Tries      int       `json:"tries"`                 // tries needed
+	Truncated  bool      `json:"truncated,omitempty"`   // the UDP answer was truncated
+	// NoEDNSRetry: the server answered FORMERR to EDNS, and this is the
+	// reply to the query sent again without EDNS.
+	NoEDNSRetry bool       `json:"no_edns_retry,omitempty"`
+	Header      Header     `json:"header"`
+	Question    []Question `json:"question"`
+	Answer      []Record   `json:"answer"`
+	Authority   []Record   `json:"authority"`
+	Additional  []Record   `json:"additional"`
+	EDNS        *EDNS      `json:"edns,omitempty"`
+	TSIG        *TSIGInfo  `json:"tsig,omitempty"`  // the reply's TSIG (verified, or the exchange fails)
+	Error       string     `json:"error,omitempty"` // set when no reply came; the sections are then empty
 }
 
 // Header is the reply's header.
@@ -69,6 +73,13 @@ type EDNS struct {
 	Other         []string `json:"other,omitempty"`
 }
 
+// TSIGInfo is a reply's TSIG record.
+type TSIGInfo struct {
+	Key       string `json:"key"`
+	Algorithm string `json:"algorithm"`
+	Error     string `json:"error"` // NOERROR when the server accepted the key
+}
+
 // EDE is an extended DNS error (RFC 8914).
 type EDE struct {
 	Code uint16 `json:"code"`
@@ -82,7 +93,7 @@ func NewReply(r *Response) Reply {
 	out := Reply{
 		Server: r.Server.Addr, ServerName: r.Server.Name, Transport: r.Transport,
 		When: r.When.UTC(), RTTMs: Millis(r.RTT), QuerySize: r.SentSize, ReplySize: r.RecvSize,
-		Tries: r.Tries, Truncated: r.Truncated,
+		Tries: r.Tries, Truncated: r.Truncated, NoEDNSRetry: r.NoEDNSRetry,
 		Header: Header{
 			ID: m.Id, Opcode: dns.OpcodeToString[m.Opcode], Rcode: RcodeString(m.Rcode), Flags: Flags(m),
 		},
@@ -92,10 +103,13 @@ func NewReply(r *Response) Reply {
 		Additional: Records(WithoutOPT(m.Extra)),
 	}
 	for _, q := range m.Question {
-		out.Question = append(out.Question, Question{Name: q.Name, Type: TypeString(q.Qtype), Class: ClassString(q.Qclass)})
+		out.Question = append(out.Question, Question{Name: PresentName(q.Name), Type: TypeString(q.Qtype), Class: ClassString(q.Qclass)})
 	}
 	if opt := m.IsEdns0(); opt != nil {
 		out.EDNS = newEDNS(opt)
+	}
+	if t := m.IsTsig(); t != nil {
+		out.TSIG = &TSIGInfo{Key: PresentName(t.Hdr.Name), Algorithm: PresentName(t.Algorithm), Error: RcodeString(int(t.Error))}
 	}
 	return out
 }
@@ -134,17 +148,18 @@ func Records(rrs []dns.RR) []Record {
 	for _, rr := range rrs {
 		h := rr.Header()
 		out = append(out, Record{
-			Name: h.Name, Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr),
+			Name: PresentName(h.Name), Type: TypeString(h.Rrtype), Class: ClassString(h.Class), TTL: h.Ttl, Data: RData(rr),
 		})
 	}
 	return out
 }
 
-// WithoutOPT returns rrs less the EDNS0 OPT pseudo-record.
+// WithoutOPT returns rrs less the pseudo-records: EDNS0 OPT and TSIG, which
+// dig shows in pseudosections of their own.
 func WithoutOPT(rrs []dns.RR) []dns.RR {
 	out := rrs[:0:0]
 	for _, rr := range rrs {
-		if rr.Header().Rrtype != dns.TypeOPT {
+		if t := rr.Header().Rrtype; t != dns.TypeOPT && t != dns.TypeTSIG {
 			out = append(out, rr)
 		}
 	}

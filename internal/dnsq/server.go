@@ -22,6 +22,7 @@ const (
 	TCP   Transport = "tcp"   // TCP (RFC 7766)
 	TLS   Transport = "tls"   // DNS over TLS (RFC 7858)
 	HTTPS Transport = "https" // DNS over HTTPS (RFC 8484)
+	QUIC  Transport = "quic"  // DNS over QUIC (RFC 9250)
 )
 
 // ErrBadServer is wrapped by every server syntax error.
@@ -37,6 +38,13 @@ type Server struct {
 	// "cloudflare", or the host as typed); it is used for display and, for
 	// TLS, as the certificate name when it is a host name.
 	Name string `json:"name,omitempty"`
+	// TLSName is the name the DoT certificate must carry; empty means the
+	// host of Addr. A resolver entry sets it to its DoT host name while Addr
+	// holds one of its own addresses.
+	TLSName string `json:"tls_name,omitempty"`
+	// Bootstrap lists addresses to connect to for a DoH URL's host instead
+	// of looking the host up (a resolver entry's own addresses).
+	Bootstrap []string `json:"bootstrap,omitempty"`
 }
 
 // String renders the server as the user would type it after @.
@@ -48,6 +56,8 @@ func (s Server) String() string {
 		return s.Addr
 	case TCP:
 		return "tcp://" + s.Addr
+	case QUIC:
+		return "quic://" + s.Addr
 	}
 	return s.Addr
 }
@@ -70,6 +80,7 @@ func (s Server) Display() string {
 //	tcp://host[:port]                      DNS over TCP
 //	tls://host[:port]                      DNS over TLS (port 853)
 //	https://host[:port]/path               DNS over HTTPS (path defaults to /dns-query)
+//	quic://host[:port]                     DNS over QUIC (RFC 9250, port 853)
 //
 // A leading @ is allowed and ignored. Host names are not resolved here.
 func ParseServer(s string) (Server, error) {
@@ -88,6 +99,8 @@ func ParseServer(s string) (Server, error) {
 		return hostPortServer(TCP, rest, "53", s)
 	case "tls", "dot":
 		return hostPortServer(TLS, rest, "853", s)
+	case "quic", "doq":
+		return hostPortServer(QUIC, rest, "853", s)
 	case "https", "doh":
 		u, err := url.Parse("https://" + rest)
 		if err != nil || u.Host == "" {
@@ -98,13 +111,16 @@ func ParseServer(s string) (Server, error) {
 		}
 		return Server{Transport: HTTPS, Addr: u.String(), Name: u.Hostname()}, nil
 	}
-	return Server{}, fmt.Errorf("%w: unknown scheme %q in %q; want udp://, tcp://, tls:// or https://", ErrBadServer, scheme, s)
+	return Server{}, fmt.Errorf("%w: unknown scheme %q in %q; want udp://, tcp://, tls://, https:// or quic://", ErrBadServer, scheme, s)
 }
 
 func hostPortServer(t Transport, hp, defPort, orig string) (Server, error) {
 	hp = strings.TrimSuffix(hp, "/")
 	host, port := hp, defPort
-	if ip, err := netip.ParseAddr(strings.Trim(hp, "[]")); err == nil {
+	if strings.HasPrefix(hp, "[") != strings.Contains(hp, "]") {
+		return Server{}, fmt.Errorf("%w: %q has an unbalanced bracket; write IPv6 with a port as [2001:db8::1]:53", ErrBadServer, orig)
+	}
+	if ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(hp, "["), "]")); err == nil {
 		host = ip.String() // bare IPv4 or IPv6 without a port
 	} else if h, p, err := net.SplitHostPort(hp); err == nil {
 		host, port = h, p

@@ -36,6 +36,10 @@ type Tracer struct {
 	AllServers bool
 	// MaxReferrals bounds the walk; 0 means 30.
 	MaxReferrals int
+	// DNSSEC sets the DO bit on every query, so that referrals carry DS
+	// (or the NSEC/NSEC3 denying it) and RRSIGs, and asks each zone's
+	// server for the zone's DNSKEY set on the way down.
+	DNSSEC bool
 }
 
 // TraceStep is one level of the walk: the zone whose server answered, the
@@ -53,6 +57,9 @@ type TraceStep struct {
 	Glueless   []string `json:"glueless,omitempty"` // NS names resolved separately
 	Authority  bool     `json:"authoritative"`
 	ServersAsk int      `json:"servers_asked"` // servers tried at this level
+	// DNSKEY is the zone's DNSKEY set and its RRSIGs, from the same server
+	// (with Tracer.DNSSEC).
+	DNSKEY []Record `json:"dnskey,omitempty"`
 }
 
 // Finding is one problem seen while tracing with AllServers (or a lame
@@ -117,6 +124,10 @@ func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func
 		}
 		if t.AllServers {
 			w.compareAll(ctx, zone, servers, name, qtype)
+			w.compareSerials(ctx, zone, servers)
+		}
+		if t.DNSSEC {
+			step.DNSKEY = w.dnskeys(ctx, step.Addr, zone)
 		}
 		cut, hosts := referral(reply, zone, name)
 		if cut == "" {
@@ -124,9 +135,6 @@ func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func
 			w.res.Rcode = step.Rcode
 			w.res.Answer = Records(reply.Answer)
 			emit(step)
-			if t.AllServers {
-				w.compareSerials(ctx, zone, servers)
-			}
 			return nil
 		}
 		step.Kind, step.NextZone = "referral", cut
@@ -137,6 +145,9 @@ func (w *walk) descend(ctx context.Context, name string, qtype uint16, emit func
 			}
 		}
 		emit(step)
+		if t.AllServers {
+			w.compareDelegation(ctx, cut, hosts)
+		}
 		zone, servers = cut, hosts
 	}
 	return fmt.Errorf("%w: more than %d referrals for %s", ErrTraceFailed, t.maxReferrals(), name)
@@ -196,13 +207,19 @@ type walk struct {
 	res   *TraceResult
 	mu    sync.Mutex
 	depth int
+	// dead holds the addresses that did not answer, with their error: a
+	// server that timed out is not asked again in the same trace.
+	dead map[netip.Addr]error
 }
 
+// finding records f once: a server's failure is reported once per zone
+// however many questions met it.
 func (w *walk) finding(f Finding) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, g := range w.res.Findings {
-		if g == f {
+		sameServer := f.Server != "" && (f.Kind == "unreachable" || f.Kind == "lame") && g.Kind == f.Kind && g.Server == f.Server && g.Zone == f.Zone
+		if g == f || sameServer {
 			return
 		}
 	}
@@ -236,8 +253,38 @@ func (w *walk) ask(ctx context.Context, zone string, servers []NSHost, name stri
 }
 
 func (w *walk) query(ctx context.Context, a netip.Addr, name string, qtype uint16) (*Response, error) {
+	w.mu.Lock()
+	err := w.dead[a]
+	w.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	srv := Server{Transport: UDP, Addr: net.JoinHostPort(a.String(), w.t.port())}
-	return w.t.client().Exchange(ctx, srv, Query{Name: name, Type: qtype, NoRecurse: true})
+	resp, err := w.t.client().Exchange(ctx, srv, Query{Name: name, Type: qtype, NoRecurse: true, DO: w.t.DNSSEC})
+	if err != nil && ctx.Err() == nil {
+		w.mu.Lock()
+		if w.dead == nil {
+			w.dead = map[netip.Addr]error{}
+		}
+		w.dead[a] = err
+		w.mu.Unlock()
+	}
+	return resp, err
+}
+
+// dnskeys asks the server at addr ("ip#port", as in a step) for zone's
+// DNSKEY set; nil when it gives none.
+func (w *walk) dnskeys(ctx context.Context, addr, zone string) []Record {
+	host, port, ok := strings.Cut(addr, "#")
+	if !ok {
+		return nil
+	}
+	srv := Server{Transport: UDP, Addr: net.JoinHostPort(host, port)}
+	resp, err := w.t.client().Exchange(ctx, srv, Query{Name: zone, Type: dns.TypeDNSKEY, NoRecurse: true, DO: true})
+	if err != nil || resp.Msg.Rcode != dns.RcodeSuccess {
+		return nil
+	}
+	return Records(resp.Msg.Answer)
 }
 
 func (w *walk) step(zone string, h NSHost, resp *Response, asked int) TraceStep {

@@ -120,3 +120,70 @@ func describeGroups(groups map[string][]string) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// compareDelegation checks a referral against the child zone: the NS set
+// the parent lists against the one the child's servers give, and the
+// parent's glue for in-zone name servers against the child's addresses for
+// them.
+func (w *walk) compareDelegation(ctx context.Context, cut string, hosts []NSHost) {
+	replies := w.askEach(ctx, cut, hosts, cut, dns.TypeNS)
+	if len(replies) == 0 {
+		return
+	}
+	parent := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		parent = append(parent, h.Name)
+	}
+	child := nsNames(replies[0].msg, cut)
+	slices.Sort(parent)
+	if p, c := strings.Join(parent, " "), strings.Join(child, " "); p != c && len(child) > 0 {
+		w.finding(Finding{Kind: "ns_differs", Zone: cut, Detail: fmt.Sprintf("the parent lists NS %s; the child (%s) lists %s", p, replies[0].label, c)})
+	}
+	for _, h := range hosts {
+		if len(h.Addrs) == 0 || !dns.IsSubDomain(cut, h.Name) {
+			continue
+		}
+		w.compareGlue(ctx, cut, hosts, h)
+	}
+}
+
+// compareGlue compares the parent's glue for h with the addresses the
+// child's first answering server gives for h, when it gives any.
+func (w *walk) compareGlue(ctx context.Context, cut string, hosts []NSHost, h NSHost) {
+	var child []string
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		replies := w.askEach(ctx, cut, hosts, h.Name, qt)
+		if len(replies) == 0 {
+			return
+		}
+		for _, rr := range replies[0].msg.Answer {
+			switch v := rr.(type) {
+			case *dns.A:
+				child = append(child, v.A.String())
+			case *dns.AAAA:
+				child = append(child, v.AAAA.String())
+			}
+		}
+	}
+	glue := make([]string, 0, len(h.Addrs))
+	for _, a := range h.Addrs {
+		glue = append(glue, a.String())
+	}
+	slices.Sort(glue)
+	slices.Sort(child)
+	// A child that holds no address for the name gives nothing to compare.
+	if g, c := strings.Join(glue, " "), strings.Join(child, " "); c != "" && g != c {
+		w.finding(Finding{Kind: "glue_differs", Zone: cut, Server: h.Name, Detail: fmt.Sprintf("the parent's glue is %s; the child says %s", g, c)})
+	}
+}
+
+func nsNames(m *dns.Msg, zone string) []string {
+	var out []string
+	for _, rr := range m.Answer {
+		if ns, ok := rr.(*dns.NS); ok && SameName(ns.Hdr.Name, zone) {
+			out = append(out, dns.CanonicalName(ns.Ns))
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -45,3 +45,18 @@ func Delay(d time.Duration, h dns.Handler) dns.Handler {
 		h.ServeDNS(w, req)
 	})
 }
+
+// NoEDNS answers like a server from before EDNS (RFC 6891 §7): FORMERR with
+// no OPT record to any query that carries one, and h for the rest.
+func NoEDNS(h dns.Handler) dns.Handler {
+	return dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if r.IsEdns0() == nil {
+			h.ServeDNS(w, r)
+			return
+		}
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeFormatError)
+		m.Extra = nil
+		_ = w.WriteMsg(m)
+	})
+}
