@@ -266,8 +266,7 @@ func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Listen, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, hs := srv.Listener(ln), srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	scheme := "http"
 	if o.TLSCert != "" {
 		scheme = "https"

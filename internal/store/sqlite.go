@@ -39,7 +39,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
 		f.Close()
 	}
-	w, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+sqlitePragmas)
+	// mode=rw: a connection opened later (after an error closed the first)
+	// never creates the file again, so a deleted database is noticed
+	// rather than silently replaced by an empty one.
+	w, err := sql.Open("sqlite", "file:"+path+"?mode=rw&_txlock=immediate&"+sqlitePragmas)
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
@@ -51,7 +54,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?mode=rw&"+sqlitePragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
