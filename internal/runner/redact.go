@@ -63,6 +63,14 @@ func redactValue(v *any, inHeaders bool) bool {
 	changed := false
 	switch t := (*v).(type) {
 	case map[string]any:
+		if tcp, ok := t["tcp"].(map[string]any); ok {
+			if _, ok := tcp["local"]; ok {
+				// A connection's local address is the server's own (an
+				// internal address behind NAT): not the client's business.
+				delete(tcp, "local")
+				changed = true
+			}
+		}
 		for k, e := range t {
 			if inHeaders && secretHeader(k) {
 				t[k] = Redacted

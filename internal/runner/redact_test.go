@@ -15,6 +15,7 @@ func TestRedactJSON(t *testing.T) {
 			`{"response":{"headers":{"Content-Type":["text/plain"],"Set-Cookie":"[redacted]"}}}`},
 		{`{"url":"https://user:pw@example.com/x?y=1","n":1.50}`, `{"n":1.50,"url":"https://user:[redacted]@example.com/x?y=1"}`},
 		{`{"url":"https://tok@example.com/"}`, `{"url":"https://[redacted]@example.com/"}`},
+		{`{"tcp":{"local":"10.0.0.5:41234","family":"ipv4"},"addr":"192.0.2.1:443"}`, `{"addr":"192.0.2.1:443","tcp":{"family":"ipv4"}}`},
 		{`{"type":"A","authorization":"not in headers"}`, `{"type":"A","authorization":"not in headers"}`},
 	} {
 		got := string(redactJSON(json.RawMessage(c.in)))

@@ -303,8 +303,11 @@ func (s *Service) run(ctx context.Context, m *store.Measurement, plan *measure.P
 	s.hub.publish(m.ID, "status", map[string]string{"status": store.StatusRunning})
 	s.cfg.Observe(m.Type, store.StatusRunning)
 	result, err := d.Dispatch(ctx, plan, func(typ string, data any) { s.hub.publish(m.ID, typ, data) })
-	if err != nil && s.runCtx.Err() != nil {
-		err = errors.New(ReasonShutdown)
+	if s.runCtx.Err() != nil {
+		// Cut short by shutdown: whatever the engine made of its cancelled
+		// context (an error, or a result recording a timeout), it was
+		// interrupted.
+		result, err = nil, errors.New(ReasonShutdown)
 	} else if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 		err = fmt.Errorf("timed out after %s", plan.Timeout)
 	}
