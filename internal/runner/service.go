@@ -335,7 +335,7 @@ func (s *Service) finish(m *store.Measurement, result any, runErr error) {
 	if !s.storeFinal(m) {
 		return // abandoned at shutdown: the next start-up fails the row
 	}
-	s.cfg.Observe(m.Type, m.Status)
+	s.cfg.Observe(m.Type, outcome(s.reg, m.Type, m.Status, result))
 	s.hub.publish(m.ID, "result", Public(m))
 }
 
@@ -365,6 +365,21 @@ func (s *Service) storeFinal(m *store.Measurement) bool {
 		}
 		wait = min(2*wait, 2*time.Second)
 	}
+}
+
+// outcome is "finished" for a run that measured something healthy and
+// "failed" for one that could not run or found a failure (a diagnosis
+// naming a broken layer, a trace that did not reach its target).
+func outcome(reg *measure.Registry, kind, status string, result any) string {
+	if status != "finished" {
+		return status
+	}
+	if k, ok := reg.Lookup(kind); ok {
+		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
+			return "failed"
+		}
+	}
+	return status
 }
 
 // Get reads a measurement.
