@@ -370,10 +370,19 @@ func (s *Service) storeFinal(m *store.Measurement) bool {
 // outcome is "finished" for a run that measured something healthy and
 // "failed" for one that could not run or found a failure (a diagnosis
 // naming a broken layer, a trace that did not reach its target).
-func outcome(reg *measure.Registry, kind, status string, result any) string {
+//
+// A dispatcher may return a result of another shape than the kind's own
+// (an agent's decoded JSON): the kind's Values then panics, which must not
+// take the server down for a metrics label, so the status stands.
+func outcome(reg *measure.Registry, kind, status string, result any) (out string) {
 	if status != "finished" {
 		return status
 	}
+	defer func() {
+		if recover() != nil {
+			out = status
+		}
+	}()
 	if k, ok := reg.Lookup(kind); ok {
 		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
 			return "failed"

@@ -39,10 +39,12 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
 		f.Close()
 	}
-	// mode=rw: a connection opened later (after an error closed the first)
-	// never creates the file again, so a deleted database is noticed
-	// rather than silently replaced by an empty one.
-	w, err := sql.Open("sqlite", "file:"+path+"?mode=rw&_txlock=immediate&"+sqlitePragmas)
+	// The writer creates the file; every write first checks it is still
+	// the file opened (checkFile), so the writer never reconnects to a
+	// deleted one. Readers open lazily, so they use mode=rw: a reader
+	// opened after the file was deleted fails rather than creating an
+	// empty database.
+	w, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+sqlitePragmas)
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
