@@ -121,8 +121,7 @@ func runServe(ctx context.Context, e *env, o *config.Server) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Listen, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, hs := srv.Listener(ln), srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	scheme := "http"
 	if o.TLSCert != "" {
 		scheme = "https"
@@ -139,7 +138,7 @@ func runServe(ctx context.Context, e *env, o *config.Server) error {
 		}
 	}()
 	if o.RedirectHTTP != "" {
-		rs, err := redirectServer(o.RedirectHTTP, ln.Addr().String())
+		rs, err := redirectServer(o.RedirectHTTP, ln.Addr().String(), o.TLSCert, o.TLSKey)
 		if err != nil {
 			return err
 		}
@@ -163,24 +162,17 @@ func runServe(ctx context.Context, e *env, o *config.Server) error {
 }
 
 // redirectServer listens on addr and answers every request with a 308 to
-// the same path on the HTTPS listener.
-func redirectServer(addr, httpsAddr string) (*http.Server, error) {
+// the same path on the HTTPS listener, for the certificate's names.
+func redirectServer(addr, httpsAddr, certFile, keyFile string) (*http.Server, error) {
+	h, err := server.RedirectToHTTPS(certFile, keyFile, httpsAddr)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s for --redirect-http: %w", addr, err)
 	}
-	_, port, _ := net.SplitHostPort(httpsAddr)
-	rs := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(r.Host); err == nil {
-			host = h
-		}
-		target := "https://" + net.JoinHostPort(host, port) + r.URL.RequestURI()
-		if port == "443" {
-			target = "https://" + host + r.URL.RequestURI()
-		}
-		http.Redirect(w, r, target, http.StatusPermanentRedirect)
-	})}
+	rs := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: h}
 	go func() { _ = rs.Serve(ln) }()
 	return rs, nil
 }

@@ -46,6 +46,10 @@ type Request struct {
 	Timeout time.Duration
 	// Dialer opens every connection (DNS included); nil means a net.Dialer.
 	Dialer probe.Dialer
+	// SystemDialer opens the connections to the System resolvers, which
+	// are the process's own infrastructure rather than targets (a server's
+	// target policy refuses its loopback resolver); nil means Dialer.
+	SystemDialer probe.Dialer
 	// RootCAs verifies TLS; nil means the system roots.
 	RootCAs *x509.CertPool
 	// Insecure skips certificate verification in the HTTP and WebSocket

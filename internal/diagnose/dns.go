@@ -107,10 +107,18 @@ func serversFor(req Request) ([]dnsq.Server, int, error) {
 func askAll(ctx context.Context, req Request, servers []dnsq.Server, system int, host string) []ResolverAnswer {
 	out := make([]ResolverAnswer, len(servers))
 	client := &dnsq.Client{Timeout: req.timeout() / 4, Tries: 2, Dialer: req.Dialer}
+	sysClient := client
+	if req.SystemDialer != nil {
+		sysClient = &dnsq.Client{Timeout: client.Timeout, Tries: client.Tries, Dialer: req.SystemDialer}
+	}
 	var wg sync.WaitGroup
 	for i, s := range servers {
 		wg.Go(func() {
-			out[i] = askOne(ctx, client, s, host, req.timeout())
+			c := client
+			if i < system {
+				c = sysClient
+			}
+			out[i] = askOne(ctx, c, s, host, req.timeout())
 			out[i].System = i < system
 		})
 	}

@@ -71,7 +71,7 @@ func prepareDiagnose(_ context.Context, env *Env, target string, o *DiagnoseOpti
 	}
 	req := diagnose.Request{URL: target, ExpectIP: o.ExpectIP, ConnectTo: o.ConnectTo, Timeout: o.Timeout.D(),
 		NoTrace: o.NoTrace, NoSystem: o.NoSystem, Insecure: o.Insecure, Linger: o.Linger.D(),
-		Dialer: env.dialer(), Tracer: env.Delegation}
+		Dialer: env.dialer(), SystemDialer: &net.Dialer{}, Tracer: env.Delegation}
 	for i, ip := range o.ExpectIP {
 		if _, err := netip.ParseAddr(ip); err != nil {
 			return nil, nil, fieldErr(fmt.Sprintf("options.expect_ip[%d]", i), "%q is not an IP address", ip)

@@ -74,6 +74,7 @@ var defaultRules = [][2]string{
 	{"unspecified", "::/128"},
 	{"loopback", "::1/128"},
 	{"ipv4-translated", "::ffff:0:0:0/96"},
+	{"ipv4-compatible", "::/96"}, // deprecated ::a.b.c.d, which some stacks route to the IPv4 address
 	{"nat64", "64:ff9b::/96"},
 	{"nat64", "64:ff9b:1::/48"},
 	{"reserved", "100::/64"},

@@ -1,5 +1,6 @@
-// Package ratelimit holds token buckets per client and per class of
-// request (trace, dns ...), and renders their state as the RateLimit
+// Package ratelimit holds sliding windows per client and per class of
+// request (trace, dns ...): "10 per minute" means at most 10 in any 60
+// seconds. It renders their state as the RateLimit
 // headers of draft-ietf-httpapi-ratelimit-headers and the common
 // X-RateLimit-* headers.
 package ratelimit
@@ -11,11 +12,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Policy is a quota: Limit requests per Window, refilled continuously.
+// Policy is a quota: at most Limit requests in any Window.
 type Policy struct {
 	Name   string        // class name, e.g. "trace"
 	Limit  int           // requests per window
@@ -35,9 +34,38 @@ type Limiter struct {
 	sweepAt time.Time
 }
 
+// bucket holds the times of the requests allowed within the last window,
+// oldest first, in a ring that grows to the limit.
 type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	times []time.Time
+	head  int // index of the oldest
+	n     int // how many are held
+	seen  time.Time
+}
+
+// expire forgets the times at or before cutoff.
+func (b *bucket) expire(cutoff time.Time) {
+	for b.n > 0 && !b.times[b.head].After(cutoff) {
+		b.head = (b.head + 1) % len(b.times)
+		b.n--
+	}
+}
+
+func (b *bucket) oldest() time.Time { return b.times[b.head] }
+func (b *bucket) newest() time.Time { return b.times[(b.head+b.n-1)%len(b.times)] }
+
+// push records t; the ring has room (n < limit).
+func (b *bucket) push(t time.Time, limit int) {
+	if b.n == len(b.times) && len(b.times) < limit {
+		// Grow, unrolling the ring so the oldest is first.
+		grown := make([]time.Time, min(limit, max(4, 2*len(b.times))))
+		for i := range b.n {
+			grown[i] = b.times[(b.head+i)%len(b.times)]
+		}
+		b.times, b.head = grown, 0
+	}
+	b.times[(b.head+b.n)%len(b.times)] = t
+	b.n++
 }
 
 // Decision is the outcome of one request against its bucket.
@@ -45,7 +73,7 @@ type Decision struct {
 	Policy     Policy
 	Allowed    bool
 	Remaining  int           // requests left now
-	Reset      time.Duration // until the bucket is full again
+	Reset      time.Duration // until the whole quota is available again
 	RetryAfter time.Duration // until the next request is allowed (when refused)
 }
 
@@ -87,23 +115,25 @@ func (l *Limiter) Allow(client, class string, scale int) Decision {
 	key := class + "\x00" + client + "\x00" + strconv.Itoa(scale)
 	b, ok := l.buckets[key]
 	if !ok {
-		per := rate.Limit(float64(p.Limit) / p.Window.Seconds())
-		b = &bucket{lim: rate.NewLimiter(per, p.Limit)}
+		b = &bucket{}
 		l.buckets[key] = b
 	}
 	b.seen = now
-	d := Decision{Policy: p, Allowed: b.lim.AllowN(now, 1)}
-	tokens := b.lim.TokensAt(now)
-	per := float64(b.lim.Limit())
-	d.Remaining = int(math.Max(0, math.Floor(tokens)))
-	d.Reset = seconds((float64(p.Limit) - tokens) / per)
-	if !d.Allowed {
-		d.RetryAfter = seconds((1 - tokens) / per)
+	b.expire(now.Add(-p.Window))
+	d := Decision{Policy: p, Allowed: b.n < p.Limit}
+	if d.Allowed {
+		b.push(now, p.Limit)
+	} else {
+		d.RetryAfter = b.oldest().Add(p.Window).Sub(now)
+	}
+	d.Remaining = p.Limit - b.n
+	if b.n > 0 {
+		d.Reset = b.newest().Add(p.Window).Sub(now)
 	}
 	return d
 }
 
-// sweep forgets buckets idle long enough to be full again, at most once a
+// sweep forgets buckets idle for a whole window (empty again), at most once a
 // minute, so memory follows the number of active clients.
 func (l *Limiter) sweep(now time.Time) {
 	if now.Before(l.sweepAt) {
@@ -130,13 +160,6 @@ func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
-}
-
-func seconds(s float64) time.Duration {
-	if s <= 0 {
-		return 0
-	}
-	return time.Duration(s * float64(time.Second))
 }
 
 // SetHeaders writes the decision as RateLimit-Policy and RateLimit (IETF

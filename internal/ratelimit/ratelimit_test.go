@@ -32,15 +32,16 @@ func TestTraceTenPerMinutePerClient(t *testing.T) {
 			t.Fatalf("request %d: allowed=%v remaining=%d, want allowed with %d left", i+1, d.Allowed, d.Remaining, 9-i)
 		}
 	}
+	c.advance(time.Second)
 	d := l.Allow("203.0.113.1", "trace", 1)
-	if d.Allowed || d.RetryAfter < 5*time.Second || d.RetryAfter > 6*time.Second {
-		t.Fatalf("11th request: allowed=%v retry after %v, want refused with ~6s (one token per 6s)", d.Allowed, d.RetryAfter)
+	if d.Allowed || d.RetryAfter != 59*time.Second {
+		t.Fatalf("11th request: allowed=%v retry after %v, want refused until the first leaves the window (59 s)", d.Allowed, d.RetryAfter)
 	}
 	h := http.Header{}
 	d.SetHeaders(h)
 	for k, want := range map[string]string{
-		"RateLimit-Policy": `"trace";q=10;w=60`, "RateLimit": `"trace";r=0;t=60`,
-		"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "60", "Retry-After": "6",
+		"RateLimit-Policy": `"trace";q=10;w=60`, "RateLimit": `"trace";r=0;t=59`,
+		"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "59", "Retry-After": "59",
 	} {
 		if got := h.Get(k); got != want {
 			t.Errorf("%s: %q, want %q", k, got, want)
@@ -50,16 +51,49 @@ func TestTraceTenPerMinutePerClient(t *testing.T) {
 	if !l.Allow("203.0.113.2", "trace", 1).Allowed || !l.Allow("203.0.113.1", "dns", 1).Allowed {
 		t.Error("a different client or class was refused")
 	}
-	// Tokens come back with time.
-	c.advance(6 * time.Second)
+	// Requests leave the window a window after they were made.
+	c.advance(58 * time.Second)
+	if l.Allow("203.0.113.1", "trace", 1).Allowed {
+		t.Error("allowed 59 s after ten requests")
+	}
+	c.advance(time.Second)
 	if !l.Allow("203.0.113.1", "trace", 1).Allowed {
-		t.Error("refused after one refill interval")
+		t.Error("refused a full window after the first request")
 	}
 	// API keys scale the quota.
 	for i := range 100 {
 		if !l.Allow("key:abc", "trace", 10).Allowed {
 			t.Fatalf("key holder refused at request %d of 100", i+1)
 		}
+	}
+}
+
+// TestNoMoreThanTheLimitInAnyWindow is issue 12's case: "10/min" let 19
+// through in 60 s (a full bucket plus its refill). Requests every second
+// for three minutes: no 60 s span holds more than 10 allowed.
+func TestNoMoreThanTheLimitInAnyWindow(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	l := newLimiter(t, c)
+	var allowed []time.Time
+	for range 180 {
+		if l.Allow("198.51.100.7", "trace", 1).Allowed {
+			allowed = append(allowed, c.now())
+		}
+		c.advance(time.Second)
+	}
+	for i := range allowed {
+		n := 0
+		for _, a := range allowed[i:] {
+			if a.Sub(allowed[i]) < time.Minute {
+				n++
+			}
+		}
+		if n > 10 {
+			t.Fatalf("%d requests allowed in the 60 s from %s, want at most 10", n, allowed[i].Format(time.TimeOnly))
+		}
+	}
+	if len(allowed) != 30 {
+		t.Errorf("%d allowed in 3 minutes, want 30 (the whole quota of each minute)", len(allowed))
 	}
 }
 

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
@@ -35,6 +37,12 @@ type Config struct {
 	Dispatchers map[string]Dispatcher
 	// Workers bounds the measurements running at once; 0 means 32.
 	Workers int
+	// ClientShare bounds the workers one client holds at once; 0 means a
+	// quarter of Workers (at least 1).
+	ClientShare int
+	// ClientQueue bounds one client's measurements waiting or running;
+	// more are refused with a *BusyError. 0 means 64.
+	ClientQueue int
 	// EventBuffer is each live subscriber's buffer; 0 means 256.
 	EventBuffer int
 	// Now is the clock; nil means time.Now.
@@ -51,11 +59,23 @@ type Service struct {
 	cfg    Config
 	reg    *measure.Registry
 	hub    *hub
-	sem    chan struct{}
+	queue  *fairQueue
 	wg     sync.WaitGroup
 	runCtx context.Context
 	stop   context.CancelFunc
+	// abandon is closed when Shutdown's deadline passes: final writes stop
+	// retrying (the next start-up fails what they left unfinished).
+	abandon     chan struct{}
+	abandonOnce sync.Once
 }
+
+// Reasons stored with measurements that could not end normally.
+const (
+	ReasonCrashed           = "interrupted: the server stopped (killed or crashed) before the measurement ended"
+	ReasonShutdown          = "interrupted: the server shut down while the measurement ran"
+	ReasonShutdownQueued    = "interrupted: the server shut down before the measurement started"
+	reasonQueuedTimeoutForm = "timed out after %s waiting for a worker (the server is busy)"
+)
 
 // New builds a service.
 func New(cfg Config) (*Service, error) {
@@ -77,6 +97,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = 32
 	}
+	if cfg.ClientShare == 0 {
+		cfg.ClientShare = max(1, cfg.Workers/4)
+	}
+	if cfg.ClientQueue == 0 {
+		cfg.ClientQueue = 64
+	}
 	if cfg.EventBuffer == 0 {
 		cfg.EventBuffer = 256
 	}
@@ -89,8 +115,20 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Observe == nil {
 		cfg.Observe = func(string, string) {}
 	}
-	s := &Service{cfg: cfg, reg: cfg.Registry, hub: newHub(cfg.EventBuffer), sem: make(chan struct{}, cfg.Workers)}
+	s := &Service{cfg: cfg, reg: cfg.Registry, hub: newHub(cfg.EventBuffer), abandon: make(chan struct{}),
+		queue: newFairQueue(cfg.Workers, cfg.ClientShare, cfg.ClientQueue)}
 	s.runCtx, s.stop = context.WithCancel(context.Background())
+	// Nothing runs yet: a queued or running row was left by a process that
+	// died (kill -9, power loss). It ends now, with the reason.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := cfg.Store.FailUnfinished(ctx, ReasonCrashed)
+	if err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	if n > 0 {
+		cfg.Log.Warn("failed measurements left unfinished by the previous process", "count", n)
+	}
 	return s, nil
 }
 
@@ -106,8 +144,13 @@ type Request struct {
 	Target    string
 	Options   json.RawMessage
 	Locations []string
-	// ClientID names the submitter (an API key id or a client address).
+	// ClientID names the submitter and owner (an API key id, an anonymous
+	// client's token hash); it is stored.
 	ClientID string
+	// Queue is the fairness key (an API key id, a client address or
+	// network); empty means ClientID. Each queue waits separately, with a
+	// bound, and holds at most its share of the workers.
+	Queue string
 }
 
 // ErrPolicy wraps a refusal by the target policy (netpolicy.ErrDenied).
@@ -121,18 +164,36 @@ func (s *Service) Create(ctx context.Context, req Request) (*store.Measurement, 
 	if err != nil {
 		return nil, err
 	}
-	m := &store.Measurement{Type: plan.Kind, Target: plan.Target, Options: plan.Options, Locations: locs, Status: "queued", ClientID: req.ClientID}
+	queue := req.Queue
+	if queue == "" {
+		queue = req.ClientID
+	}
+	// The deadline counts from acceptance: time spent waiting for a worker
+	// is part of the measurement's timeout.
+	accepted := s.cfg.Now()
+	j, err := s.queue.admit(queue)
+	if err != nil {
+		return nil, err
+	}
+	m := &store.Measurement{Type: plan.Kind, Target: redactURL(plan.Target), Options: redactJSON(plan.Options), Locations: locs,
+		Status: store.StatusQueued, ClientID: req.ClientID, CreatedAt: accepted}
 	if err := s.cfg.Store.CreateMeasurement(ctx, m); err != nil {
+		if !s.queue.withdraw(j) {
+			s.queue.release(j)
+		}
 		return nil, fmt.Errorf("storing measurement: %w", err)
 	}
-	accepted := *m // the worker owns m from here on
-	s.start(m, plan, s.cfg.Dispatchers[locs[0]])
-	return &accepted, nil
+	out := *m // the worker owns m from here on
+	s.start(j, m, plan, s.cfg.Dispatchers[locs[0]])
+	return &out, nil
 }
 
 // Prepare validates a request (kind, target, options, locations) and
 // applies the target policy, without storing or running anything.
 func (s *Service) Prepare(ctx context.Context, req Request) (*measure.Plan, []string, error) {
+	if i := strings.IndexFunc(req.Target, unicode.IsControl); i >= 0 {
+		return nil, nil, &measure.FieldError{Field: "target", Detail: fmt.Sprintf("control character at byte %d (NUL and other control bytes are refused); a target is a name, an address or a URL", i)}
+	}
 	k, ok := s.reg.Lookup(req.Kind)
 	if !ok {
 		_, err := s.reg.Prepare(ctx, s.cfg.Env, req.Kind, req.Target, req.Options)
@@ -205,71 +266,123 @@ func (s *Service) Locations() []LocationStatus {
 	return out
 }
 
-// start runs a measurement in the background, streaming its events and
-// storing its result.
-func (s *Service) start(m *store.Measurement, plan *measure.Plan, d Dispatcher) {
+// start runs a measurement in the background when its client's turn
+// comes, streaming its events and storing its result.
+func (s *Service) start(j *job, m *store.Measurement, plan *measure.Plan, d Dispatcher) {
 	s.hub.open(m.ID)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer s.hub.close(m.ID)
-		select {
-		case s.sem <- struct{}{}:
-			defer func() { <-s.sem }()
-		case <-s.runCtx.Done():
-			s.finish(m, nil, errors.New("server shutting down before the measurement started"))
-			return
-		}
-		ctx, cancel := context.WithTimeout(s.runCtx, plan.Timeout)
+		ctx, cancel := context.WithDeadline(s.runCtx, m.CreatedAt.Add(plan.Timeout))
 		defer cancel()
-		m.Status, m.StartedAt = "running", s.cfg.Now()
-		if err := s.cfg.Store.UpdateMeasurement(ctx, m); err != nil {
-			s.cfg.Log.Error("marking measurement running", "id", m.ID, "err", err)
+		select {
+		case <-j.start:
+		case <-ctx.Done():
+			if s.queue.withdraw(j) {
+				reason := fmt.Errorf(reasonQueuedTimeoutForm, plan.Timeout)
+				if s.runCtx.Err() != nil {
+					reason = errors.New(ReasonShutdownQueued)
+				}
+				s.finish(m, nil, reason)
+				return
+			}
+			<-j.start // it was given a worker meanwhile
 		}
-		s.hub.publish(m.ID, "status", map[string]string{"status": "running"})
-		s.cfg.Observe(m.Type, "running")
-		result, err := d.Dispatch(ctx, plan, func(typ string, data any) { s.hub.publish(m.ID, typ, data) })
-		if err != nil && s.runCtx.Err() != nil {
-			err = errors.New("server shut down while the measurement ran")
-		} else if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			err = fmt.Errorf("timed out after %s", plan.Timeout)
-		}
-		s.finish(m, result, err)
+		defer s.queue.release(j)
+		s.run(ctx, m, plan, d)
 	}()
 }
 
-// finish stores the outcome and publishes the final event.
+// run dispatches a measurement that holds a worker.
+func (s *Service) run(ctx context.Context, m *store.Measurement, plan *measure.Plan, d Dispatcher) {
+	m.Status, m.StartedAt = store.StatusRunning, s.cfg.Now()
+	if err := s.cfg.Store.UpdateMeasurement(ctx, m); err != nil {
+		s.cfg.Log.Error("marking measurement running", "id", m.ID, "err", err)
+	}
+	s.hub.publish(m.ID, "status", map[string]string{"status": store.StatusRunning})
+	s.cfg.Observe(m.Type, store.StatusRunning)
+	result, err := d.Dispatch(ctx, plan, func(typ string, data any) { s.hub.publish(m.ID, typ, data) })
+	if s.runCtx.Err() != nil {
+		// Cut short by shutdown: whatever the engine made of its cancelled
+		// context (an error, or a result recording a timeout), it was
+		// interrupted.
+		result, err = nil, errors.New(ReasonShutdown)
+	} else if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		err = fmt.Errorf("timed out after %s", plan.Timeout)
+	}
+	s.finish(m, result, err)
+}
+
+// finish stores the outcome, retrying until the store takes it, then
+// publishes it as the stream's last event: what subscribers are told last
+// is what is stored.
 func (s *Service) finish(m *store.Measurement, result any, runErr error) {
 	m.FinishedAt = s.cfg.Now()
 	if runErr != nil {
-		m.Status, m.Error = "failed", runErr.Error()
+		m.Status, m.Error = store.StatusFailed, runErr.Error()
 		if errors.Is(runErr, netpolicy.ErrDenied) {
 			m.Error = "target refused by policy: " + runErr.Error()
 		}
 	} else {
-		m.Status = "finished"
+		m.Status = store.StatusFinished
 		raw, err := json.Marshal(result)
 		if err != nil {
-			m.Status, m.Error = "failed", "encoding result: "+err.Error()
+			m.Status, m.Error = store.StatusFailed, "encoding result: "+err.Error()
 		}
-		m.Result = raw
+		m.Result = redactJSON(raw)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.cfg.Store.UpdateMeasurement(ctx, m); err != nil {
-		s.cfg.Log.Error("storing measurement result", "id", m.ID, "err", err)
+	if !s.storeFinal(m) {
+		return // abandoned at shutdown: the next start-up fails the row
 	}
 	s.cfg.Observe(m.Type, outcome(s.reg, m.Type, m.Status, result))
-	s.hub.publish(m.ID, "result", m)
+	s.hub.publish(m.ID, "result", Public(m))
+}
+
+// storeFinal writes a measurement's final state, retrying with backoff
+// while the store is unavailable, until it succeeds or Shutdown gives up.
+// A result the store refuses (ErrInvalid) is stored as a failure saying so.
+func (s *Service) storeFinal(m *store.Measurement) bool {
+	wait := 50 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := s.cfg.Store.UpdateMeasurement(ctx, m)
+		cancel()
+		switch {
+		case err == nil:
+			return true
+		case errors.Is(err, store.ErrNotFound):
+			return false // deleted meanwhile (retention)
+		case errors.Is(err, store.ErrInvalid) && m.Result != nil:
+			m.Status, m.Error, m.Result = store.StatusFailed, "the store refused the result: "+err.Error(), nil
+			continue
+		}
+		s.cfg.Log.Error("storing measurement result; retrying", "id", m.ID, "err", err, "retry_in", wait)
+		select {
+		case <-time.After(wait):
+		case <-s.abandon:
+			return false
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // outcome is "finished" for a run that measured something healthy and
 // "failed" for one that could not run or found a failure (a diagnosis
 // naming a broken layer, a trace that did not reach its target).
-func outcome(reg *measure.Registry, kind, status string, result any) string {
+//
+// A dispatcher may return a result of another shape than the kind's own
+// (an agent's decoded JSON): the kind's Values then panics, which must not
+// take the server down for a metrics label, so the status stands.
+func outcome(reg *measure.Registry, kind, status string, result any) (out string) {
 	if status != "finished" {
 		return status
 	}
+	defer func() {
+		if recover() != nil {
+			out = status
+		}
+	}()
 	if k, ok := reg.Lookup(kind); ok {
 		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
 			return "failed"
@@ -286,6 +399,12 @@ func (s *Service) Get(ctx context.Context, id string) (*store.Measurement, error
 // List reads measurements, newest first.
 func (s *Service) List(ctx context.Context, f store.Filter) ([]store.Measurement, error) {
 	return s.cfg.Store.ListMeasurements(ctx, f)
+}
+
+// Each calls fn with each measurement matching f, newest first, one at a
+// time (for streamed pages).
+func (s *Service) Each(ctx context.Context, f store.Filter, fn func(*store.Measurement) error) error {
+	return s.cfg.Store.EachMeasurement(ctx, f, fn)
 }
 
 // Subscribe returns a running measurement's events so far and a channel of
@@ -312,8 +431,10 @@ func (s *Service) Subscribers(id string) int {
 // Done is closed when the service begins shutting down.
 func (s *Service) Done() <-chan struct{} { return s.runCtx.Done() }
 
-// Shutdown stops running measurements (stored as failed with the reason)
-// and waits for them, or for ctx.
+// Shutdown stops running and waiting measurements (stored as failed,
+// "interrupted", and sent to their streams) and waits for them, or for
+// ctx: then final writes still retrying are abandoned, and the next
+// start-up fails those rows.
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.stop()
 	done := make(chan struct{})
@@ -322,6 +443,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		s.abandonOnce.Do(func() { close(s.abandon) })
 		return fmt.Errorf("waiting for measurements to stop: %w", ctx.Err())
 	}
 }

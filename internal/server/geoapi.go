@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"net/netip"
+	"path/filepath"
+	"strings"
 
 	"github.com/dnsscience/dnsscience/internal/geo"
 )
@@ -18,9 +20,18 @@ func (s *Server) getGeo(w http.ResponseWriter, r *http.Request) error {
 }
 
 // getGeoAbout answers GET /api/v1/geo/about: the data files in use and the
-// attributions their licences require (the UI shows them).
+// attributions their licences require (the UI shows them). Files are named
+// by their base name: the server's directories are not public.
 func (s *Server) getGeoAbout(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, s.geo.Status())
+	st := s.geo.Status()
+	for i := range st.Sources {
+		src := &st.Sources[i]
+		if src.Path != "" {
+			src.Note = strings.ReplaceAll(src.Note, src.Path, filepath.Base(src.Path))
+			src.Path = filepath.Base(src.Path)
+		}
+	}
+	writeJSON(w, http.StatusOK, st)
 	return nil
 }
 

@@ -38,12 +38,17 @@ func (s *Server) getHealth(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-// getReady answers GET /ready: every check passes (200) or the failing
-// ones are listed (503).
+// getReady answers GET /ready: every check passes (200) or one fails
+// (503). Only an admin key sees the checks and their details (which name
+// hosts, users and paths); anyone else gets the status alone, and the
+// traceroute check (which sends a probe) runs for the admin only.
 func (s *Server) getReady(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	checks := s.readyChecks()
+	// A key that cannot be checked (the database is down) sees the status.
+	k, _ := s.lookupKey(r)
+	admin := k != nil && k.Admin
+	checks := s.readyChecks(admin)
 	results := make([]CheckResult, len(checks))
 	var wg sync.WaitGroup
 	for i, c := range checks {
@@ -66,12 +71,17 @@ func (s *Server) getReady(w http.ResponseWriter, r *http.Request) error {
 			status, code = "fail", http.StatusServiceUnavailable
 		}
 	}
+	if !admin {
+		writeJSON(w, code, map[string]any{"status": status})
+		return nil
+	}
 	writeJSON(w, code, map[string]any{"status": status, "checks": results})
 	return nil
 }
 
-// readyChecks are the built-in checks plus those of the dependencies.
-func (s *Server) readyChecks() []ReadyCheck {
+// readyChecks are the built-in checks plus those of the dependencies;
+// withTrace adds the traceroute check.
+func (s *Server) readyChecks(withTrace bool) []ReadyCheck {
 	checks := []ReadyCheck{
 		{Name: "memory", Check: func(context.Context) error {
 			var m runtime.MemStats
@@ -82,7 +92,9 @@ func (s *Server) readyChecks() []ReadyCheck {
 			return nil
 		}},
 	}
-	checks = append(checks, ReadyCheck{Name: "traceroute", Check: s.traceReady})
+	if withTrace {
+		checks = append(checks, ReadyCheck{Name: "traceroute", Check: s.traceReady})
+	}
 	if s.cfg.DataDir != "" {
 		checks = append(checks, ReadyCheck{Name: "disk", Check: func(context.Context) error { return s.diskFree() }})
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/dnsscience/dnsscience/internal/store"
 )
@@ -13,11 +12,11 @@ import (
 // and sets the rate-limit headers on every answer.
 func (s *Server) limited(class string, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		client, scale, err := s.caller(r)
+		c, err := s.caller(r)
 		if err != nil {
 			return err
 		}
-		d := s.limiter.Allow(client, class, scale)
+		d := s.limiter.Allow(c.limitKey, class, c.scale)
 		d.SetHeaders(w.Header())
 		if !d.Allowed {
 			s.metrics.rateLimited.WithLabelValues(class).Inc()
@@ -32,30 +31,11 @@ func (s *Server) limited(class string, h handlerFunc) handlerFunc {
 	}
 }
 
-// apiKey is the key a request presents: Authorization: Bearer KEY, or X-API-Key.
-func apiKey(r *http.Request) string {
-	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return strings.TrimSpace(v)
-	}
-	return strings.TrimSpace(r.Header.Get("X-API-Key"))
-}
-
-// caller identifies who asks, for rate limits and auditing: "key:ID" with
-// the key holders' quota scale, or "ip:ADDR" with scale 1. A key that is
-// presented but unknown or revoked is refused rather than ignored.
-func (s *Server) caller(r *http.Request) (string, int, error) {
-	k, err := s.lookupKey(r)
-	if err != nil {
-		return "", 0, err
-	}
-	if k != nil {
-		return "key:" + k.ID, s.cfg.KeyScale, nil
-	}
-	return "ip:" + s.clientIP(r).String(), 1, nil
-}
-
 func (s *Server) lookupKey(r *http.Request) (*store.APIKey, error) {
-	plain := apiKey(r)
+	plain, err := apiKey(r)
+	if err != nil {
+		return nil, err
+	}
 	if plain == "" {
 		return nil, nil
 	}

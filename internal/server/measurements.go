@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,12 +39,13 @@ func (s *Server) postMeasurement(w http.ResponseWriter, r *http.Request) error {
 	if err := s.rateLimit(w, r, k.Info().Class); err != nil {
 		return err
 	}
-	client, _, err := s.caller(r)
+	c, err := s.caller(r)
 	if err != nil {
 		return err
 	}
+	s.ensureOwner(w, &c)
 	m, err := s.svc.Create(r.Context(), runner.Request{Kind: req.Type, Target: req.Target, Options: req.Options,
-		Locations: req.Locations, ClientID: client})
+		Locations: req.Locations, ClientID: c.owner, Queue: c.limitKey})
 	if err != nil {
 		return serviceError(err)
 	}
@@ -62,27 +64,37 @@ func serviceError(err error) error {
 	if errors.Is(err, netpolicy.ErrDenied) {
 		return &Problem{Type: problemBase + "target-refused", Title: "Target refused by policy", Status: http.StatusForbidden, Detail: err.Error()}
 	}
+	var busy *runner.BusyError
+	if errors.As(err, &busy) {
+		retry := max(1, int(busy.RetryAfter.Seconds()))
+		return &Problem{Type: problemBase + "rate-limited", Title: "Too many measurements waiting", Status: http.StatusTooManyRequests,
+			Detail: busy.Error(), RetryAfter: retry}
+	}
 	return err
 }
 
 func decodeRequest(r *http.Request) (MeasurementRequest, error) {
 	var req MeasurementRequest
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return req, &Problem{Type: problemBase + "validation", Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
-			Detail: fmt.Sprintf("Content-Type %q; send application/json", ct)}
+	if err := checkJSONType(r); err != nil {
+		return req, err
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return req, &Problem{Type: problemBase + "validation", Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
 				Detail: fmt.Sprintf("the body is over %d bytes", mbe.Limit)}
 		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return req, fieldError(strings.Trim(f, `"`), "unknown field; the body has type, target, options and locations")
-		}
+		return req, badRequest("reading the body: " + err.Error())
+	}
+	if err := strictJSON(body, []string{"type", "target", "options", "locations"}); err != nil {
+		return req, err
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
 		return req, badRequest("the body is not a JSON measurement request: " + err.Error())
+	}
+	if err := checkTarget(req.Target); err != nil {
+		return req, err
 	}
 	return req, nil
 }
@@ -92,11 +104,17 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, class string)
 	return s.limited(class, func(http.ResponseWriter, *http.Request) error { return nil })(w, r)
 }
 
-// getMeasurement answers GET /api/v1/measurements/{id}.
+// getMeasurement answers GET /api/v1/measurements/{id}: anyone with the
+// id may read it (permalinks are shareable), but only its owner sees who
+// submitted it.
 func (s *Server) getMeasurement(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if body, ok := s.doneCache.get(id); ok {
-		writeJSONBytes(w, http.StatusOK, body)
+	c, err := s.caller(r)
+	if err != nil {
+		return err
+	}
+	if e, ok := s.doneCache.get(id); ok && (c.owner == "" || e.owner != c.owner) {
+		writeJSONBytes(w, http.StatusOK, e.body)
 		return nil
 	}
 	m, err := s.svc.Get(r.Context(), id)
@@ -106,17 +124,29 @@ func (s *Server) getMeasurement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	owner := m.ClientID
+	if owner == "" || owner != c.owner {
+		m = runner.Public(m)
+	}
 	body, err := encodeJSON(m)
 	if err != nil {
 		return fmt.Errorf("encoding measurement %s: %w", id, err)
 	}
-	// Finished and failed measurements no longer change: keep their JSON
-	// (the small ones, so the cache stays within doneCacheEntries × doneCacheMaxBody).
-	if (m.Status == "finished" || m.Status == "failed") && len(body) <= doneCacheMaxBody {
-		s.doneCache.put(id, body, doneCacheTTL)
+	// Finished and failed measurements no longer change: keep their public
+	// JSON (the small ones, so the cache stays within doneCacheEntries ×
+	// doneCacheMaxBody).
+	if m.ClientID == "" && (m.Status == "finished" || m.Status == "failed") && len(body) <= doneCacheMaxBody {
+		s.doneCache.put(id, doneEntry{owner: owner, body: body}, doneCacheTTL)
 	}
 	writeJSONBytes(w, http.StatusOK, body)
 	return nil
+}
+
+// doneEntry is a finished measurement's public JSON and its owner (who is
+// served from the store instead, to see its client_id).
+type doneEntry struct {
+	owner string
+	body  []byte
 }
 
 // The cache of finished measurements' JSON: how long one is served from
@@ -128,36 +158,94 @@ const (
 	doneCacheMaxBody = 32 << 10
 )
 
-// listMeasurements answers GET /api/v1/measurements?type=&status=&limit=&before=.
+// Lists are pages of at most listMaxLimit measurements (listDefaultLimit
+// by default) in which a result over listMaxResult characters is left out
+// (result_truncated: true; the measurement's own route has it whole): a
+// page's size is bounded whatever was stored.
+const (
+	listDefaultLimit = 20
+	listMaxLimit     = 100
+	listMaxResult    = 16 << 10
+)
+
+// listMeasurements answers GET /api/v1/measurements?type=&status=&limit=&before=:
+// the caller's own measurements (by API key, or by its client token),
+// newest first, encoded one at a time as they are read.
 func (s *Server) listMeasurements(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.caller(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.listFilter(r)
+	if err != nil {
+		return err
+	}
+	f.ClientID = c.owner
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "private, no-store")
+	if c.owner == "" {
+		// No key and no token: nothing of this caller's is stored.
+		_, err := io.WriteString(w, `{"measurements":[]}`+"\n")
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	n, last := 0, time.Time{}
+	err = s.svc.Each(r.Context(), f, func(m *store.Measurement) error {
+		prefix := ","
+		if n == 0 {
+			w.WriteHeader(http.StatusOK)
+			prefix = `{"measurements":[`
+		}
+		if _, err := io.WriteString(w, prefix); err != nil {
+			return err
+		}
+		n, last = n+1, m.CreatedAt
+		return enc.Encode(m)
+	})
+	if err != nil && n == 0 {
+		return err
+	}
+	if err != nil {
+		// The status is sent: cut the answer short rather than end it as
+		// if it were whole.
+		s.log.ErrorContext(r.Context(), "listing measurements", "err", err, "request_id", requestID(r.Context()))
+		panic(http.ErrAbortHandler)
+	}
+	if n == 0 {
+		_, err := io.WriteString(w, `{"measurements":[]}`+"\n")
+		return err
+	}
+	tail := "]}\n"
+	if n == f.Limit {
+		tail = fmt.Sprintf(`],"next_before":%q}`+"\n", last.Format(time.RFC3339Nano))
+	}
+	_, err = io.WriteString(w, tail)
+	return err
+}
+
+// listFilter reads a list's query parameters.
+func (s *Server) listFilter(r *http.Request) (store.Filter, error) {
 	q := r.URL.Query()
-	f := store.Filter{Type: q.Get("type"), Status: q.Get("status")}
+	f := store.Filter{Type: q.Get("type"), Status: q.Get("status"), Limit: listDefaultLimit, MaxResult: listMaxResult}
 	if k, ok := s.svc.Registry().Lookup(f.Type); ok {
 		f.Type = k.Info().Name
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return fieldError("limit", "want 1 to 1000")
+		if err != nil || n < 1 || n > listMaxLimit {
+			return f, fieldError("limit", "want 1 to %d (page on with before=)", listMaxLimit)
 		}
 		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return fieldError("before", "want an RFC 3339 time such as 2026-11-22T15:04:05Z")
+			return f, fieldError("before", "want an RFC 3339 time such as 2026-11-22T15:04:05Z")
 		}
 		f.Before = t
 	}
-	list, err := s.svc.List(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	if list == nil {
-		list = []store.Measurement{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"measurements": list})
-	return nil
+	return f, nil
 }
 
 // getKinds answers GET /api/v1/kinds: every measurement kind with its

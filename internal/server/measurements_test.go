@@ -26,6 +26,7 @@ func (ts *testServer) post(t testing.TB, body string, header http.Header, out an
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/measurements", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(clientTokenHeader, ts.token)
 	for k, v := range header {
 		req.Header[k] = v
 	}
@@ -302,16 +303,10 @@ func TestReadyTurns503WhenTheDatabaseIsGone(t *testing.T) {
 		t.Fatalf("/ready: %d", resp.StatusCode)
 	}
 	st.Close()
-	var ready struct {
-		Checks []CheckResult `json:"checks"`
-	}
-	failed := map[string]bool{}
-	resp := ts.get(t, "/ready", &ready)
-	for _, c := range ready.Checks {
-		failed[c.Name] = c.Status == "fail"
-	}
-	if resp.StatusCode != 503 || !failed["database"] || failed["memory"] {
-		t.Errorf("/ready after the store closed: %d %+v, want 503 with the database failing", resp.StatusCode, ready.Checks)
+	var ready map[string]any
+	// The admin key cannot be checked without the database: the status alone.
+	if resp := ts.get(t, "/ready", &ready); resp.StatusCode != 503 || ready["status"] != "fail" {
+		t.Errorf("/ready after the store closed: %d %v, want 503 fail", resp.StatusCode, ready)
 	}
 }
 

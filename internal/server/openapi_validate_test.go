@@ -85,6 +85,9 @@ func exchange(t *testing.T, v validator.Validator, ts *testServer, method, path,
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
+		if strings.HasPrefix(path, "/api/v1/measurements") {
+			req.Header.Set(clientTokenHeader, ts.token)
+		}
 		return req
 	}
 	resp, err := http.DefaultClient.Do(newReq())

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+
+	"github.com/dnsscience/dnsscience/internal/store"
 )
 
 // Problem is an RFC 9457 problem document, the body of every error answer.
@@ -52,12 +55,19 @@ func notFound(detail string) *Problem {
 // writeProblem writes p (or a 500 problem for any other error).
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
-	if !errors.As(err, &p) {
+	if !errors.As(err, &p) && errors.Is(err, store.ErrUnavailable) {
+		p = &Problem{Type: problemBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "the store cannot take requests now; nothing was stored; retry later", RetryAfter: 5}
+	}
+	if p == nil {
 		p = &Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
 			Detail: "the server could not complete the request; the request id identifies it in the logs"}
 	}
 	cp := *p
 	cp.Instance = r.URL.Path
+	if cp.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(cp.RetryAfter))
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(cp.Status)
 	_ = json.NewEncoder(w).Encode(cp)

@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
 
 // route is one entry of the route table.
 type route struct {
@@ -40,9 +44,26 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/compare", handler: h(s.limited("scan", s.getCompare))},
 	}
 	api = append(api, s.uiRoutes()...)
-	return append(api, route{pattern: "/", undocumented: true, handler: h(func(http.ResponseWriter, *http.Request) error {
+	return append(api, route{pattern: "/", undocumented: true, handler: h(s.noRoute)})
+}
+
+// noRoute answers what no route matched: 405 with Allow when the path
+// exists for other methods, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		return notFound("no such route; see /api/openapi.json")
-	})})
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	return &Problem{Type: problemBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
+		Detail: fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, ", "))}
 }
 
 func (s *Server) routes() {

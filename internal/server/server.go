@@ -53,6 +53,20 @@ type Config struct {
 	RateLimits []ratelimit.Policy
 	// KeyScale multiplies quotas for API key holders; 0 means 10.
 	KeyScale int
+	// IPv6Prefix is how many leading bits of an IPv6 client address make
+	// one client for rate limits and queues; 0 means 64.
+	IPv6Prefix int
+	// Timeouts of HTTP exchanges (HTTPServer); zero fields are defaults.
+	Timeouts Timeouts
+	// MaxConnsPerClient caps one client's open connections (Listener);
+	// 0 means 64.
+	MaxConnsPerClient int
+	// ClientShare bounds the workers one client holds; 0 means a quarter
+	// of Workers.
+	ClientShare int
+	// ClientQueue bounds one client's measurements waiting or running
+	// (more are refused with 429); 0 means 64.
+	ClientQueue int
 	// MaxBodyBytes bounds request bodies; 0 means 64 KiB.
 	MaxBodyBytes int64
 	// TLS tells the server it is served over TLS (adds HSTS).
@@ -113,7 +127,7 @@ type Server struct {
 	limiter   *ratelimit.Limiter
 	client    *dnsq.Client
 	dnsCache  *ttlCache[dnsEntry]
-	doneCache *ttlCache[[]byte]
+	doneCache *ttlCache[doneEntry]
 	scanCache *ttlCache[scan.Scan]
 	started   time.Time
 	mux       *http.ServeMux
@@ -138,6 +152,15 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.Store == nil {
 		return nil, errors.New("server: a store is required")
+	}
+	bits, err := ipv6Prefix(cfg.IPv6Prefix)
+	if err != nil {
+		return nil, err
+	}
+	cfg.IPv6Prefix = bits
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
+	if cfg.MaxConnsPerClient == 0 {
+		cfg.MaxConnsPerClient = 64
 	}
 	if cfg.Policy == nil {
 		cfg.Policy = netpolicy.Default()
@@ -176,7 +199,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg: cfg, log: log, metrics: newMetrics(cfg.Version), limiter: lim,
 		client:    &dnsq.Client{Timeout: cfg.DNSTimeout, Tries: 2},
 		dnsCache:  newTTLCache[dnsEntry](10000, cfg.Now),
-		doneCache: newTTLCache[[]byte](doneCacheEntries, cfg.Now),
+		doneCache: newTTLCache[doneEntry](doneCacheEntries, cfg.Now),
 		scanCache: newTTLCache[scan.Scan](1000, cfg.Now),
 		started:   cfg.Now(),
 		mux:       http.NewServeMux(),
@@ -185,7 +208,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		tracer:    &traceroute.Tracer{Unprivileged: cfg.UnprivilegedTrace},
 	}
 	svc, err := runner.New(runner.Config{Store: cfg.Store, Env: s.measureEnv(), Locations: cfg.Locations, Dispatchers: cfg.Dispatchers,
-		Workers: cfg.Workers, Now: cfg.Now, Log: log, Observe: s.metrics.observeRun})
+		Workers: cfg.Workers, ClientShare: cfg.ClientShare, ClientQueue: cfg.ClientQueue, Now: cfg.Now, Log: log, Observe: s.metrics.observeRun})
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,11 @@ func startUpstream(t testing.TB) dnsq.Server {
 type testServer struct {
 	*httptest.Server
 	srv *Server
+	// token is this test client's anonymous client token (X-Client-Token),
+	// sent by get and post so that lists show what they created.
+	token string
+	// header is added to get's requests (e.g. an admin key).
+	header http.Header
 }
 
 func startServer(t testing.TB, cfg Config) *testServer {
@@ -80,12 +85,32 @@ func startServer(t testing.TB, cfg Config) *testServer {
 		ts.Close()
 		_ = s.Shutdown(context.Background())
 	})
-	return &testServer{Server: ts, srv: s}
+	return &testServer{Server: ts, srv: s, token: strings.Repeat("t", 32) + newID()}
+}
+
+// withAdmin is ts with an admin key sent on get.
+func (ts *testServer) withAdmin(t testing.TB) *testServer {
+	t.Helper()
+	key, _, err := ts.srv.store.CreateAPIKey(context.Background(), "admin", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := *ts
+	cp.header = http.Header{"Authorization": {"Bearer " + key}}
+	return &cp
 }
 
 func (ts *testServer) get(t *testing.T, path string, out any) *http.Response {
 	t.Helper()
-	resp, err := http.Get(ts.URL + path)
+	req, err := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(clientTokenHeader, ts.token)
+	for k, v := range ts.header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +134,16 @@ func TestHealthAndReady(t *testing.T) {
 		Status string        `json:"status"`
 		Checks []CheckResult `json:"checks"`
 	}
-	if resp := ts.get(t, "/ready", &ready); resp.StatusCode != 200 || ready.Status != "ok" || len(ready.Checks) < 3 {
+	if resp := ts.withAdmin(t).get(t, "/ready", &ready); resp.StatusCode != 200 || ready.Status != "ok" || len(ready.Checks) < 3 {
 		t.Errorf("/ready: %d %+v, want 200 with database, memory and disk checks", resp.StatusCode, ready)
 	}
 	// A failing dependency check turns /ready to 503 and names itself.
-	failing := startServer(t, Config{ReadyChecks: []ReadyCheck{{Name: "database", Check: func(ctxT) error { return errDown }}}})
+	// Without the admin key: the status alone (no hosts, users or paths).
+	var public map[string]any
+	if resp := ts.get(t, "/ready", &public); resp.StatusCode != 200 || len(public) != 1 || public["status"] != "ok" {
+		t.Errorf("public /ready: %d %v, want 200 with the status alone", resp.StatusCode, public)
+	}
+	failing := startServer(t, Config{ReadyChecks: []ReadyCheck{{Name: "database", Check: func(ctxT) error { return errDown }}}}).withAdmin(t)
 	if resp := failing.get(t, "/ready", &ready); resp.StatusCode != 503 || ready.Status != "fail" {
 		t.Errorf("/ready with a failing check: %d %+v, want 503", resp.StatusCode, ready)
 	}
@@ -176,8 +206,8 @@ func TestRateLimitRefusesWithRetryAfter(t *testing.T) {
 	}
 	var p Problem
 	resp := ts.get(t, "/api/v1/dns/example.test/A", &p)
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "20" || p.RetryAfter != 20 || !strings.Contains(p.Detail, "dns allows 3 requests per 1m0s") {
-		t.Errorf("4th: %d Retry-After %q %+v, want 429 retry in 20 s", resp.StatusCode, resp.Header.Get("Retry-After"), p)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "60" || p.RetryAfter != 60 || !strings.Contains(p.Detail, "dns allows 3 requests per 1m0s") {
+		t.Errorf("4th: %d Retry-After %q %+v, want 429 retry in 60 s (when the first leaves the window)", resp.StatusCode, resp.Header.Get("Retry-After"), p)
 	}
 	if m := ts.metricsText(t); !strings.Contains(m, `dnsscience_rate_limited_total{class="dns"} 1`) {
 		t.Errorf("metrics lack the refusal:\n%s", grep(m, "rate_limited"))

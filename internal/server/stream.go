@@ -19,7 +19,9 @@ import (
 // event so far, then each new one as it happens, ending with "result".
 // A WebSocket upgrade request gets one JSON message per event; any other
 // request gets Server-Sent Events. A finished measurement streams its
-// stored result at once.
+// stored result at once. The last event is always the stored final state,
+// also when the server shuts down (the measurement is then failed as
+// interrupted, stored, and sent).
 func (s *Server) streamMeasurement(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	replay, events, cancel, live := s.svc.Subscribe(id)
@@ -32,11 +34,16 @@ func (s *Server) streamMeasurement(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
-		raw, _ := json.Marshal(m)
+		raw, _ := json.Marshal(runner.Public(m))
 		replay = []runner.Event{{Seq: 1, Type: "result", Data: raw}}
 	}
 	s.metrics.subscribers.Inc()
 	defer s.metrics.subscribers.Dec()
+	// A stream lasts as long as its measurement: lift the server's read
+	// and write deadlines for it (each WebSocket write has its own).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		return s.streamWS(w, r, replay, events)
 	}
@@ -53,7 +60,11 @@ func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, replay []runn
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
 	send := func(ev runner.Event) {
+		// Each write has the server's write timeout: a reader that stops
+		// reading is cut off, not waited for.
+		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.Timeouts.Write))
 		fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, ev.Data)
 		flusher.Flush()
 	}
@@ -70,11 +81,10 @@ func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, replay []runn
 			}
 			send(ev)
 		case <-keepalive.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.Timeouts.Write))
 			fmt.Fprint(w, ": keepalive\n\n")
 			flusher.Flush()
 		case <-r.Context().Done():
-			return nil
-		case <-s.svc.Done():
 			return nil
 		}
 	}
@@ -110,9 +120,6 @@ func (s *Server) streamWS(w http.ResponseWriter, r *http.Request, replay []runne
 				return nil
 			}
 		case <-ctx.Done():
-			return nil
-		case <-s.svc.Done():
-			c.Close(websocket.StatusGoingAway, "server shutting down")
 			return nil
 		}
 	}

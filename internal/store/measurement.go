@@ -39,8 +39,13 @@ type Measurement struct {
 	Error string `json:"error,omitempty"`
 	// Result is the engine's JSON result.
 	Result json.RawMessage `json:"result,omitempty"`
-	// ClientID is who asked (an API key id or a client IP), for auditing.
+	// ClientID is who asked and owns it ("key:ID" for an API key, "web:HASH"
+	// for an anonymous client's token): lists are filtered by it, and the
+	// server shows it to its owner only.
 	ClientID string `json:"client_id,omitempty"`
+	// ResultTruncated says a list left out a result larger than
+	// Filter.MaxResult; the measurement's own route has it whole.
+	ResultTruncated bool `json:"result_truncated,omitempty"`
 	// CreatedAt is set by CreateMeasurement when zero.
 	CreatedAt  time.Time `json:"created_at"`
 	StartedAt  time.Time `json:"started_at,omitzero"`
@@ -56,6 +61,12 @@ type Filter struct {
 	Before time.Time
 	// Limit caps the number returned: 0 (or less) means 100; at most 1000.
 	Limit int
+	// ClientID, when set, keeps only that client's measurements.
+	ClientID string
+	// MaxResult, when above 0, leaves out results longer than it (in
+	// characters), marking them ResultTruncated, so a page's memory stays
+	// bounded whatever was stored.
+	MaxResult int
 }
 
 const measurementColumns = "id, type, target, options, locations, status, error, result, client_id, created_at, started_at, finished_at"
@@ -91,18 +102,28 @@ func (s *Store) CreateMeasurement(ctx context.Context, m *Measurement) error {
 	if err != nil {
 		return fmt.Errorf("creating measurement: %w", err)
 	}
+	if err := s.checkFile(); err != nil {
+		return fmt.Errorf("creating measurement: %w", err)
+	}
 	_, err = s.w.ExecContext(ctx, s.q("INSERT INTO measurements ("+measurementColumns+
 		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), args...)
 	if err != nil {
-		return fmt.Errorf("creating measurement: %w", err)
+		return fmt.Errorf("creating measurement: %w", unavailable(err))
 	}
 	return nil
 }
 
-// normalise checks m's status and rounds its times to the store's precision.
+// normalise checks m's status and text and rounds its times to the
+// store's precision.
 func normalise(m *Measurement) error {
 	if !validStatus(m.Status) {
 		return fmt.Errorf("status %q: want queued, running, finished or failed: %w", m.Status, ErrInvalid)
+	}
+	for _, f := range []struct{ name, v string }{{"type", m.Type}, {"target", m.Target}, {"options", string(m.Options)},
+		{"error", m.Error}, {"result", string(m.Result)}, {"client_id", m.ClientID}} {
+		if err := checkText(f.name, f.v); err != nil {
+			return err
+		}
 	}
 	for _, raw := range []json.RawMessage{m.Options, m.Result} {
 		if len(raw) > 0 && !json.Valid(raw) {
@@ -145,11 +166,14 @@ func (s *Store) UpdateMeasurement(ctx context.Context, m *Measurement) error {
 	if err := normalise(m); err != nil {
 		return fmt.Errorf("updating measurement %s: %w", m.ID, err)
 	}
+	if err := s.checkFile(); err != nil {
+		return fmt.Errorf("updating measurement %s: %w", m.ID, err)
+	}
 	res, err := s.w.ExecContext(ctx, s.q(`UPDATE measurements SET status = ?, error = ?, result = ?,
 		started_at = ?, finished_at = ? WHERE id = ?`),
 		m.Status, m.Error, nullJSON(m.Result), micros(m.StartedAt), micros(m.FinishedAt), m.ID)
 	if err != nil {
-		return fmt.Errorf("updating measurement %s: %w", m.ID, err)
+		return fmt.Errorf("updating measurement %s: %w", m.ID, unavailable(err))
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return fmt.Errorf("updating measurement %s: %w", m.ID, ErrNotFound)
@@ -166,13 +190,24 @@ func (s *Store) GetMeasurement(ctx context.Context, id string) (*Measurement, er
 		return nil, fmt.Errorf("measurement %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("getting measurement %s: %w", id, err)
+		return nil, fmt.Errorf("getting measurement %s: %w", id, unavailable(err))
 	}
 	return m, nil
 }
 
 // ListMeasurements returns measurements matching f, newest first.
 func (s *Store) ListMeasurements(ctx context.Context, f Filter) ([]Measurement, error) {
+	var out []Measurement
+	err := s.EachMeasurement(ctx, f, func(m *Measurement) error {
+		out = append(out, *m)
+		return nil
+	})
+	return out, err
+}
+
+// EachMeasurement calls fn with each measurement matching f, newest first,
+// one row at a time, so a caller can stream a page without holding it.
+func (s *Store) EachMeasurement(ctx context.Context, f Filter, fn func(*Measurement) error) error {
 	defer s.observe("list_measurements", time.Now())
 	var where []string
 	var args []any
@@ -182,10 +217,18 @@ func (s *Store) ListMeasurements(ctx context.Context, f Filter) ([]Measurement, 
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	}
+	if f.ClientID != "" {
+		where, args = append(where, "client_id = ?"), append(args, f.ClientID)
+	}
 	if !f.Before.IsZero() {
 		where, args = append(where, "created_at < ?"), append(args, f.Before.UnixMicro())
 	}
-	query := "SELECT " + measurementColumns + " FROM measurements"
+	cols := measurementColumns + ", FALSE"
+	if f.MaxResult > 0 {
+		cols = strings.Replace(measurementColumns, "result", fmt.Sprintf("CASE WHEN LENGTH(result) > %d THEN NULL ELSE result END", f.MaxResult), 1) +
+			fmt.Sprintf(", COALESCE(LENGTH(result) > %d, FALSE)", f.MaxResult)
+	}
+	query := "SELECT " + cols + " FROM measurements"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -197,21 +240,42 @@ func (s *Store) ListMeasurements(ctx context.Context, f Filter) ([]Measurement, 
 	query += fmt.Sprintf(" LIMIT %d", min(limit, 1000))
 	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing measurements: %w", err)
+		return fmt.Errorf("listing measurements: %w", unavailable(err))
 	}
 	defer rows.Close()
-	var out []Measurement
 	for rows.Next() {
-		m, err := scanMeasurement(rows)
+		m, err := scanMeasurement(rows, &truncatedScan{})
 		if err != nil {
-			return nil, fmt.Errorf("listing measurements: %w", err)
+			return fmt.Errorf("listing measurements: %w", err)
 		}
-		out = append(out, *m)
+		if err := fn(m); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing measurements: %w", err)
+		return fmt.Errorf("listing measurements: %w", unavailable(err))
 	}
-	return out, nil
+	return nil
+}
+
+// FailUnfinished marks every queued or running measurement failed with
+// reason: at start-up, none of them can still be running in this process
+// (it was killed, or its machine lost power). It returns how many.
+func (s *Store) FailUnfinished(ctx context.Context, reason string) (int64, error) {
+	defer s.observe("fail_unfinished", time.Now())
+	if err := s.checkFile(); err != nil {
+		return 0, fmt.Errorf("failing unfinished measurements: %w", err)
+	}
+	res, err := s.w.ExecContext(ctx, s.q("UPDATE measurements SET status = ?, error = ?, finished_at = ? WHERE status IN (?, ?)"),
+		StatusFailed, reason, now().UnixMicro(), StatusQueued, StatusRunning)
+	if err != nil {
+		return 0, fmt.Errorf("failing unfinished measurements: %w", unavailable(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("failing unfinished measurements: %w", err)
+	}
+	return n, nil
 }
 
 // DeleteMeasurementsBefore deletes measurements created before t (retention)
@@ -232,16 +296,26 @@ func (s *Store) DeleteMeasurementsBefore(ctx context.Context, t time.Time) (int6
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-func scanMeasurement(sc scanner) (*Measurement, error) {
+// truncatedScan receives the extra column of EachMeasurement.
+type truncatedScan struct{ v bool }
+
+func scanMeasurement(sc scanner, extra ...*truncatedScan) (*Measurement, error) {
 	var (
 		m                       Measurement
 		options, locations, res sql.NullString
 		created                 int64
 		started, finished       sql.NullInt64
 	)
-	if err := sc.Scan(&m.ID, &m.Type, &m.Target, &options, &locations, &m.Status, &m.Error,
-		&res, &m.ClientID, &created, &started, &finished); err != nil {
+	dest := []any{&m.ID, &m.Type, &m.Target, &options, &locations, &m.Status, &m.Error,
+		&res, &m.ClientID, &created, &started, &finished}
+	for _, e := range extra {
+		dest = append(dest, &e.v)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
+	}
+	for _, e := range extra {
+		m.ResultTruncated = e.v
 	}
 	if options.Valid {
 		m.Options = json.RawMessage(options.String)

@@ -39,6 +39,11 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
 		f.Close()
 	}
+	// The writer creates the file; every write first checks it is still
+	// the file opened (checkFile), so the writer never reconnects to a
+	// deleted one. Readers open lazily, so they use mode=rw: a reader
+	// opened after the file was deleted fails rather than creating an
+	// empty database.
 	w, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+sqlitePragmas)
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
@@ -51,7 +56,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?mode=rw&"+sqlitePragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)

@@ -111,18 +111,12 @@ func (s *Store) Close() error {
 // SQLite it also checks that the database file is still the one opened.
 func (s *Store) Ping(ctx context.Context) error {
 	defer s.observe("ping", time.Now())
-	if s.path != "" {
-		fi, err := os.Stat(s.path)
-		if err != nil {
-			return fmt.Errorf("pinging store: %w", err)
-		}
-		if !os.SameFile(fi, s.file) {
-			return fmt.Errorf("pinging store: %s was replaced since it was opened", s.path)
-		}
+	if err := s.checkFile(); err != nil {
+		return fmt.Errorf("pinging store: %w", err)
 	}
 	var n int
 	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
-		return fmt.Errorf("pinging store: %w", err)
+		return fmt.Errorf("pinging store: %w", unavailable(err))
 	}
 	if n == 0 {
 		return errors.New("pinging store: no migrations applied")
