@@ -374,15 +374,10 @@ func (s *Service) storeFinal(m *store.Measurement) bool {
 // A dispatcher may return a result of another shape than the kind's own
 // (an agent's decoded JSON): the kind's Values then panics, which must not
 // take the server down for a metrics label, so the status stands.
-func outcome(reg *measure.Registry, kind, status string, result any) (out string) {
+func outcome(reg *measure.Registry, kind, status string, result any) string {
 	if status != "finished" {
 		return status
 	}
-	defer func() {
-		if recover() != nil {
-			out = status
-		}
-	}()
 	if k, ok := reg.Lookup(kind); ok {
 		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
 			return "failed"
