@@ -44,6 +44,8 @@ type Defaults struct {
 	// CA is a PEM file of CA certificates for tls, http and ws checks;
 	// empty means the system roots.
 	CA string
+	// Watch is what the monitor uses for checks that do not set their own.
+	Watch Watch
 }
 
 // Check is one check of a suite.
@@ -55,8 +57,10 @@ type Check struct {
 	// values), with the suite's defaults applied and a ca file read in.
 	Options    json.RawMessage
 	Conditions []*Condition
-	File       string
-	Line       int
+	// Watch says how the monitor runs the check (interval, thresholds ...).
+	Watch Watch
+	File  string
+	Line  int
 
 	kind measure.Kind
 }
@@ -211,8 +215,11 @@ func (l *loader) suite(root *yaml.Node) (*Suite, error) {
 
 func (l *loader) defaults(n *yaml.Node) (Defaults, error) {
 	var d Defaults
-	f, err := l.fields(n, "defaults", []string{"timeout", "resolvers", "concurrency", "ca"})
+	f, err := l.fields(n, "defaults", append([]string{"timeout", "resolvers", "concurrency", "ca"}, watchKeys...))
 	if err != nil {
+		return d, err
+	}
+	if d.Watch, err = l.watch(f, Watch{}, nil); err != nil {
 		return d, err
 	}
 	if v := f["timeout"]; v != nil {
