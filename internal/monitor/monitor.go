@@ -147,7 +147,10 @@ func New(cfg Config) *Monitor {
 	}
 	r := &cfg.Retention
 	d := DefaultRetention
-	for _, p := range []struct{ dst *time.Duration; def time.Duration }{{&r.Results, d.Results}, {&r.Minutes, d.Minutes}, {&r.Hours, d.Hours}, {&r.Days, d.Days}, {&r.Transitions, d.Transitions}} {
+	for _, p := range []struct {
+		dst *time.Duration
+		def time.Duration
+	}{{&r.Results, d.Results}, {&r.Minutes, d.Minutes}, {&r.Hours, d.Hours}, {&r.Days, d.Days}, {&r.Transitions, d.Transitions}} {
 		if *p.dst == 0 {
 			*p.dst = p.def
 		}
@@ -294,6 +297,8 @@ func outcomeOf(r check.Result) string {
 // record updates a check's state, metrics and pending history with a run.
 func (m *Monitor) record(w *watched, c *check.Check, j Job, res check.Result) {
 	outcome := outcomeOf(res)
+	// The store keeps microseconds: rollups sum what the raw rows hold.
+	res.Duration = res.Duration.Truncate(time.Microsecond)
 	last := &Result{At: j.Started, Outcome: outcome, DurationMS: ms(res.Duration), LagMS: ms(j.Lag()), Error: res.Error,
 		Failed: res.Failed, Warned: res.Warned}
 	if res.Values != nil {

@@ -91,11 +91,11 @@ func Offset(id string, interval time.Duration) time.Duration {
 	return time.Duration(h.Sum64() % uint64(interval))
 }
 
-// nextSlot is the first time after now (or at now) at which a slot with
+// nextSlot is the first time after now at which a slot with
 // interval and offset runs: interval boundaries since the Unix epoch plus offset.
 func nextSlot(now time.Time, interval, offset time.Duration) time.Time {
 	base := time.Unix(0, 0).Add(now.Sub(time.Unix(0, 0)).Truncate(interval)).Add(offset)
-	for base.Before(now) {
+	for !base.After(now) {
 		base = base.Add(interval)
 	}
 	return base

@@ -173,7 +173,7 @@ func TestNextSlot(t *testing.T) {
 	}{
 		{t0, time.Minute, 10 * time.Second, t0.Add(10 * time.Second)},
 		{t0.Add(11 * time.Second), time.Minute, 10 * time.Second, t0.Add(70 * time.Second)},
-		{t0.Add(10 * time.Second), time.Minute, 10 * time.Second, t0.Add(10 * time.Second)},
+		{t0.Add(10 * time.Second), time.Minute, 10 * time.Second, t0.Add(70 * time.Second)},
 	} {
 		if got := nextSlot(tc.now, tc.interval, tc.offset); !got.Equal(tc.want) {
 			t.Errorf("nextSlot(%s, %s, %s) = %s, want %s", tc.now, tc.interval, tc.offset, got, tc.want)
