@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/check"
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
@@ -441,4 +442,12 @@ func (m *Monitor) ConfigErrors() []FileError {
 		return nil
 	}
 	return l.Errors()
+}
+
+// SetEnv gives the runner an environment when it has none yet (the server
+// gives its own: target policy, resolvers, CA pool ...).
+func (m *Monitor) SetEnv(env *measure.Env) {
+	if m.runner.Env == nil {
+		m.runner.Env = env
+	}
 }

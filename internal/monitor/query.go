@@ -34,6 +34,8 @@ type CheckView struct {
 	Health           string            `json:"health"`
 	Since            time.Time         `json:"since"`
 	Last             *Result           `json:"last,omitempty"`
+	// CertExpiry is when the certificate seen by the last run expires.
+	CertExpiry *time.Time `json:"cert_expiry,omitempty"`
 }
 
 func (m *Monitor) view(w *watched) CheckView {
@@ -45,6 +47,9 @@ func (m *Monitor) view(w *watched) CheckView {
 		FailureThreshold: c.Watch.FailureThreshold, SuccessThreshold: c.Watch.SuccessThreshold,
 		File: c.File, Line: c.Line, Location: m.cfg.Location, Status: w.state.Status, Health: w.state.Health,
 		Since: w.state.Since, Last: w.last}
+	if e := w.sample.certExpiry; !e.IsZero() {
+		v.CertExpiry = &e
+	}
 	for _, cond := range c.Conditions {
 		v.Conditions = append(v.Conditions, cond.Text)
 	}
