@@ -50,6 +50,7 @@ type serveOptions struct {
 	RateLimits     []string          `yaml:"rate_limits"`
 	LogLevel       string            `yaml:"log_level"`
 	config         string
+	monitor        *monitorFlags // serve_monitor.go
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -98,6 +99,7 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.StringVar(&o.LogLevel, "log-level", "info", "least level logged: debug, info (logs every request), warn or error")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
 	g.register(f)
+	o.monitor = registerMonitorFlags(f)
 	return cmd
 }
 
@@ -250,10 +252,14 @@ func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 		}
 		return nil
 	}})
+	if cfg.Monitor, err = o.monitor.open(ctx, log, st); err != nil {
+		return usageErr("%v", err)
+	}
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
 	}
+	defer o.monitor.start(ctx, cfg.Monitor)()
 	maint := &maintenance.Maintenance{Store: st, Log: log, Retention: retention, BackupKeep: o.BackupKeep}
 	if o.BackupDaily {
 		maint.BackupDir = filepath.Join(o.DataDir, "backups")
