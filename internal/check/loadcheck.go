@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,6 +102,9 @@ func (l *loader) options(c *Check, v *yaml.Node, d Defaults) error {
 			return l.errAt(line, "check %q: reading the ca file: %v", c.Name, err)
 		}
 		opts["ca"] = string(pem)
+		if !slices.Contains(l.files, ca) {
+			l.files = append(l.files, ca)
+		}
 	}
 	raw, err := json.Marshal(opts)
 	if err != nil {

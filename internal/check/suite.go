@@ -26,7 +26,10 @@ var ErrSuite = errors.New("bad suite")
 
 // Suite is one loaded suite file.
 type Suite struct {
-	File     string
+	File string
+	// Files are the other files it read (CA files), so a watcher reloads
+	// the suite when one changes.
+	Files    []string
 	Name     string
 	Defaults Defaults
 	Checks   []*Check
@@ -91,11 +94,17 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Suite
 	if err := l.expand(doc.Content[0]); err != nil {
 		return nil, err
 	}
-	return l.suite(doc.Content[0])
+	s, err := l.suite(doc.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	s.Files = l.files
+	return s, nil
 }
 
 type loader struct {
 	file   string
+	files  []string // CA files read
 	getenv func(string) (string, bool)
 	reg    *measure.Registry
 }

@@ -21,7 +21,8 @@ type source struct {
 	name   string
 	suite  string
 	checks []*check.Check
-	sum    [32]byte
+	sum    [32]byte // of the file and the files it read
+	deps   []string
 	err    error // the last load's error; the checks are the last good ones
 }
 
@@ -171,11 +172,15 @@ func (l *Loader) loadFile(f string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("reading suite %s: %w", f, err)
 	}
-	sum := sha256.Sum256(data)
 	m := l.Monitor
 	m.mu.RLock()
 	prev := m.sources[f]
 	m.mu.RUnlock()
+	var deps []string
+	if prev != nil {
+		deps = prev.deps
+	}
+	sum := contentSum(data, deps)
 	if prev != nil && prev.sum == sum {
 		return false, prev.err
 	}
@@ -192,10 +197,25 @@ func (l *Loader) loadFile(f string) (bool, error) {
 	if suite == "" {
 		suite = strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 	}
-	if err := m.setSource(&source{name: f, suite: suite, checks: s.Checks, sum: sum}); err != nil {
+	if err := m.setSource(&source{name: f, suite: suite, checks: s.Checks, deps: s.Files, sum: contentSum(data, s.Files)}); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// contentSum hashes a suite file with the files it read (a missing one
+// hashes as empty: the parse reports it).
+func contentSum(data []byte, deps []string) [32]byte {
+	h := sha256.New()
+	h.Write(data)
+	for _, d := range deps {
+		b, _ := os.ReadFile(d)
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", d, len(b))
+		h.Write(b)
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // Watch reloads changed files every Every until ctx ends.

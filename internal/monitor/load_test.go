@@ -1,12 +1,20 @@
 package monitor
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dnsscience/dnsscience/internal/certtest"
 )
+
+func jsonText(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
 
 func checkIDs(m *Monitor) string {
 	var ids []string
@@ -108,5 +116,31 @@ checks:
 		if got := c.Watch.InMaintenance(tm); got != want {
 			t.Errorf("in maintenance at %s = %v, want %v", at, got, want)
 		}
+	}
+}
+
+func TestReloadWhenACAFileChanges(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	caDir := t.TempDir() // outside the watched directory
+	ca := filepath.Join(caDir, "ca.pem")
+	pemA, pemB := string(certtest.NewCA(t, "a").PEM()), string(certtest.NewCA(t, "b").PEM())
+	writeSuite(t, ca, pemA)
+	writeSuite(t, filepath.Join(dir, "s.yaml"), "defaults: {ca: "+ca+"}\nchecks:\n  - {name: x, kind: tls, target: 127.0.0.1:1}\n")
+	m := New(Config{Clock: NewFakeClock(t0)})
+	l := &Loader{Monitor: m, Path: dir}
+	if err := l.Load(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := m.Suite("x")
+	if !strings.Contains(string(c.Options), jsonText(pemA)) {
+		t.Fatalf("options %s; want the CA read in", c.Options)
+	}
+	writeSuite(t, ca, pemB)
+	if errs := l.Reload(); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	if c, _ = m.Suite("x"); !strings.Contains(string(c.Options), jsonText(pemB)) {
+		t.Errorf("after the CA file changed: options %s; want the new CA", c.Options)
 	}
 }

@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -203,14 +202,4 @@ func (d descs) emit(ch chan<- prometheus.Metric, vals []string, st State, s samp
 	if s.hasWS {
 		gauge(d.ws, s.wsClose)
 	}
-}
-
-// labelList renders labels as name=value, sorted (for people).
-func labelList(l map[string]string) string {
-	var parts []string
-	for k, v := range l {
-		parts = append(parts, k+"="+v)
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
 }
