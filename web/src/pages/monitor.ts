@@ -10,8 +10,20 @@ function state(s: string): HTMLElement {
   return badge(s, stateKind[s] ?? 'muted');
 }
 
-// uptimeBars draws one bar per day, coloured by that day's uptime.
-function uptimeBars(days: any[]): HTMLElement {
+// lastDays lays the daily buckets out on the last n days (UTC), empty
+// where there were no runs.
+function lastDays(days: any[], n = 90): any[] {
+  const byDay = new Map(days.map((d) => [d.at.slice(0, 10), d]));
+  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  return Array.from({ length: n }, (_, i) => {
+    const at = new Date(today - (n - 1 - i) * 86400000).toISOString();
+    return byDay.get(at.slice(0, 10)) ?? { at, runs: 0, passed: 0 };
+  });
+}
+
+// uptimeBars draws one bar per day of the last 90, coloured by its uptime.
+function uptimeBars(buckets: any[]): HTMLElement {
+  const days = lastDays(buckets);
   return h('span', { class: 'uptime-bars', role: 'img', 'aria-label': `${days.length} days of uptime` },
     ...days.map((d) => {
       const r = d.runs ? d.passed / d.runs : NaN;
@@ -43,6 +55,7 @@ async function checkPage(root: HTMLElement, id: string): Promise<void> {
     const [c, tr, res, days] = await Promise.all([getJSON<any>(`/api/v1/checks/${enc}`), getJSON<any>(`/api/v1/checks/${enc}/transitions?limit=20`),
       getJSON<any>(`/api/v1/checks/${enc}/results?failed=true&limit=20`), getJSON<any>(`/api/v1/checks/${enc}/series?level=day`)]);
     document.title = `${c.name} · dnsscience`;
+    root.querySelector('h1')!.textContent = c.name;
     out.replaceChildren(
       h('p', {}, state(c.status), ` ${c.kind} ${c.target} · every ${c.interval_seconds} s · since ${new Date(c.since).toLocaleString()}`),
       h('h2', {}, 'Uptime'), uptimeBars(days.buckets),
