@@ -5,6 +5,7 @@
 # answering. Prints wall times, ratios and whether the hops found agree.
 # Usage: bench/trace.sh path/to/dnsscience   (needs root; skips otherwise)
 set -euo pipefail
+. "$(dirname "$0")/lib.bash"
 BIN=$(readlink -f "${1:-bin/dnsscience}")
 if [ "$(id -u)" -ne 0 ]; then echo "bench/trace.sh: skipped: network namespaces need root"; exit 0; fi
 for c in ip traceroute mtr; do
@@ -17,28 +18,7 @@ trap cleanup EXIT
 
 build() {
   cleanup
-  local i n
-  for n in "${NODES[@]}"; do
-    ip netns add "$P$n"
-    ip -n "$P$n" link set lo up
-    ip netns exec "$P$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 \
-      net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000
-  done
-  for i in 0 1 2 3 4 5; do
-    ip link add name l$i netns "$P${NODES[$i]}" type veth peer name l$i netns "$P${NODES[$((i+1))]}"
-    ip -n "$P${NODES[$i]}" addr add 10.250.$i.1/24 dev l$i
-    ip -n "$P${NODES[$((i+1))]}" addr add 10.250.$i.2/24 dev l$i
-    ip -n "$P${NODES[$i]}" link set l$i up
-    ip -n "$P${NODES[$((i+1))]}" link set l$i up
-  done
-  local k j
-  for k in 0 1 2 3 4 5 6; do
-    for j in 0 1 2 3 4 5; do
-      if [ $j -lt $((k-1)) ]; then ip -n "$P${NODES[$k]}" route add 10.250.$j.0/24 via 10.250.$((k-1)).1
-      elif [ $j -gt $k ]; then ip -n "$P${NODES[$k]}" route add 10.250.$j.0/24 via 10.250.$k.2
-      fi
-    done
-  done
+  netns_chain "$P" 250 "${NODES[@]}"
   # Warm the neighbour caches so no tool pays for ARP.
   ip netns exec "${P}src" traceroute -n -q1 -w1 -m7 10.250.5.2 >/dev/null 2>&1 || true
   if [ "${1:-}" = lossy ]; then

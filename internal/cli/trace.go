@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
-	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/enrich"
 	"github.com/dnsscience/dnsscience/internal/geo"
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
@@ -34,6 +35,9 @@ type traceFlags struct {
 	unprivileged bool
 	geo          geoFlags
 	noGeo        bool
+	origin       string
+	minWait      time.Duration
+	retryPause   time.Duration
 }
 
 func newTraceCmd(e *env) *cobra.Command {
@@ -48,6 +52,20 @@ Probes of one flow keep the fields that load balancers hash constant (Paris
 traceroute), so the path shown is one real path; --flows N explores N flows.
 The trace ends as soon as the destination answered and every lower hop is
 resolved, or 5 silent hops past the last answer.
+
+Once a later hop has answered, a silent hop is given up after 5 times the
+RTT seen around it (at least --min-wait, 10ms), not the full --timeout; a
+destination that never answers still waits the full timeout. Hops that
+answered nothing are probed once more (after --retry-pause) before they
+are called silent. A router that answers some probes and drops others
+while the hops beyond it answer is rate-limited: its drops are shown
+apart and are not loss.
+
+With geo data each hop gets an ASN and a place. --origin LAT,LON (where
+this host is) lets every place be checked against the speed of light in
+fibre (about 100 km per ms of RTT): an impossible place is marked
+implausible; an anycast address (root servers, public resolvers, your
+overrides) is placed only when its RTT pins it near the origin.
 
 On a terminal the table fills in live; otherwise a traceroute-like report is
 printed. --rounds N (or --continuous) repeats the trace and shows loss and
@@ -87,60 +105,70 @@ not run (no permission to send probes).`,
 	fl.BoolVar(&f.unprivileged, "unprivileged", false, "use datagram sockets (ICMP ping sockets, UDP) even when raw sockets are allowed")
 	f.geo.register(fl)
 	fl.BoolVar(&f.noGeo, "no-geo", false, "do not add ASN and location to hops (no geo data is read)")
+	fl.StringVar(&f.origin, "origin", os.Getenv(envOrigin), "where this host is, LAT,LON in degrees (e.g. 50.11,8.68): hop places farther than their RTT allows are marked implausible (env "+envOrigin+")")
+	fl.DurationVar(&f.minWait, "min-wait", traceroute.DefaultMinWait, "least time a silent hop is waited for once a later hop answered")
+	fl.DurationVar(&f.retryPause, "retry-pause", 0, "pause before silent hops are probed once more (1s outlasts Linux's ICMP rate limit)")
 	cmd.MarkFlagsMutuallyExclusive("ipv4", "ipv6")
 	cmd.MarkFlagsMutuallyExclusive("rounds", "continuous")
 	return cmd
 }
 
-func (f traceFlags) request(target netip.Addr) (traceroute.Request, error) {
-	p := traceroute.Protocol(f.proto)
-	switch p {
-	case traceroute.ICMP, traceroute.UDP, traceroute.TCP:
-	default:
-		return traceroute.Request{}, usageErr("bad --proto %q: want icmp, udp or tcp", f.proto)
+// options turns the flags into the registry's trace options (the same
+// names, defaults and limits as the API and suites).
+func (f traceFlags) options() (*measure.TraceOptions, error) {
+	if f.timeout <= 0 || f.interval <= 0 {
+		return nil, usageErr("--timeout and --interval must be positive durations such as 500ms or 2s")
 	}
-	if f.maxHops < 1 || f.maxHops > 255 {
-		return traceroute.Request{}, usageErr("bad --max-hops %d: want 1 to 255", f.maxHops)
-	}
-	if f.queries != 0 && (f.queries < 1 || f.queries > 10) {
-		return traceroute.Request{}, usageErr("bad --queries %d: want 1 to 10 probes per hop", f.queries)
-	}
-	if f.flows < 1 || f.flows > 64 {
-		return traceroute.Request{}, usageErr("bad --flows %d: want 1 to 64", f.flows)
-	}
-	if f.maxInflight < 1 || f.maxInflight > 4096 {
-		return traceroute.Request{}, usageErr("bad --max-inflight %d: want 1 to 4096", f.maxInflight)
+	if f.minWait <= 0 || f.retryPause < 0 {
+		return nil, usageErr("--min-wait must be a positive duration and --retry-pause not negative, such as 10ms or 1s")
 	}
 	if f.rounds < 0 {
-		return traceroute.Request{}, usageErr("bad --rounds %d: want 0 (a single trace) or more", f.rounds)
+		return nil, usageErr("bad --rounds %d: want 0 (a single trace) or more", f.rounds)
 	}
-	if f.timeout <= 0 || f.interval <= 0 {
-		return traceroute.Request{}, usageErr("--timeout and --interval must be positive durations such as 500ms or 2s")
+	o := &measure.TraceOptions{Protocol: f.proto, Port: f.port, MaxHops: f.maxHops, Queries: f.queries, Flows: f.flows,
+		MaxInflight: f.maxInflight, TimeoutMs: ms(f.timeout), Rounds: f.rounds, IntervalMs: ms(f.interval),
+		Continuous: f.continuous, NoDNS: f.noDNS, MinWaitMs: ms(f.minWait), RetryPauseMs: ms(f.retryPause)}
+	switch {
+	case f.v4:
+		o.IPVersion = 4
+	case f.v6:
+		o.IPVersion = 6
 	}
-	if p == traceroute.ICMP && f.port != 0 {
-		return traceroute.Request{}, usageErr("--port applies to --proto udp and tcp only")
+	if f.maxHops < 1 {
+		return nil, usageErr("bad --max-hops %d: want 1 to 255", f.maxHops)
 	}
-	return traceroute.Request{
-		Target: target, Protocol: p, Port: f.port, MaxHops: f.maxHops, Queries: f.queries,
-		MaxInflight: f.maxInflight, Flows: f.flows, Timeout: f.timeout, Rounds: f.rounds,
-		Continuous: f.continuous, Interval: f.interval,
-	}, nil
+	if f.flows < 1 {
+		return nil, usageErr("bad --flows %d: want 1 to 64", f.flows)
+	}
+	if f.maxInflight < 1 {
+		return nil, usageErr("bad --max-inflight %d: want 1 to 4096", f.maxInflight)
+	}
+	return o, nil
 }
+
+// ms is a duration in whole milliseconds, at least 1 for a positive one.
+func ms(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return max(1, int(d/time.Millisecond))
+}
+
+// traceFlagNames maps the registry's trace options to the flags.
+var traceFlagNames = map[string]string{"protocol": "--proto", "ip_version": "-4/-6", "timeout_ms": "--timeout",
+	"interval_ms": "--interval", "min_wait_ms": "--min-wait", "retry_pause_ms": "--retry-pause"}
 
 func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 	if e.json && f.csv {
 		return usageErr("--json and --csv cannot be used together")
 	}
-	target, err := resolveTarget(ctx, arg, f.v4, f.v6)
+	o, err := f.options()
 	if err != nil {
 		return err
 	}
-	req, err := f.request(target)
+	origin, err := parseOrigin(f.origin)
 	if err != nil {
 		return err
-	}
-	if !f.noDNS {
-		req.Resolver = &traceroute.DNSResolver{}
 	}
 	// The geo data loads while the probes fly; hops wait for it only when
 	// they are shown.
@@ -153,35 +181,44 @@ func runTrace(ctx context.Context, e *env, f traceFlags, arg string) error {
 			db.Close()
 		}
 	}()
-	out := newTraceOutput(e, f, arg, req)
-	req.OnHop = func(h traceroute.Hop) {
-		if out.live {
-			db, _ := geoDB()
-			enrich.Hop(ctx, db, &h)
-		}
-		out.hop(h)
-	}
 	tr := &traceroute.Tracer{Unprivileged: f.unprivileged}
 	defer tr.Close()
-	res, err := tr.Trace(ctx, req)
-	interrupted := err != nil && ctx.Err() != nil && res != nil
+	menv := &measure.Env{Interactive: true, Tracer: tr, Source: origin, Geo: func() *geo.DB { db, _ := geoDB(); return db }}
+	var out *traceOutput
+	res, err := runKind(ctx, "trace", arg, o, menv, traceFlagNames, func(ev string, data any) {
+		switch ev {
+		case "target":
+			t := data.(measure.TraceTarget)
+			out = newTraceOutput(e, f, arg, traceroute.Request{Target: t.Addr, MaxHops: t.MaxHops, Protocol: t.Protocol})
+		case "hop":
+			if out != nil {
+				out.hop(data.(traceroute.Hop))
+			}
+		}
+	})
 	switch {
 	case errors.Is(err, traceroute.ErrBadRequest):
 		return usageErr("%v", err)
 	case errors.Is(err, traceroute.ErrPermission):
 		return &exitError{code: ExitInternal, err: err}
-	case err != nil && !interrupted:
+	case err != nil:
+		var ue *exitError
+		if errors.As(err, &ue) {
+			return err
+		}
 		return failErr(err)
 	}
-	db, err := geoDB()
-	if err != nil {
+	if _, err := geoDB(); err != nil {
 		return &exitError{code: ExitInternal, err: fmt.Errorf("opening geo data: %w", err)}
 	}
-	enrich.Trace(ctx, db, res)
-	if err := out.final(res); err != nil {
+	r := res.(*traceroute.Result)
+	if out == nil {
+		out = newTraceOutput(e, f, arg, traceroute.Request{Target: r.Target, MaxHops: r.MaxHops, Protocol: r.Protocol})
+	}
+	if err := out.final(r); err != nil {
 		return err
 	}
-	if !res.Reached {
+	if !r.Reached {
 		return errSilentFail
 	}
 	return nil
@@ -204,66 +241,23 @@ func (f traceFlags) openGeo(e *env) (*geo.DB, error) {
 	return db, nil
 }
 
-// resolveTarget parses an IP address or resolves a host name with the
-// system's DNS servers (A, or AAAA with -6 or when there is no A record).
-func resolveTarget(ctx context.Context, arg string, v4, v6 bool) (netip.Addr, error) {
-	if a, err := netip.ParseAddr(arg); err == nil {
-		a = a.Unmap()
-		if (v4 && !a.Is4()) || (v6 && !a.Is6()) {
-			return netip.Addr{}, usageErr("target %s is not an IPv%s address", a, map[bool]string{true: "4", false: "6"}[v4])
-		}
-		if a.Zone() != "" {
-			return netip.Addr{}, usageErr("target %s: zoned (link-local) addresses are not supported", a)
-		}
-		return a, nil
+// envOrigin is the environment variable that gives --origin its default.
+const envOrigin = "DNSSCIENCE_ORIGIN"
+
+// parseOrigin reads --origin LAT,LON (nil when empty).
+func parseOrigin(s string) (*enrich.LatLon, error) {
+	if s == "" {
+		return nil, nil
 	}
-	name, err := dnsq.NormalizeName(arg)
-	if err != nil {
-		return netip.Addr{}, usageErr("target %q is neither an IP address nor a host name: %v", arg, err)
+	var ll enrich.LatLon
+	la, lo, ok := strings.Cut(s, ",")
+	lat, err1 := strconv.ParseFloat(strings.TrimSpace(la), 64)
+	lon, err2 := strconv.ParseFloat(strings.TrimSpace(lo), 64)
+	if !ok || err1 != nil || err2 != nil || !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) {
+		return nil, usageErr("bad --origin %q: want LAT,LON in degrees, latitude -90 to 90 and longitude -180 to 180, such as 50.11,8.68", s)
 	}
-	return lookupHost(ctx, name, v4, v6)
+	ll.Lat, ll.Lon = lat, lon
+	return &ll, nil
 }
 
-// lookupHost asks the system's DNS servers for the first A (or AAAA)
-// address of name.
-func lookupHost(ctx context.Context, name string, v4, v6 bool) (netip.Addr, error) {
-	servers, err := dnsq.SystemServers("")
-	if err != nil {
-		return netip.Addr{}, &exitError{code: ExitInternal, err: fmt.Errorf("resolving %s: %w", name, err)}
-	}
-	types := []uint16{dns.TypeA, dns.TypeAAAA}
-	switch {
-	case v4:
-		types = types[:1]
-	case v6:
-		types = types[1:]
-	}
-	client := &dnsq.Client{Timeout: 2 * time.Second, Tries: 2}
-	var errs []error
-	for _, qt := range types {
-		for _, srv := range servers {
-			resp, err := client.Exchange(ctx, srv, dnsq.Query{Name: name, Type: qt})
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			for _, rr := range resp.Msg.Answer {
-				switch r := rr.(type) {
-				case *dns.A:
-					if a, ok := netip.AddrFromSlice(r.A.To4()); ok {
-						return a, nil
-					}
-				case *dns.AAAA:
-					if a, ok := netip.AddrFromSlice(r.AAAA); ok {
-						return a, nil
-					}
-				}
-			}
-			break
-		}
-	}
-	if len(errs) > 0 {
-		return netip.Addr{}, failErr(fmt.Errorf("resolving %s: %w", name, errors.Join(errs...)))
-	}
-	return netip.Addr{}, failErr(fmt.Errorf("resolving %s: no %s record", name, map[int]string{1: dnsq.TypeString(types[0]), 2: "A or AAAA"}[len(types)]))
-}
+// openGeo opens the geo data, or returns nil when --no-geo is given or no

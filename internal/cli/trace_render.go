@@ -147,6 +147,9 @@ func (o *traceOutput) plain(res *traceroute.Result) error {
 				b.WriteString(" " + mplsString(p.MPLS))
 			}
 		}
+		if h.State == traceroute.StateRateLimited {
+			fmt.Fprintf(&b, "  (rate-limited: %d unanswered, not loss)", h.Stats.RateLimited)
+		}
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(o.e.stdout, b.String())
@@ -173,7 +176,7 @@ func hostLabel(h traceroute.Hop, a interface{ String() string }) string {
 }
 
 func geoLabel(a traceroute.HopAddr) string {
-	if a.Special != "" && a.Label == "" {
+	if a.Special != "" && a.Label == "" && !a.Located && !a.Anycast {
 		return a.Special
 	}
 	var parts []string
@@ -181,7 +184,16 @@ func geoLabel(a traceroute.HopAddr) string {
 		parts = append(parts, strings.TrimSpace(fmt.Sprintf("AS%d %s", a.ASN, a.ASOrg)))
 	}
 	if place := strings.TrimSpace(a.City + " " + a.Country); place != "" {
+		if a.Placement == traceroute.PlacementImplausible {
+			place += fmt.Sprintf("?? implausible: RTT allows %.0f km", a.BoundKM)
+		}
 		parts = append(parts, place)
+	}
+	switch {
+	case a.Placement == traceroute.PlacementAnycastUnplaced:
+		parts = append(parts, "anycast, nearest site unknown")
+	case a.Anycast:
+		parts = append(parts, "anycast")
 	}
 	if a.Label != "" {
 		parts = append(parts, a.Label)
@@ -200,7 +212,7 @@ func mplsString(ls []traceroute.MPLSLabel) string {
 // table renders the mtr-style table (live view and --rounds report).
 func (o *traceOutput) table(hs []traceroute.Hop) []string {
 	lines := []string{o.header(),
-		fmt.Sprintf("%4s  %-40s %6s %4s %7s %7s %7s %7s %7s %7s", "Hop", "Host", "Loss%", "Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Javg")}
+		fmt.Sprintf("%4s  %-40s %6s %4s %4s %7s %7s %7s %7s %7s %7s", "Hop", "Host", "Loss%", "RLim", "Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Javg")}
 	for _, h := range hs {
 		host := "???"
 		if len(h.Addrs) > 0 {
@@ -209,9 +221,12 @@ func (o *traceOutput) table(hs []traceroute.Hop) []string {
 		if h.Flag != "" {
 			host += " " + h.Flag
 		}
+		if h.State == traceroute.StateRateLimited {
+			host += " (rate-limited)"
+		}
 		s := h.Stats
-		lines = append(lines, fmt.Sprintf("%4d  %-40s %5.1f%% %4d %7.2f %7.2f %7.2f %7.2f %7.2f %7.2f",
-			h.TTL, host, s.LossPct, s.Sent, s.LastMS, s.AvgMS, s.BestMS, s.WorstMS, s.StdDevMS, s.JitterMS))
+		lines = append(lines, fmt.Sprintf("%4d  %-40s %5.1f%% %4d %4d %7.2f %7.2f %7.2f %7.2f %7.2f %7.2f",
+			h.TTL, host, s.LossPct, s.RateLimited, s.Sent, s.LastMS, s.AvgMS, s.BestMS, s.WorstMS, s.StdDevMS, s.JitterMS))
 		for _, a := range h.Addrs[min(1, len(h.Addrs)):] {
 			lines = append(lines, fmt.Sprintf("%4s  %-40s", "", hostLabel(h, a.Addr)))
 		}
@@ -223,12 +238,15 @@ func (o *traceOutput) table(hs []traceroute.Hop) []string {
 func writeTraceCSV(w io.Writer, res *traceroute.Result) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"ttl", "addrs", "names", "reached", "flag", "sent", "received", "loss_pct",
-		"last_ms", "avg_ms", "best_ms", "worst_ms", "stddev_ms", "jitter_ms", "rtts_ms"})
+		"last_ms", "avg_ms", "best_ms", "worst_ms", "stddev_ms", "jitter_ms", "rtts_ms", "state", "rate_limited", "anycast", "placements"})
 	for _, h := range res.Hops {
-		var addrs, names, rtts []string
+		var addrs, names, rtts, places []string
+		anycast := false
 		for _, a := range h.Addrs {
 			addrs = append(addrs, a.Addr.String())
 			names = append(names, a.Name)
+			places = append(places, a.Placement)
+			anycast = anycast || a.Anycast
 		}
 		for _, p := range h.Probes {
 			if p.Timeout {
@@ -240,7 +258,8 @@ func writeTraceCSV(w io.Writer, res *traceroute.Result) error {
 		s := h.Stats
 		_ = cw.Write([]string{strconv.Itoa(h.TTL), strings.Join(addrs, " "), strings.Join(names, " "),
 			strconv.FormatBool(h.Reached), h.Flag, strconv.Itoa(s.Sent), strconv.Itoa(s.Received), ff(s.LossPct),
-			ff(s.LastMS), ff(s.AvgMS), ff(s.BestMS), ff(s.WorstMS), ff(s.StdDevMS), ff(s.JitterMS), strings.Join(rtts, " ")})
+			ff(s.LastMS), ff(s.AvgMS), ff(s.BestMS), ff(s.WorstMS), ff(s.StdDevMS), ff(s.JitterMS), strings.Join(rtts, " "),
+			h.State, strconv.Itoa(s.RateLimited), strconv.FormatBool(anycast), strings.Join(places, " ")})
 	}
 	cw.Flush()
 	return cw.Error()

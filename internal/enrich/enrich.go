@@ -1,7 +1,8 @@
 // Package enrich adds what the geo engine knows (ASN, organisation,
-// location, special-purpose ranges) to the results of other engines, as a
-// step separate from measuring: the traceroute engine never looks anything
-// up itself.
+// location, special-purpose ranges, anycast) to the results of other
+// engines, as a step separate from measuring: the traceroute engine never
+// looks anything up itself. It also judges every placed hop against the
+// speed of light in fibre (place.go).
 package enrich
 
 import (
@@ -12,9 +13,24 @@ import (
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
 
+// Options says what the enrichment may use beyond the geo data.
+type Options struct {
+	// Source is where the trace ran from. With it every placement is
+	// checked against the distance its minimum RTT allows from the source;
+	// without it only against the previous placed hop, and anycast hops
+	// stay unplaced.
+	Source *LatLon
+}
+
 // Hop fills the ASN and location fields of every address of h. A nil db
 // leaves h as it is.
 func Hop(ctx context.Context, db *geo.DB, h *traceroute.Hop) {
+	HopWith(ctx, db, h, Options{})
+}
+
+// HopWith is Hop with options: each placement is checked against the
+// source (a hop alone knows no previous hop; Trace checks that too).
+func HopWith(ctx context.Context, db *geo.DB, h *traceroute.Hop, o Options) {
 	if db == nil || len(h.Addrs) == 0 {
 		return
 	}
@@ -27,10 +43,19 @@ func Hop(ctx context.Context, db *geo.DB, h *traceroute.Hop) {
 	for i := range n {
 		apply(&h.Addrs[i], infos[i])
 	}
+	var p placer
+	p.source = o.Source
+	p.hop(h)
 }
 
 // Trace fills every hop of res, looking all addresses up in one pass.
 func Trace(ctx context.Context, db *geo.DB, res *traceroute.Result) {
+	TraceWith(ctx, db, res, Options{})
+}
+
+// TraceWith is Trace with options: every placement is checked against the
+// source and the previous placed hop.
+func TraceWith(ctx context.Context, db *geo.DB, res *traceroute.Result, o Options) {
 	if db == nil || res == nil {
 		return
 	}
@@ -55,12 +80,17 @@ func Trace(ctx context.Context, db *geo.DB, res *traceroute.Result) {
 			k++
 		}
 	}
+	p := placer{source: o.Source}
+	for i := range res.Hops {
+		p.hop(&res.Hops[i])
+	}
 }
 
 func apply(a *traceroute.HopAddr, in geo.Info) {
 	a.ASN, a.ASOrg = in.ASN, in.ASOrg
 	a.City, a.Country = in.City, in.CountryCode
 	a.Special, a.Label = in.Special, in.Label
+	a.Anycast = in.Anycast
 	a.Located = in.Located
 	if in.Located {
 		a.Lat, a.Lon = in.Latitude, in.Longitude

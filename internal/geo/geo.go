@@ -33,6 +33,13 @@ type Info struct {
 	SpecialNote string `json:"special_note,omitempty"`
 	// Label comes from a matching operator override.
 	Label string `json:"label,omitempty"`
+	// Anycast is set for an address announced from many places: in the
+	// shipped list of well-known anycast prefixes (root servers, public
+	// resolvers), an IANA anycast range, or an override with anycast: true.
+	// The location a data file gives for it is one of its sites at best.
+	// AnycastService names the shipped entry ("k.root-servers.net (RIPE NCC)").
+	Anycast        bool   `json:"anycast,omitempty"`
+	AnycastService string `json:"anycast_service,omitempty"`
 
 	// Located is true when Latitude and Longitude are known.
 	Located   bool    `json:"located"`
@@ -100,6 +107,7 @@ type DB struct {
 	recs      sync.Pool // *record scratch for mmdb decoding
 	special   *specialTable
 	countries *countryTable
+	anycast   *anycastTable
 }
 
 // ErrNoData marks a DB with no data file loaded at all.
@@ -109,7 +117,11 @@ var ErrNoData = errors.New("no geo data loaded")
 // reported in Status and Info.Note, and picked up by Watch when they
 // appear); a file that exists but cannot be read or parsed is.
 func Open(cfg Config) (*DB, error) {
-	d := &DB{cfg: cfg, special: newSpecialTable(), countries: newCountryTable()}
+	list, err := ShippedAnycast()
+	if err != nil {
+		return nil, err
+	}
+	d := &DB{cfg: cfg, special: newSpecialTable(), countries: newCountryTable(), anycast: newAnycastTable(list)}
 	d.recs.New = func() any { return new(record) }
 	s, err := load(cfg, nil)
 	d.snap.Store(s)
@@ -168,8 +180,12 @@ func (d *DB) lookup(s *snapshot, a netip.Addr, info *Info) {
 		return
 	}
 	ov := matchOverride(s.overrides, a)
+	if name := d.anycast.match(a); name != "" {
+		info.Anycast, info.AnycastService = true, name
+	}
 	if kind, note, ok := d.special.classify(a); ok {
 		info.Special, info.SpecialNote = kind, note
+		info.Anycast = info.Anycast || kind == SpecialAnycast
 		if ov == nil {
 			info.Note = NoteSpecial
 			return
@@ -191,6 +207,7 @@ func (d *DB) lookup(s *snapshot, a netip.Addr, info *Info) {
 // applyOverride copies what the override says.
 func (d *DB) applyOverride(ov *Override, info *Info) {
 	info.Label = ov.Label
+	info.Anycast = info.Anycast || ov.Anycast
 	if ov.hasLocation() {
 		info.City, info.Region, info.CountryCode = ov.City, ov.Region, ov.CountryCode
 		info.Latitude, info.Longitude, info.Located = ov.Latitude, ov.Longitude, ov.HasCoords

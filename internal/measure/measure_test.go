@@ -43,6 +43,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		kind, target, options string
 		field, detail         string
 	}{
+		{"trace", "192.0.2.1", `{"max_hops":64,"queries":10,"flows":64}`, "options.flows", "max_hops × queries × flows is 40960 probes a round; at most 5120 here"},
 		{"nope", "x", ``, "type", `unknown measurement type "nope"; want one of cert, diagnose, dns, geo, http, propagation, tcp, trace, ws`},
 		{"dns", "", ``, "target", "missing; give a domain name such as example.com"},
 		{"dns", "www..example", ``, "target", "empty label"},
@@ -54,7 +55,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"dns", "example.test", `{"timeout":"1h"}`, "options.timeout", "1h0m0s is longer than the most allowed, 15s"},
 		{"dns", "example.test", `{"server":"ftp://x"}`, "options.server", `"ftp://x" is neither a known resolver name`},
 		{"dns", "example.test", `{} trailing`, "options", "not a valid JSON object"},
-		{"trace", "192.0.2.1", `{"max_hops":65}`, "options.max_hops", "65; want 1 to 64"},
+		{"trace", "192.0.2.1", `{"max_hops":256}`, "options.max_hops", "256; want 1 to 255"},
 		{"trace", "192.0.2.1", `{"protocol":"sctp"}`, "options.protocol", `"sctp"; want icmp, udp or tcp`},
 		{"trace", "192.0.2.1", `{"ip_version":6}`, "options.ip_version", "6, but the target 192.0.2.1 is an IPv4 address"},
 		{"trace", "192.0.2.1", `{"port":80}`, "options.port", "applies to udp and tcp probes only"},
@@ -74,7 +75,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"diagnose", "https://x.test/", `{"no_system":true}`, "options.no_system", "needs resolvers"},
 		{"propagation", "x.test", `{"resolvers":["tls://127.0.0.1","127.0.0.1"]}`, "options.resolvers[1]", "is asked over udp, the others over tls"},
 	} {
-		_, err := reg.Prepare(context.Background(), &Env{}, tc.kind, tc.target, json.RawMessage(tc.options))
+		_, err := reg.Prepare(context.Background(), &Env{MaxTraceProbes: 64 * 5 * 16}, tc.kind, tc.target, json.RawMessage(tc.options))
 		var fe *FieldError
 		if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(fe.Detail, tc.detail) {
 			t.Errorf("%s %q %s: got %v, want %s: ...%s...", tc.kind, tc.target, tc.options, err, tc.field, tc.detail)

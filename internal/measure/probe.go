@@ -82,7 +82,7 @@ func probeSpec[O any](info Info, check func(target string, o *O) error,
 				return run(ctx, env, target, opts, o)
 			}, hosts, nil
 		},
-		values: func(r any) *Values { return values(r.(*probe.Result)) },
+		values: valuesOf(values),
 	}
 }
 

@@ -12,18 +12,20 @@ import (
 
 // TraceOptions are the options of a trace measurement.
 type TraceOptions struct {
-	Protocol    string `json:"protocol,omitempty" doc:"probe protocol" enum:"icmp,udp,tcp" default:"icmp"`
-	Port        uint16 `json:"port,omitempty" doc:"destination port of udp (33434) and tcp (80) probes"`
-	IPVersion   int    `json:"ip_version,omitempty" doc:"4 or 6 for a host name; default IPv4, then IPv6" enum:"4,6"`
-	MaxHops     int    `json:"max_hops,omitempty" doc:"largest TTL probed" min:"1" max:"64" default:"30"`
-	Queries     int    `json:"queries,omitempty" doc:"probes per hop and flow" min:"1" max:"10" default:"3"`
-	Flows       int    `json:"flows,omitempty" doc:"flows (ECMP paths) to explore" min:"1" max:"16" default:"1"`
-	MaxInflight int    `json:"max_inflight,omitempty" doc:"probes awaiting an answer at once" min:"1" max:"1024" default:"32"`
-	TimeoutMs   int    `json:"timeout_ms,omitempty" doc:"how long each probe waits for its answer, in milliseconds" min:"1" max:"5000" default:"1000"`
-	Rounds      int    `json:"rounds,omitempty" doc:"mtr mode: rounds of one probe per hop, with loss and latency statistics" min:"1" max:"100"`
-	IntervalMs  int    `json:"interval_ms,omitempty" doc:"time between mtr rounds, in milliseconds" min:"100" max:"10000" default:"1000"`
-	Continuous  bool   `json:"continuous,omitempty" doc:"mtr mode until stopped (the CLI only)"`
-	NoDNS       bool   `json:"no_dns,omitempty" doc:"do not look up reverse DNS names of hops"`
+	Protocol     string `json:"protocol,omitempty" doc:"probe protocol" enum:"icmp,udp,tcp" default:"icmp"`
+	Port         uint16 `json:"port,omitempty" doc:"destination port of udp (33434) and tcp (80) probes"`
+	IPVersion    int    `json:"ip_version,omitempty" doc:"4 or 6 for a host name; default IPv4, then IPv6" enum:"4,6"`
+	MaxHops      int    `json:"max_hops,omitempty" doc:"largest TTL probed" min:"1" max:"255" default:"30"`
+	Queries      int    `json:"queries,omitempty" doc:"probes per hop and flow" min:"1" max:"10" default:"3"`
+	Flows        int    `json:"flows,omitempty" doc:"flows (ECMP paths) to explore" min:"1" max:"64" default:"1"`
+	MaxInflight  int    `json:"max_inflight,omitempty" doc:"probes awaiting an answer at once" min:"1" max:"4096" default:"32"`
+	TimeoutMs    int    `json:"timeout_ms,omitempty" doc:"how long each probe waits for its answer, in milliseconds" min:"1" max:"5000" default:"1000"`
+	MinWaitMs    int    `json:"min_wait_ms,omitempty" doc:"least time a silent hop is waited for once a later hop answered, in milliseconds" min:"1" max:"5000" default:"10"`
+	RetryPauseMs int    `json:"retry_pause_ms,omitempty" doc:"pause before silent hops are probed once more, in milliseconds (1000 outlasts Linux's ICMP rate limit)" min:"0" max:"5000"`
+	Rounds       int    `json:"rounds,omitempty" doc:"mtr mode: rounds of one probe per hop, with loss and latency statistics" min:"1" max:"100"`
+	IntervalMs   int    `json:"interval_ms,omitempty" doc:"time between mtr rounds, in milliseconds" min:"100" max:"10000" default:"1000"`
+	Continuous   bool   `json:"continuous,omitempty" doc:"mtr mode until stopped (the CLI only)"`
+	NoDNS        bool   `json:"no_dns,omitempty" doc:"do not look up reverse DNS names of hops"`
 }
 
 // TraceTarget is the first event of a trace: what is traced, once the
@@ -42,7 +44,7 @@ func traceKind() Kind {
 			Events: []string{"target", "hop"},
 			Vars:   []string{"trace.reached", "trace.hops", "trace.rtt", "trace.addr"}},
 		prepare: prepareTrace,
-		values:  traceValues,
+		values:  valuesOf(traceValues),
 	}
 }
 
@@ -60,9 +62,13 @@ func prepareTrace(_ context.Context, env *Env, target string, o *TraceOptions) (
 	if o.Continuous && !env.Interactive {
 		return nil, nil, fieldErr("options.continuous", "only where someone can stop it (the CLI); give rounds instead")
 	}
+	if n := max(o.MaxHops, 30) * max(o.Queries, 3) * max(o.Flows, 1); env.MaxTraceProbes > 0 && n > env.MaxTraceProbes {
+		return nil, nil, fieldErr("options.flows", "max_hops × queries × flows is %d probes a round; at most %d here", n, env.MaxTraceProbes)
+	}
 	req := traceroute.Request{Protocol: traceroute.Protocol(o.Protocol), Port: o.Port, MaxHops: o.MaxHops, Queries: o.Queries,
 		Flows: o.Flows, MaxInflight: o.MaxInflight, Timeout: time.Duration(o.TimeoutMs) * time.Millisecond,
-		Rounds: o.Rounds, Continuous: o.Continuous, Interval: time.Duration(o.IntervalMs) * time.Millisecond}
+		Rounds: o.Rounds, Continuous: o.Continuous, Interval: time.Duration(o.IntervalMs) * time.Millisecond,
+		MinWait: time.Duration(o.MinWaitMs) * time.Millisecond, RetryPause: time.Duration(o.RetryPauseMs) * time.Millisecond}
 	return func(ctx context.Context, emit Emit) (any, error) {
 		r := req
 		if r.Target = addr; !addr.IsValid() {
@@ -81,7 +87,7 @@ func prepareTrace(_ context.Context, env *Env, target string, o *TraceOptions) (
 			r.Resolver = &traceroute.DNSResolver{Servers: up}
 		}
 		r.OnHop = func(h traceroute.Hop) {
-			enrich.Hop(ctx, env.geoDB(), &h)
+			enrich.HopWith(ctx, env.geoDB(), &h, enrich.Options{Source: env.Source})
 			emit("hop", h)
 		}
 		tr := env.Tracer
@@ -91,10 +97,10 @@ func prepareTrace(_ context.Context, env *Env, target string, o *TraceOptions) (
 		}
 		res, err := tr.Trace(ctx, r)
 		if res != nil {
-			enrich.Trace(ctx, env.geoDB(), res)
+			enrich.TraceWith(ctx, env.geoDB(), res, enrich.Options{Source: env.Source})
 		}
-		if err != nil && res != nil && ctx.Err() != nil && o.Continuous {
-			return res, nil // a continuous trace ends when it is stopped
+		if err != nil && res != nil && ctx.Err() != nil && env.Interactive {
+			return res, nil // a person stopped it: what it found so far
 		}
 		if err != nil {
 			return nil, err
@@ -103,8 +109,7 @@ func prepareTrace(_ context.Context, env *Env, target string, o *TraceOptions) (
 	}, []string{target}, nil
 }
 
-func traceValues(result any) *Values {
-	res := result.(*traceroute.Result)
+func traceValues(res *traceroute.Result) *Values {
 	m := map[string]any{"ok": res.Reached, "trace.reached": res.Reached, "trace.hops": float64(len(res.Hops)),
 		"address": res.Target.String(), "trace.addr": res.Target.String(),
 		"duration": time.Duration(res.DurationMS * float64(time.Millisecond))}

@@ -2,7 +2,9 @@ package measure
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -90,4 +92,33 @@ func Known(k Kind, path string) bool {
 		}
 	}
 	return false
+}
+
+// as reads a result as the kind's result type T: the engine's own value,
+// or its JSON (a result that came back from an agent, or from the store).
+func as[T any](result any) (T, bool) {
+	if v, ok := result.(T); ok {
+		return v, true
+	}
+	var zero T
+	b, err := json.Marshal(result)
+	if err != nil {
+		return zero, false
+	}
+	p := reflect.New(reflect.TypeFor[T]())
+	if json.Unmarshal(b, p.Interface()) != nil {
+		return zero, false
+	}
+	return p.Elem().Interface().(T), true
+}
+
+// valuesOf adapts a values function of one result type to any result.
+func valuesOf[T any](f func(T) *Values) func(any) *Values {
+	return func(result any) *Values {
+		r, ok := as[T](result)
+		if !ok {
+			return &Values{M: map[string]any{"ok": false, "error": fmt.Sprintf("a result of unexpected shape (%T)", result)}}
+		}
+		return f(r)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
+	"github.com/dnsscience/dnsscience/internal/enrich"
 	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/monitor"
@@ -205,7 +206,18 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 func (s *Server) measureEnv() *measure.Env {
 	return &measure.Env{Dialer: s.cfg.Policy.Dialer(), Policy: s.cfg.Policy, Upstream: s.cfg.Upstream,
 		Resolvers: s.cfg.Resolvers, DNSTimeout: s.cfg.DNSTimeout, RootCAs: s.cfg.RootCAs, Tracer: s.tracer,
-		Delegation: s.cfg.Tracer, Geo: func() *geo.DB { return s.geo }}
+		Delegation: s.cfg.Tracer, Geo: func() *geo.DB { return s.geo }, Source: s.source(),
+		MaxTraceProbes: 64 * 5 * 16}
+}
+
+// source is this server's own location (the first), when its coordinates
+// are known.
+func (s *Server) source() *enrich.LatLon {
+	if len(s.cfg.Locations) == 0 || !s.cfg.Locations[0].Located() {
+		return nil
+	}
+	l := s.cfg.Locations[0]
+	return &enrich.LatLon{Lat: *l.Latitude, Lon: *l.Longitude}
 }
 
 // Shutdown stops running measurements (they are stored as failed with the

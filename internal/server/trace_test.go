@@ -68,7 +68,10 @@ func TestTraceStreamedFromNamespace(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	body := fmt.Sprintf(`{"type":"trace","target":"%s","options":{"no_dns":true,"timeout_ms":500}}`, dst)
+	// mtr mode, five rounds half a second apart: the trace is still running
+	// when the stream attaches (a plain trace of this path ends in ~25 ms),
+	// so the hops come from the live stream, not the stored result.
+	body := fmt.Sprintf(`{"type":"trace","target":"%s","options":{"no_dns":true,"timeout_ms":500,"rounds":5,"interval_ms":500}}`, dst)
 	var m struct{ ID string }
 	if err := json.Unmarshal([]byte(curl("-H", "Content-Type: application/json", "-d", body, "http://"+listen+"/api/v1/measurements")), &m); err != nil || m.ID == "" {
 		t.Fatalf("POST: %v", err)
@@ -106,7 +109,7 @@ func TestTraceStreamedFromNamespace(t *testing.T) {
 		t.Fatalf("final event %+v; stream:\n%s", final, stream)
 	}
 	var res traceroute.Result
-	if err := json.Unmarshal(final.Result, &res); err != nil || !res.Reached || len(res.Hops) != 4 {
+	if err := json.Unmarshal(final.Result, &res); err != nil || !res.Reached || len(res.Hops) != 4 || res.Rounds != 5 {
 		t.Fatalf("result %+v (%v), want the destination reached at hop 4", res, err)
 	}
 	seen := map[int]bool{}

@@ -111,8 +111,9 @@ func TestBrowserVisualTrace(t *testing.T) {
   - {cidr: 10.43.2.0/23, label: core, city: New York, country_code: US, latitude: 40.71, longitude: -74.01, asn: 64502, as_org: Core Transit}
 `)
 	config := filepath.Join(dir, "serve.yaml")
-	writeFile(t, config, "locations:\n  - {id: fra, name: Frankfurt, provider: lab, latitude: 50.11, longitude: 8.68}\n"+
-		"  - {id: mad, name: Madrid, provider: lab, latitude: 40.42, longitude: -3.70}\n")
+	// This server is in Frankfurt; Madrid is configured but has no agent.
+	writeFile(t, config, "location: {id: fra, name: Frankfurt, provider: lab, latitude: 50.11, longitude: 8.68}\n"+
+		"locations:\n  - {id: mad, name: Madrid, provider: lab, latitude: 40.42, longitude: -3.70}\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	listen := "127.0.0.1:18098"

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,8 +55,13 @@ func (n *Node) create() error {
 	})
 }
 
-// filter installs the Silent and DropAll policy rules.
+// filter installs the Silent and DropAll policy rules and the ICMP limit.
 func (n *Node) filter() error {
+	if n.spec.ICMPLimit != "" {
+		if err := n.limitICMP(n.spec.ICMPLimit); err != nil {
+			return err
+		}
+	}
 	for _, fam := range []string{"-4", "-6"} {
 		if n.spec.Silent || n.spec.DropAll {
 			if err := ip("-n", n.NS, fam, "rule", "add", "pref", "5", "iif", "lo", "blackhole"); err != nil {
@@ -67,6 +73,24 @@ func (n *Node) filter() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// limitICMP drops the time-exceeded messages the node sends beyond rate.
+func (n *Node) limitICMP(rate string) error {
+	rules := fmt.Sprintf(`table inet testnet {
+	chain out {
+		type filter hook output priority 0;
+		icmp type time-exceeded limit rate over %[1]s drop
+		icmpv6 type time-exceeded limit rate over %[1]s drop
+	}
+}
+`, rate)
+	cmd := exec.Command("ip", "netns", "exec", n.NS, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("limiting ICMP on %s with nft: %w: %s", n.Name, err, out)
 	}
 	return nil
 }

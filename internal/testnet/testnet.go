@@ -40,6 +40,13 @@ type NodeSpec struct {
 	// DropAll makes the node drop every packet addressed to it or passing
 	// through it, and send nothing: a destination behind a firewall.
 	DropAll bool
+	// ICMPLimit rate-limits the ICMP time-exceeded messages the node sends
+	// (IPv4 and IPv6, one token bucket each) with an nftables limit in its
+	// output hook: "1/second burst 1 packets" answers one probe, then one a
+	// second. The text is an nftables rate (`limit rate over TEXT drop`);
+	// note that nftables gives a bare "1/second" a burst of 5 packets.
+	// Needs the nft command (Debian package nftables).
+	ICMPLimit string
 	// Extra are additional addresses (host addresses, no prefix length) put on
 	// the node's loopback and routed to it by every other node; useful for
 	// many destinations behind one node.
@@ -85,6 +92,21 @@ func Available() error {
 		return fmt.Errorf("the ip command (Debian package iproute2) is missing: %w", err)
 	}
 	return nil
+}
+
+// haveNft reports whether the nft command is installed.
+func haveNft() bool {
+	_, err := exec.LookPath("nft")
+	return err == nil
+}
+
+// SkipWithoutNft skips t when ICMP limits (NodeSpec.ICMPLimit) cannot be
+// set up.
+func SkipWithoutNft(t testing.TB) {
+	t.Helper()
+	if !haveNft() {
+		t.Skip("skipping: the nft command (Debian package nftables, deps/apt/trace.list) is missing; it rate-limits ICMP in the test routers")
+	}
 }
 
 // Skip skips t with a message saying why when namespaces cannot be built.
@@ -219,6 +241,12 @@ func validate(topo Topology) error {
 		names[s.Name] = true
 		for _, a := range s.Extra {
 			errs = append(errs, checkAddr(a))
+		}
+		if strings.ContainsAny(s.ICMPLimit, "{};#\n") {
+			errs = append(errs, fmt.Errorf("node %q: ICMP limit %q: want an nftables rate such as \"1/second burst 1 packets\"", s.Name, s.ICMPLimit))
+		}
+		if s.ICMPLimit != "" && !haveNft() {
+			errs = append(errs, fmt.Errorf("node %q: ICMP limits need the nft command (Debian package nftables)", s.Name))
 		}
 	}
 	ten := netip.MustParsePrefix("10.0.0.0/8")

@@ -30,6 +30,39 @@ func TestValidateRejectsOutsideRanges(t *testing.T) {
 	}
 }
 
+// TestICMPLimitRejectsRuleText: the limit is a rate, not nftables syntax
+// that could add rules of its own.
+func TestICMPLimitRejectsRuleText(t *testing.T) {
+	testnet.Skip(t)
+	n, err := testnet.New(testnet.Topology{Nodes: []testnet.NodeSpec{{Name: "a", ICMPLimit: "1/second drop; flush ruleset"}}})
+	if n != nil {
+		n.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), `want an nftables rate such as "1/second burst 1 packets"`) {
+		t.Fatalf("got %v, want an error saying what a limit looks like", err)
+	}
+}
+
+// TestICMPLimitAnswersOnePerSecond: a router limited to one time-exceeded a
+// second with a burst of 1 answers the first of three probes sent at once and
+// drops the other two; the router next to it answers all three.
+func TestICMPLimitAnswersOnePerSecond(t *testing.T) {
+	testnet.SkipWithoutNft(t)
+	topo := testnet.Chain(3, 2)
+	topo.Spec("r1").ICMPLimit = "1/second burst 1 packets"
+	n := testnet.Build(t, topo)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := n.Node("src").Command(ctx, "traceroute", "-n", "-q3", "-w1", n.Node("dst").Addr4().String()).CombinedOutput()
+	if err != nil {
+		t.Skipf("skipping: traceroute (Debian package traceroute) failed: %v %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")[1:]
+	if len(lines) != 3 || strings.Count(lines[0], "*") != 2 || strings.Count(lines[1], "*") != 0 {
+		t.Fatalf("want hop 1 answering one probe of three and hop 2 all three, got:\n%s", out)
+	}
+}
+
 // TestChainRoutesAndCleanup builds a chain, checks the far end is reachable
 // over both families (routes were computed), and that Close deletes every
 // namespace.

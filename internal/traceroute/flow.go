@@ -20,6 +20,7 @@ type flow struct {
 	seq   uint32
 	base  uint32 // TCP initial sequence number
 	out   *sock  // the socket probes are written to
+	in    *sock  // the socket ICMP errors about its probes arrive on
 	own   *sock  // a socket owned by the flow (closed with it)
 	wg    sync.WaitGroup
 	unpri bool // the flow uses datagram sockets
@@ -63,7 +64,7 @@ func (t *Tracer) openICMPFlow(f *flow) error {
 		return err
 	}
 	if raw != nil {
-		f.out, f.id = raw, t.allocID(f.v6)
+		f.out, f.in, f.id = raw, raw, t.allocID(f.v6)
 		return nil
 	}
 	ps, err := openPing(f.v6)
@@ -73,7 +74,7 @@ func (t *Tracer) openICMPFlow(f *flow) error {
 		}
 		return fmt.Errorf("opening ICMP datagram socket: %w", err)
 	}
-	f.own, f.out, f.unpri = ps, ps, true
+	f.own, f.out, f.in, f.unpri = ps, ps, ps, true
 	if err := ps.bind(unspec(f.v6), 0); err != nil {
 		return fmt.Errorf("binding ICMP datagram socket: %w", err)
 	}
@@ -96,8 +97,9 @@ func (t *Tracer) openUDPFlow(f *flow) error {
 	if err != nil {
 		return fmt.Errorf("opening UDP socket: %w", err)
 	}
-	f.own, f.out = us, us
+	f.own, f.out, f.in = us, us, raw
 	if raw == nil {
+		f.in = us
 		f.unpri = true
 		if err := us.recvErr(); err != nil {
 			return fmt.Errorf("enabling the error queue: %w", err)
@@ -123,6 +125,7 @@ func (t *Tracer) openTCPFlow(f *flow) error {
 	if raw == nil {
 		return permissionError(TCP, errors.New("raw sockets refused"))
 	}
+	f.in = raw
 	if f.out, err = t.rawTCP(f.v6); err != nil {
 		if isPermission(err) {
 			return permissionError(TCP, err)

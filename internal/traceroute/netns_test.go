@@ -105,23 +105,37 @@ func TestSilentRouterMidPath(t *testing.T) {
 	want := n.PathAddrs(4, chainPathNames(4)...)
 	want[1] = netip.Addr{}
 	wantHops(t, res, want)
-	if s := res.Hops[1].Stats; s.Sent != 3 || s.Received != 0 || s.LossPct != 100 {
-		t.Errorf("silent hop stats = %+v, want 3 sent, 0 received, 100%% loss", s)
+	// Three probes and the slow retry, all unanswered.
+	if s := res.Hops[1].Stats; s.Sent != 4 || s.Received != 0 || s.LossPct != 100 || s.RateLimited != 0 {
+		t.Errorf("silent hop stats = %+v, want 4 sent (3 and the retry), 0 received, 100%% loss", s)
 	}
-	for _, p := range res.Hops[1].Probes {
-		if !p.Timeout {
-			t.Errorf("silent hop probe not marked timeout: %+v", p)
+	if st := res.Hops[1].State; st != traceroute.StateSilent {
+		t.Errorf("silent hop state %q, want %q", st, traceroute.StateSilent)
+	}
+	for i, p := range res.Hops[1].Probes {
+		if !p.Timeout || p.Retry != (i == 3) {
+			t.Errorf("silent hop probe %d: %+v, want a timeout (the fourth the retry)", i, p)
+		}
+	}
+	for _, h := range []traceroute.Hop{res.Hops[0], res.Hops[2], res.Hops[4]} {
+		if h.State != traceroute.StateAnswered {
+			t.Errorf("hop %d state %q, want answered", h.TTL, h.State)
 		}
 	}
 }
 
 // TestDestinationDropsEverything: the trace ends Gap silent hops past the
-// last router that answered, about one probe timeout after it.
+// last router that answered, about one probe timeout after it: the
+// adaptive wait needs a later answer, and there is none.
 func TestDestinationDropsEverything(t *testing.T) {
 	topo := testnet.Chain(12, 3)
 	topo.Spec("dst").DropAll = true
 	n := testnet.Build(t, topo)
-	res := traceIn(t, n.Node("src"), traceroute.Request{Target: n.Node("dst").Addr4(), Timeout: 300 * time.Millisecond})
+	const timeout = 300 * time.Millisecond
+	res := traceIn(t, n.Node("src"), traceroute.Request{Target: n.Node("dst").Addr4(), Timeout: timeout})
+	if d := time.Duration(res.DurationMS * float64(time.Millisecond)); d < timeout || d > timeout+200*time.Millisecond {
+		t.Errorf("trace took %v, want about one timeout (%v)", d, timeout)
+	}
 	want := n.PathAddrs(4, "src", "r1", "r2", "r3")
 	for range 5 {
 		want = append(want, netip.Addr{})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -19,6 +20,9 @@ type sock struct {
 	rc   syscall.RawConn
 	v6   bool
 	errq bool // read the error queue too (IP_RECVERR)
+	// reading is set from the start of every read until one finds the
+	// socket empty: while it is clear the reader waits with nothing left.
+	reading atomic.Bool
 }
 
 func openSock(v6 bool, typ, proto int) (*sock, error) {
@@ -54,6 +58,21 @@ func openSock(v6 bool, typ, proto int) (*sock, error) {
 }
 
 func (s *sock) close() { s.f.Close() }
+
+// caughtUp reports whether the reader has read everything that arrived:
+// it waits on an empty socket (the normal queue; the error queue of a
+// datagram socket is not counted, a window of a few instructions).
+func (s *sock) caughtUp() bool {
+	if s.reading.Load() {
+		return false
+	}
+	var n int
+	var serr error
+	if err := s.rc.Control(func(fd uintptr) { n, serr = unix.IoctlGetInt(int(fd), unix.SIOCINQ) }); err != nil || serr != nil {
+		return true // closed: nothing more will be read
+	}
+	return n == 0 && !s.reading.Load()
+}
 
 func (s *sock) setInt(level, opt, v int) error {
 	var serr error
@@ -122,6 +141,7 @@ func (s *sock) recv(buf, oob []byte) (packet, error) {
 	var from unix.Sockaddr
 	var rerr error
 	err := s.rc.Read(func(fd uintptr) bool {
+		s.reading.Store(true)
 		if s.errq {
 			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 			if rerr == nil {
@@ -130,7 +150,11 @@ func (s *sock) recv(buf, oob []byte) (packet, error) {
 			}
 		}
 		n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_DONTWAIT)
-		return rerr != unix.EAGAIN
+		if rerr == unix.EAGAIN {
+			s.reading.Store(false)
+			return false
+		}
+		return true
 	})
 	if err != nil {
 		return p, errClosed // the poller refuses only closed files

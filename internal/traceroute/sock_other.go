@@ -24,6 +24,7 @@ type sock struct {
 }
 
 func (s *sock) close()                              {}
+func (s *sock) caughtUp() bool                      { return true }
 func (s *sock) recvErr() error                      { return errUnsupported }
 func (s *sock) bind(netip.Addr, uint16) error       { return errUnsupported }
 func (s *sock) connect(netip.Addr, uint16) error    { return errUnsupported }

@@ -29,11 +29,43 @@ type run struct {
 	done     chan struct{}
 	lastSend error
 	sentOK   bool
+	mtr      bool // rounds: no adaptive wait, no retry
 }
 
 type hopState struct {
 	hop Hop
 	acc accumulator
+	// In MTR mode, a router that drops probes while the path beyond it
+	// answers is paced: no probe goes to it sooner than pace after the
+	// last one it answered (lastAns, the time that probe was sent).
+	lastAns time.Time
+	pace    time.Duration
+}
+
+// maxPace bounds the pace of a rate-limited hop in MTR mode.
+const maxPace = 30 * time.Second
+
+// paced reports whether, in MTR mode, hs's router must not be probed at now.
+func (hs *hopState) paced(now time.Time) bool {
+	return hs.pace > 0 && now.Before(hs.lastAns.Add(hs.pace))
+}
+
+// slowDown lengthens hs's pace after its router dropped a probe sent at
+// sent while the path beyond answered: half as long again as the time
+// since its last answer, which was too short.
+func (hs *hopState) slowDown(sent time.Time) {
+	if hs.lastAns.IsZero() {
+		return
+	}
+	if gap := sent.Sub(hs.lastAns); gap > 0 {
+		hs.pace = min(max(hs.pace, gap*3/2), maxPace)
+	}
+}
+
+// update refreshes the hop's statistics and state from its accumulator.
+func (hs *hopState) update() {
+	hs.hop.Stats = hs.acc.stats()
+	hs.hop.State = hs.acc.state()
 }
 
 type nameResult struct {
@@ -67,10 +99,14 @@ func (t *Tracer) Trace(ctx context.Context, req Request) (*Result, error) {
 		asked:   map[netip.Addr]bool{},
 		lookups: make(chan nameResult),
 		done:    make(chan struct{}),
+		mtr:     req.Rounds > 0 || req.Continuous,
 	}
 	defer close(r.done)
 	for i := range r.hops {
 		r.hops[i] = &hopState{hop: Hop{TTL: i + 1}}
+	}
+	for i := range r.hops {
+		r.hops[i].hop.State = StateSilent
 	}
 	for range req.Flows {
 		f, err := t.openFlow(req)
@@ -106,16 +142,19 @@ func (r *run) closeFlows() {
 	r.flows = nil
 }
 
-// rounds runs one round for a plain trace, several in MTR mode.
+// rounds runs one round and the slow retry for a plain trace, several
+// rounds in MTR mode.
 func (r *run) rounds(ctx context.Context, res *Result) error {
-	mtr := r.req.Rounds > 0 || r.req.Continuous
 	for n := 1; ; n++ {
 		start := time.Now()
 		if err := r.round(ctx); err != nil {
 			return err
 		}
 		res.Rounds = n
-		if !mtr || (!r.req.Continuous && n >= r.req.Rounds) {
+		if !r.mtr {
+			return r.retrySilent(ctx)
+		}
+		if !r.req.Continuous && n >= r.req.Rounds {
 			return nil
 		}
 		select {
@@ -131,213 +170,66 @@ func (r *run) rounds(ctx context.Context, res *Result) error {
 // answered and every lower TTL is resolved; or, when it does not answer,
 // Gap silent TTLs past the last answer are resolved; or MaxHops.
 func (r *run) round(ctx context.Context) error {
-	q := &roundState{run: r, maxTTL: r.req.MaxHops, byKey: map[key]*probeState{}}
+	q := r.newRound(r.req.MaxHops, false)
 	if r.endTTL > 0 {
 		q.maxTTL = r.endTTL
 	}
 	q.plan()
-	r.replies = make(chan reply, len(q.planned))
-	defer q.abandon(0)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		q.sendMore()
-		if !r.sentOK && r.lastSend != nil {
-			return fmt.Errorf("%w to %s: %w", errNoProbes, r.req.Target, r.lastSend)
-		}
-		if q.finished() {
-			break
-		}
-		timer.Reset(q.nextDeadline())
-		select {
-		case <-ctx.Done():
-			r.report = max(r.report, q.reportable())
-			return ctx.Err()
-		case rep := <-r.replies:
-			q.answer(rep)
-		case <-timer.C:
-			q.drain()
-			q.expire(time.Now())
-		case nr := <-r.lookups:
-			r.named(nr)
-		}
-	}
+	err := q.loop(ctx)
 	r.report = max(r.report, q.reportable())
+	if err != nil {
+		return err
+	}
 	if q.end > 0 {
 		r.endTTL = q.end
 	}
 	return nil
 }
 
-// roundState is one round's bookkeeping.
-type roundState struct {
-	*run
-	maxTTL     int
-	planned    []*probeState
-	next       int
-	inflight   int
-	queue      []*probeState // sent, in order (deadlines ascend)
-	byKey      map[key]*probeState
-	unresolved []int // per TTL (index TTL-1)
-	end        int   // smallest TTL with a final answer this round
-	lastAns    int
-}
-
-func (q *roundState) plan() {
-	n := q.req.Queries * q.req.Flows
-	q.unresolved = make([]int, q.maxTTL)
-	for ttl := 1; ttl <= q.maxTTL; ttl++ {
-		h := &q.hops[ttl-1].hop
-		h.Probes = make([]Probe, n)
-		q.unresolved[ttl-1] = n
-		for i := range n {
-			f := i % q.req.Flows
-			h.Probes[i] = Probe{Flow: f}
-			q.planned = append(q.planned, &probeState{flow: f, ttl: ttl, slot: i})
-		}
+// retrySilent probes once more, RetryPause after the first round, every
+// hop that answered nothing while a later hop answered: a router whose ICMP
+// rate limit the first probes found exhausted answers now, and is then
+// rate-limited rather than silent. The retry waits the adaptive wait.
+func (r *run) retrySilent(ctx context.Context) error {
+	ttls := r.silentBetween()
+	if r.req.NoRetry || len(ttls) == 0 {
+		return nil
 	}
-}
-
-// limit is the highest TTL worth sending now.
-func (q *roundState) limit() int {
-	if q.end > 0 {
-		return q.end
-	}
-	return min(q.maxTTL, q.lastAns+q.req.Gap)
-}
-
-func (q *roundState) sendMore() {
-	for q.inflight < q.req.MaxInflight && q.next < len(q.planned) {
-		p := q.planned[q.next]
-		if p.ttl > q.limit() {
-			return
-		}
-		q.next++
-		f := q.flows[p.flow]
-		p.k = f.nextKey()
-		q.byKey[p.k] = p
-		q.t.register(p.k, q.req.Target, q.replies)
-		p.sent = time.Now()
-		p.deadline = p.sent.Add(q.req.Timeout)
-		if err := f.send(p.k, p.ttl); err != nil {
-			q.lastSend = err
-			q.t.unregister(p.k)
-			p.deadline = p.sent // resolved as lost at the next expiry
-		} else {
-			q.sentOK = true
-		}
-		q.inflight++
-		q.queue = append(q.queue, p)
-	}
-}
-
-func (q *roundState) finished() bool {
-	lim := q.limit()
-	for ttl := 1; ttl <= lim; ttl++ {
-		if q.unresolved[ttl-1] > 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func (q *roundState) reportable() int {
-	if q.end > 0 {
-		return q.end
-	}
-	return q.limit()
-}
-
-func (q *roundState) nextDeadline() time.Duration {
-	for len(q.queue) > 0 && q.queue[0].done {
-		q.queue = q.queue[1:]
-	}
-	if len(q.queue) == 0 {
-		return time.Hour
-	}
-	return max(time.Until(q.queue[0].deadline), 0)
-}
-
-// resolve marks p answered or lost.
-func (q *roundState) resolve(p *probeState) {
-	p.done = true
-	q.inflight--
-	if p.ttl <= q.maxTTL {
-		q.unresolved[p.ttl-1]--
-	}
-}
-
-// drain handles the answers already delivered, so a late timer never
-// declares lost a probe whose answer is waiting in the channel.
-func (q *roundState) drain() {
-	for {
+	if r.req.RetryPause > 0 {
 		select {
-		case rep := <-q.replies:
-			q.answer(rep)
-		default:
-			return
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(r.req.RetryPause):
 		}
 	}
-}
-
-func (q *roundState) expire(now time.Time) {
-	for len(q.queue) > 0 && !q.queue[0].deadline.After(now) {
-		p := q.queue[0]
-		q.queue = q.queue[1:]
-		if p.done {
-			continue
-		}
-		q.t.unregister(p.k)
-		q.resolve(p)
-		hs := q.hops[p.ttl-1]
-		hs.hop.Probes[p.slot].Timeout = true
-		hs.acc.lost()
-		hs.hop.Stats = hs.acc.stats()
-		q.notify(hs)
+	q := r.newRound(ttls[len(ttls)-1], true)
+	q.unresolved = make([]int, q.maxTTL)
+	for i, ttl := range ttls {
+		h := &r.hops[ttl-1].hop
+		f := i % r.req.Flows
+		q.planned = append(q.planned, &probeState{flow: f, ttl: ttl, slot: len(h.Probes)})
+		h.Probes = append(h.Probes, Probe{Flow: f, Retry: true})
+		q.unresolved[ttl-1] = 1
 	}
+	return q.loop(ctx)
 }
 
-// abandon forgets every unanswered probe above TTL above (all when 0).
-func (q *roundState) abandon(above int) {
-	for _, p := range q.queue {
-		if !p.done && p.ttl > above {
-			q.t.unregister(p.k)
-			q.resolve(p)
+// silentBetween lists the TTLs that answered nothing below the highest
+// TTL that answered.
+func (r *run) silentBetween() []int {
+	last := 0
+	for ttl := 1; ttl <= r.report; ttl++ {
+		if r.hops[ttl-1].acc.recv > 0 {
+			last = ttl
 		}
 	}
-}
-
-func (q *roundState) answer(rep reply) {
-	p := q.byKey[rep.key]
-	if p == nil || p.done {
-		return
+	var out []int
+	for ttl := 1; ttl < last; ttl++ {
+		if r.hops[ttl-1].acc.recv == 0 {
+			out = append(out, ttl)
+		}
 	}
-	q.resolve(p)
-	hs := q.hops[p.ttl-1]
-	pr := &hs.hop.Probes[p.slot]
-	rtt := rep.at.Sub(p.sent)
-	*pr = Probe{Flow: p.flow, Addr: rep.from, RTT: rtt, RTTMS: float64(rtt.Microseconds()) / 1000,
-		ICMPType: rep.icmpType, ICMPCode: rep.icmpCode, TCPFlags: rep.tcpFlags, ReplyTTL: rep.ttl, MPLS: rep.mpls}
-	final, reached := false, false
-	switch rep.kind {
-	case kindEchoReply, kindTCP:
-		final, reached = true, true
-	case kindUnreachable:
-		pr.Flag = unreachFlag(rep.key.v6, rep.icmpCode)
-		final, reached = true, pr.Flag == "" && rep.from == q.req.Target
-		hs.hop.Flag = pr.Flag
-	}
-	hs.acc.add(rtt)
-	hs.hop.Stats = hs.acc.stats()
-	q.addAddr(hs, rep.from, p.flow)
-	q.lastAns = max(q.lastAns, p.ttl)
-	if final && (q.end == 0 || p.ttl < q.end) {
-		q.end = p.ttl
-		hs.hop.Reached = reached
-		q.reached = q.reached || reached
-		q.abandon(p.ttl)
-	}
-	q.notify(hs)
+	return out
 }
 
 func (r *run) addAddr(hs *hopState, a netip.Addr, flow int) {

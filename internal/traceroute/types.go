@@ -35,6 +35,18 @@ const (
 	DefaultTCPPort     = 80
 	DefaultInterval    = time.Second
 	DefaultDNSTimeout  = 2 * time.Second
+	// DefaultMinWait is the floor of the adaptive wait (see Request.MinWait).
+	DefaultMinWait = 10 * time.Millisecond
+	// AdaptiveMultiple is how many times the RTT seen around a silent hop
+	// its probe is waited for once a later hop has answered.
+	AdaptiveMultiple = 5
+)
+
+// Hop states (Hop.State).
+const (
+	StateAnswered    = "answered"     // answered every probe, or lost some on the path
+	StateRateLimited = "rate_limited" // answered some probes and dropped others while the path beyond forwarded them
+	StateSilent      = "silent"       // answered no probe, not even the slow retry
 )
 
 // Errors callers branch on.
@@ -64,8 +76,23 @@ type Request struct {
 	// Flows is the number of distinct flows (source ports or ICMP
 	// identifiers) probed, 1-64; 0 means 1. Each flow keeps to one ECMP path.
 	Flows int
-	// Timeout is how long a probe waits for its answer; 0 means 1 s.
+	// Timeout is how long a probe waits for its answer when no later hop
+	// has answered; 0 means 1 s.
 	Timeout time.Duration
+	// MinWait is the floor of the adaptive wait: in a plain trace, once a
+	// later hop (or the destination) has answered, a probe still waiting is
+	// given up AdaptiveMultiple times the largest RTT seen at its own hop or
+	// the nearest later hop that answered, but never sooner than MinWait
+	// after it was sent (nor later than Timeout). 0 means 10 ms.
+	MinWait time.Duration
+	// RetryPause is how long a plain trace waits, after its first round,
+	// before probing once more every hop that answered nothing while a
+	// later hop answered (a router whose ICMP rate limit was exhausted
+	// answers the slow retry). 0 sends the retries at once; a router that
+	// limits to one answer a second and was drained by other probes just
+	// before needs 1s. NoRetry turns the retry off.
+	RetryPause time.Duration
+	NoRetry    bool
 	// Gap is how many consecutive silent hops past the last answer end a
 	// trace whose destination does not answer; 0 means 5.
 	Gap int
@@ -113,7 +140,11 @@ type Hop struct {
 	// Reached is set when the destination answered at this TTL.
 	Reached bool `json:"reached,omitempty"`
 	// Flag is set when the hop answered "unreachable" (!H, !N, !P, !X ...).
-	Flag  string `json:"flag,omitempty"`
+	Flag string `json:"flag,omitempty"`
+	// State is "answered", "rate_limited" (answered some probes and dropped
+	// others while later hops answered, or answered only the slow retry) or
+	// "silent" (answered nothing).
+	State string `json:"state"`
 	Stats Stats  `json:"stats"`
 }
 
@@ -135,7 +166,27 @@ type HopAddr struct {
 	// an address that is never geolocated; Label an operator override's label.
 	Special string `json:"special,omitempty"`
 	Label   string `json:"label,omitempty"`
+	// Anycast is set for an address in a known anycast prefix (the shipped
+	// list or an operator override): one address, many places.
+	Anycast bool `json:"anycast,omitempty"`
+	// Placement judges the location against the speed of light in fibre:
+	// "plausible", "implausible" (farther from the source, or from the
+	// previous placed hop, than the minimum RTT allows; Lat and Lon are kept
+	// but must not be drawn as a confident place) or "anycast_unplaced" (an
+	// anycast address the bound does not pin to one site: Located is false).
+	// Empty when the address was not located.
+	Placement string `json:"placement,omitempty"`
+	// BoundKM is the farthest from the source the hop can be: about 100 km
+	// per millisecond of its minimum round-trip time. Omitted without an RTT.
+	BoundKM float64 `json:"bound_km,omitempty"`
 }
+
+// Placements (HopAddr.Placement).
+const (
+	PlacementPlausible       = "plausible"
+	PlacementImplausible     = "implausible"
+	PlacementAnycastUnplaced = "anycast_unplaced"
+)
 
 // Probe is one probe sent and what came back.
 type Probe struct {
@@ -149,7 +200,11 @@ type Probe struct {
 	Flag     string        `json:"flag,omitempty"`      // !H !N !P !X ... for unreachables
 	TCPFlags string        `json:"tcp_flags,omitempty"` // "SA" or "R" when the destination answered a TCP probe
 	ReplyTTL int           `json:"reply_ttl,omitempty"` // TTL (hop limit) of the answer as it arrived
-	MPLS     []MPLSLabel   `json:"mpls,omitempty"`
+	Retry    bool          `json:"retry,omitempty"`     // the slow retry of a hop that answered nothing at first
+	// Paced is set, in MTR mode, on a probe not sent because the hop's
+	// router was answered too recently for its observed rate limit.
+	Paced bool        `json:"paced,omitempty"`
+	MPLS  []MPLSLabel `json:"mpls,omitempty"`
 }
 
 // MPLSLabel is one entry of an MPLS label stack quoted in an ICMP extension
@@ -192,12 +247,13 @@ func (r Request) withDefaults() (Request, error) {
 	if r.Rounds < 0 {
 		errs = append(errs, fmt.Errorf("%w: rounds %d: want 0 (a plain trace) or more", ErrBadRequest, r.Rounds))
 	}
-	if r.Timeout < 0 || r.Interval < 0 || r.DNSTimeout < 0 {
+	if r.Timeout < 0 || r.Interval < 0 || r.DNSTimeout < 0 || r.MinWait < 0 || r.RetryPause < 0 {
 		errs = append(errs, fmt.Errorf("%w: negative timeout or interval", ErrBadRequest))
 	}
 	r.Timeout = orDuration(r.Timeout, DefaultTimeout)
 	r.Interval = orDuration(r.Interval, DefaultInterval)
 	r.DNSTimeout = orDuration(r.DNSTimeout, DefaultDNSTimeout)
+	r.MinWait = min(orDuration(r.MinWait, DefaultMinWait), r.Timeout)
 	return r, errors.Join(errs...)
 }
 

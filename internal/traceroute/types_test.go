@@ -42,7 +42,7 @@ func TestStats(t *testing.T) {
 	for _, ms := range []int{10, 20, 15} {
 		a.add(time.Duration(ms) * time.Millisecond)
 	}
-	a.lost()
+	a.lost(false)
 	s := a.stats()
 	want := Stats{Sent: 4, Received: 3, LossPct: 25, LastMS: 15, AvgMS: 15, BestMS: 10, WorstMS: 20, StdDevMS: 5, JitterMS: 7.5}
 	if s != want {
