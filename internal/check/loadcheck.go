@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 )
 
 func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
-	f, err := l.fields(n, "a check", []string{"name", "kind", "target", "options", "conditions"})
+	f, err := l.fields(n, "a check", append([]string{"name", "kind", "target", "options", "conditions"}, watchKeys...))
 	if err != nil {
 		return nil, err
 	}
@@ -41,10 +42,14 @@ func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
 		return nil, l.fieldErr(c, f, err)
 	}
 	if v := f["conditions"]; v != nil {
-		if err := l.conditions(c, v); err != nil {
+		if c.Conditions, err = l.condList(c, v, "conditions", "condition"); err != nil {
 			return nil, err
 		}
 	}
+	if c.Watch, err = l.watch(f, d.Watch, c); err != nil {
+		return nil, err
+	}
+	c.Watch.finish()
 	return c, nil
 }
 
@@ -97,6 +102,9 @@ func (l *loader) options(c *Check, v *yaml.Node, d Defaults) error {
 			return l.errAt(line, "check %q: reading the ca file: %v", c.Name, err)
 		}
 		opts["ca"] = string(pem)
+		if !slices.Contains(l.files, ca) {
+			l.files = append(l.files, ca)
+		}
 	}
 	raw, err := json.Marshal(opts)
 	if err != nil {
@@ -154,22 +162,4 @@ func (l *loader) resolvers(v *yaml.Node) ([]string, error) {
 		out = append(out, r.Value)
 	}
 	return out, nil
-}
-
-func (l *loader) conditions(c *Check, v *yaml.Node) error {
-	if v.Kind != yaml.SequenceNode {
-		return l.errAt(v.Line, "check %q: conditions must be a list of expressions", c.Name)
-	}
-	known := func(p string) bool { return measure.Known(c.kind, p) }
-	for _, cn := range v.Content {
-		if cn.Kind != yaml.ScalarNode {
-			return l.errAt(cn.Line, "check %q: a condition must be one expression such as 'status == 200'", c.Name)
-		}
-		cond, err := ParseCondition(cn.Value, known)
-		if err != nil {
-			return l.errAt(cn.Line, "check %q: condition %q: %v", c.Name, cn.Value, err)
-		}
-		c.Conditions = append(c.Conditions, cond)
-	}
-	return nil
 }

@@ -35,10 +35,16 @@ type Result struct {
 	Duration time.Duration `json:"-"`
 	// Failed lists the conditions that did not hold, with the values read.
 	Failed []Failure `json:"failed,omitempty"`
+	// Warned lists the check's warning conditions that did not hold (a
+	// passing check with warnings is degraded in the monitor).
+	Warned []Failure `json:"warned,omitempty"`
 	// Error is the probe's own failure (connection refused ...), if any.
 	Error string `json:"error,omitempty"`
 	// Probe is the engine result the conditions were evaluated against.
 	Probe any `json:"result,omitempty"`
+	// Values are the variables the conditions read (nil when the
+	// measurement could not run).
+	Values *measure.Values `json:"-"`
 }
 
 // MarshalJSON adds duration_ms.
@@ -109,7 +115,7 @@ func (r *Runner) Run(ctx context.Context, suites []*Suite, done func(Result)) []
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res := r.runOne(ctx, j.c)
+			res := r.RunOne(ctx, j.c)
 			out[j.i] = res
 			if done != nil {
 				mu.Lock()
@@ -122,9 +128,10 @@ func (r *Runner) Run(ctx context.Context, suites []*Suite, done func(Result)) []
 	return out
 }
 
-// runOne runs a check through the registry and evaluates its conditions
-// (ok when it has none).
-func (r *Runner) runOne(ctx context.Context, c *Check) Result {
+// RunOne runs one check through the registry and evaluates its conditions
+// (ok when it has none) and its warning conditions. It is safe to call from
+// several goroutines; the monitor calls it for every scheduled run.
+func (r *Runner) RunOne(ctx context.Context, c *Check) Result {
 	res := Result{Name: c.Name, Kind: c.Kind, Target: c.Target, File: c.File, Line: c.Line}
 	start := time.Now()
 	env, result, err := r.measure(ctx, c)
@@ -133,6 +140,8 @@ func (r *Runner) runOne(ctx context.Context, c *Check) Result {
 	if err != nil {
 		res.Error = err.Error()
 		env = &measure.Values{M: map[string]any{"ok": false, "error": err.Error()}}
+	} else {
+		res.Values = env
 	}
 	if _, set := env.M["duration"]; !set {
 		env.M["duration"] = res.Duration
@@ -145,20 +154,29 @@ func (r *Runner) runOne(ctx context.Context, c *Check) Result {
 		okCond, _ := ParseCondition("ok", nil)
 		conds = []*Condition{okCond}
 	}
-	res.Pass = true
+	res.Failed = failures(conds, env)
+	res.Pass = len(res.Failed) == 0
+	if res.Pass {
+		res.Warned = failures(c.Watch.Warnings, env)
+	}
+	return res
+}
+
+// failures evaluates conditions and returns those that did not hold.
+func failures(conds []*Condition, env *measure.Values) []Failure {
+	var out []Failure
 	for _, cond := range conds {
 		held, err := cond.Eval(env)
 		if held && err == nil {
 			continue
 		}
-		res.Pass = false
 		f := Failure{Condition: cond.Text, Actual: actuals(cond, env)}
 		if err != nil {
 			f.Error = err.Error()
 		}
-		res.Failed = append(res.Failed, f)
+		out = append(out, f)
 	}
-	return res
+	return out
 }
 
 // measure prepares the check's measurement in the runner's environment,

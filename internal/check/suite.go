@@ -26,7 +26,10 @@ var ErrSuite = errors.New("bad suite")
 
 // Suite is one loaded suite file.
 type Suite struct {
-	File     string
+	File string
+	// Files are the other files it read (CA files), so a watcher reloads
+	// the suite when one changes.
+	Files    []string
 	Name     string
 	Defaults Defaults
 	Checks   []*Check
@@ -44,6 +47,8 @@ type Defaults struct {
 	// CA is a PEM file of CA certificates for tls, http and ws checks;
 	// empty means the system roots.
 	CA string
+	// Watch is what the monitor uses for checks that do not set their own.
+	Watch Watch
 }
 
 // Check is one check of a suite.
@@ -55,8 +60,10 @@ type Check struct {
 	// values), with the suite's defaults applied and a ca file read in.
 	Options    json.RawMessage
 	Conditions []*Condition
-	File       string
-	Line       int
+	// Watch says how the monitor runs the check (interval, thresholds ...).
+	Watch Watch
+	File  string
+	Line  int
 
 	kind measure.Kind
 }
@@ -87,11 +94,17 @@ func Parse(file string, data []byte, getenv func(string) (string, bool)) (*Suite
 	if err := l.expand(doc.Content[0]); err != nil {
 		return nil, err
 	}
-	return l.suite(doc.Content[0])
+	s, err := l.suite(doc.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	s.Files = l.files
+	return s, nil
 }
 
 type loader struct {
 	file   string
+	files  []string // CA files read
 	getenv func(string) (string, bool)
 	reg    *measure.Registry
 }
@@ -211,8 +224,11 @@ func (l *loader) suite(root *yaml.Node) (*Suite, error) {
 
 func (l *loader) defaults(n *yaml.Node) (Defaults, error) {
 	var d Defaults
-	f, err := l.fields(n, "defaults", []string{"timeout", "resolvers", "concurrency", "ca"})
+	f, err := l.fields(n, "defaults", append([]string{"timeout", "resolvers", "concurrency", "ca"}, watchKeys...))
 	if err != nil {
+		return d, err
+	}
+	if d.Watch, err = l.watch(f, Watch{}, nil); err != nil {
 		return d, err
 	}
 	if v := f["timeout"]; v != nil {

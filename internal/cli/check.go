@@ -22,6 +22,7 @@ func newCheckCmd(e *env) *cobra.Command {
 		output      string
 		concurrency int
 		resolver    string
+		watch       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check FILE...",
@@ -33,11 +34,17 @@ condition language are documented in docs/CHECKS.md. ${NAME} in a suite reads
 the environment variable NAME.
 
 Exit status 0 when the success rate reaches --min-success (default 100), 1
-when it does not, 2 when a suite file is invalid (the error names file and line).`,
+when it does not, 2 when a suite file is invalid (the error names file and line).
+
+--watch runs the checks continuously instead, as the server's monitor does
+(each at its interval, down after failure_threshold failures, up after
+success_threshold successes; docs/MONITORING.md), and prints each state
+change until interrupted.`,
 		Example: `  dnsscience check examples/staging.yaml
   dnsscience check suites/*.yaml --min-success 90 --quiet
   dnsscience check examples/staging.yaml --output junit > report.xml
-  dnsscience check examples/staging.yaml --output json`,
+  dnsscience check examples/staging.yaml --output json
+  dnsscience check examples/staging.yaml --watch`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if minSuccess < 0 || minSuccess > 100 {
@@ -66,6 +73,9 @@ when it does not, 2 when a suite file is invalid (the error names file and line)
 				return err
 			}
 			runner := &check.Runner{Concurrency: concurrency, Env: &measure.Env{Dialer: dialer}}
+			if watch {
+				return runWatch(cmd.Context(), e, suites, runner)
+			}
 			results := runner.Run(cmd.Context(), suites, func(r check.Result) {
 				e.log.Debug("check done", "name", r.Name, "pass", r.Pass, "duration", r.Duration)
 			})
@@ -84,6 +94,7 @@ when it does not, 2 when a suite file is invalid (the error names file and line)
 	fl.BoolVarP(&quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text, json or junit")
 	fl.IntVar(&concurrency, "concurrency", 0, "checks run at once (default: the suite's, or 8)")
+	fl.BoolVar(&watch, "watch", false, "run the checks continuously at their intervals and print state changes")
 	fl.StringVar(&resolver, "resolver", "", "resolve target host names through this DNS server (HOST:PORT, UDP) instead of the system resolver")
 	return cmd
 }

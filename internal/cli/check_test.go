@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,5 +155,53 @@ func TestCheckCommandBadInput(t *testing.T) {
 	} {
 		code, out, errOut := run(t, args...)
 		wantExit(t, code, 2, out, errOut)
+	}
+}
+
+// lineWriter sends each write to a channel, for a test that reads output
+// while the command runs.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- string(p)
+	return len(p), nil
+}
+
+func TestCheckWatchPrintsStateChanges(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: every run fails
+	path := filepath.Join(t.TempDir(), "w.yaml")
+	suite := "checks:\n  - {name: closed port, kind: tcp, target: " + addr + ", interval: 1s, failure_threshold: 2, options: {timeout: 1s}}\n"
+	if err := os.WriteFile(path, []byte(suite), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(lineWriter, 10)
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, []string{"dnsscience", "check", "--watch", path}, nil, out, io.Discard) }()
+	next := func() string {
+		select {
+		case l := <-out:
+			return l
+		case code := <-done:
+			t.Fatalf("check --watch ended with %d", code)
+		}
+		return ""
+	}
+	if first := next(); !strings.HasPrefix(first, "watching 1 checks") {
+		t.Errorf("first line %q", first)
+	}
+	line := next()
+	cancel()
+	if !regexp.MustCompile(`^\S+Z  pending  → down         closed port  \(2 failing runs in a row\): .*refused`).MatchString(line) {
+		t.Errorf("state change line %q; want pending → down after 2 failures with the error", line)
+	}
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d after interrupt, want 0", code)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 func newServeCmd(e *env) *cobra.Command {
 	var flags *config.Flags
+	var mon *monitorFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the dnsscience server: web UI, API, live streams, metrics",
@@ -43,11 +44,12 @@ the file, which wins over the defaults (README: Configuration).`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			return runServe(cmd.Context(), e, o)
+			return runServe(cmd.Context(), e, o, mon)
 		},
 	}
 	f := cmd.Flags()
 	flags = config.Register(f)
+	mon = registerMonitorFlags(f) // serve_monitor.go
 	return cmd
 }
 
@@ -73,7 +75,7 @@ func serverConfig(o *config.Server) (server.Config, error) {
 	return cfg, nil
 }
 
-func runServe(ctx context.Context, e *env, o *config.Server) error {
+func runServe(ctx context.Context, e *env, o *config.Server, mon *monitorFlags) error {
 	cfg, err := serverConfig(o)
 	if err != nil {
 		return usageErr("%v", err)
@@ -105,10 +107,14 @@ func runServe(ctx context.Context, e *env, o *config.Server) error {
 		}
 		return nil
 	}})
+	if cfg.Monitor, err = mon.open(ctx, log, st); err != nil {
+		return usageErr("%v", err)
+	}
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
 	}
+	defer mon.start(ctx, cfg.Monitor)()
 	maint := &maintenance.Maintenance{Store: st, Log: log, Retention: o.Retention, BackupKeep: o.BackupKeep}
 	if o.BackupDaily {
 		maint.BackupDir = filepath.Join(o.Data, "backups")

@@ -18,6 +18,7 @@ import (
 	"github.com/dnsscience/dnsscience/internal/enrich"
 	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/measure"
+	"github.com/dnsscience/dnsscience/internal/monitor"
 	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/ratelimit"
 	"github.com/dnsscience/dnsscience/internal/runner"
@@ -104,6 +105,8 @@ type Config struct {
 	TileAttribution string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Monitor watches checks (serve --checks); nil means monitoring is off.
+	Monitor *monitor.Monitor
 }
 
 // DefaultRateLimits are the quotas per client (API key or IP) and class:
@@ -215,6 +218,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	s.svc = svc
 	s.cfg.ReadyChecks = append([]ReadyCheck{{Name: "database", Check: cfg.Store.Ping}}, s.cfg.ReadyChecks...)
 	cfg.Store.Observe = func(op string, d time.Duration) { s.metrics.store.WithLabelValues(op).Observe(d.Seconds()) }
+	s.attachMonitor()
 	s.routes()
 	return s, nil
 }

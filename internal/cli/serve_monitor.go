@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dnsscience/dnsscience/internal/monitor"
+	"github.com/dnsscience/dnsscience/internal/store"
+)
+
+// monitorFlags are serve's monitoring flags.
+type monitorFlags struct {
+	checks string
+	loader *monitor.Loader
+}
+
+func registerMonitorFlags(f *pflag.FlagSet) *monitorFlags {
+	mf := &monitorFlags{}
+	f.StringVar(&mf.checks, "checks", "", "watch the checks of this suite file or directory of suites (*.yaml) continuously; edits are reloaded")
+	return mf
+}
+
+// open builds the monitor when --checks is given (nil otherwise): state
+// restored from the store, every suite file loaded (an invalid one stops
+// the start; later, a bad edit keeps the previous checks).
+func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.Store) (*monitor.Monitor, error) {
+	if mf == nil || mf.checks == "" {
+		return nil, nil
+	}
+	m := monitor.New(monitor.Config{Store: st, Log: log})
+	if err := m.Restore(ctx); err != nil {
+		return nil, err
+	}
+	mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks}
+	if err := mf.loader.Load(); err != nil {
+		return nil, fmt.Errorf("--checks: %w", err)
+	}
+	log.Info("watching checks", "path", mf.checks, "checks", len(m.Checks()))
+	return m, nil
+}
+
+// start runs the monitor and the file watcher; the returned function stops
+// them and waits until the last results are written.
+func (mf *monitorFlags) start(ctx context.Context, m *monitor.Monitor) func() {
+	if m == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); m.Start(ctx) }()
+	go func() { defer wg.Done(); mf.loader.Watch(ctx) }()
+	return func() { cancel(); wg.Wait() }
+}

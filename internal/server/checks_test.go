@@ -1,0 +1,231 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dnsscience/dnsscience/internal/monitor"
+	"github.com/dnsscience/dnsscience/internal/store"
+)
+
+// flipServer is an HTTP target on loopback: 200, or 503 while failing.
+func flipServer(t *testing.T) (string, *atomic.Bool) {
+	t.Helper()
+	var failing atomic.Bool
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if failing.Load() {
+			http.Error(w, "failing for a test", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String() + "/health", &failing
+}
+
+// monitoredServer starts a server watching one public HTTP check of a
+// flipping target; run makes one run of it and waits for its result.
+func monitoredServer(t *testing.T) (ts *testServer, st *store.Store, failing *atomic.Bool, run func() monitor.Result) {
+	t.Helper()
+	url, failing := flipServer(t)
+	dir := t.TempDir()
+	suite := `name: web
+defaults: {interval: 1h, group: edge, public: true, labels: {team: platform}}
+checks:
+  - name: web health
+    kind: http
+    target: ` + url + `
+    conditions: [status == 200]
+`
+	if err := os.WriteFile(filepath.Join(dir, "web.yaml"), []byte(suite), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), store.SQLiteURL(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	results := make(chan monitor.Result, 10)
+	m := monitor.New(monitor.Config{Store: st, OnResult: func(_ string, r monitor.Result) { results <- r }})
+	if err := (&monitor.Loader{Monitor: m, Path: dir}).Load(); err != nil {
+		t.Fatal(err)
+	}
+	ts = startServer(t, Config{Store: st, Monitor: m})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); m.Start(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	run = func() monitor.Result {
+		t.Helper()
+		if ok, err := m.RunNow("web-health"); !ok || err != nil {
+			t.Fatalf("RunNow = %v, %v", ok, err)
+		}
+		r := <-results
+		if err := m.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	return ts, st, failing, run
+}
+
+func TestChecksAPI(t *testing.T) {
+	t.Parallel()
+	ts, st, failing, run := monitoredServer(t)
+	v := openAPIValidator(t, ts)
+	get := func(path string, want int) []byte {
+		t.Helper()
+		code, body := exchange(t, v, ts, "GET", path, "")
+		if code != want {
+			t.Fatalf("GET %s = %d, want %d: %s", path, code, want, body)
+		}
+		return body
+	}
+	var list struct {
+		Checks []monitor.CheckView `json:"checks"`
+	}
+	_ = json.Unmarshal(get("/api/v1/checks", 200), &list)
+	if len(list.Checks) != 1 || list.Checks[0].Status != "pending" {
+		t.Fatalf("checks = %+v; want web-health pending", list.Checks)
+	}
+	for _, outcome := range []bool{false, false, true, true, true, false, false} {
+		failing.Store(outcome)
+		run()
+	}
+	var c struct {
+		monitor.CheckView
+		Uptime []monitor.Uptime `json:"uptime"`
+	}
+	_ = json.Unmarshal(get("/api/v1/checks/web-health", 200), &c)
+	if c.Status != "up" || c.Last == nil || c.Last.Outcome != "ok" || len(c.Uptime) != 5 || c.Uptime[0].Runs != 7 || *c.Uptime[0].Ratio != 4.0/7 {
+		t.Errorf("check = %+v", c)
+	}
+	var tr struct{ Transitions []store.CheckTransition }
+	_ = json.Unmarshal(get("/api/v1/checks/web-health/transitions", 200), &tr)
+	var changes []string
+	for _, x := range tr.Transitions {
+		changes = append(changes, x.From+">"+x.To)
+	}
+	if got := strings.Join(changes, " "); got != "down>up up>down pending>up" {
+		t.Errorf("transitions %q; want newest first: down>up up>down pending>up", got)
+	}
+	var page struct {
+		Results []json.RawMessage `json:"results"`
+		Next    string            `json:"next"`
+	}
+	_ = json.Unmarshal(get("/api/v1/checks/web-health/results?limit=5", 200), &page)
+	if len(page.Results) != 5 || page.Next == "" {
+		t.Fatalf("first page: %d results, next %q", len(page.Results), page.Next)
+	}
+	next := page.Next
+	page.Next = ""
+	_ = json.Unmarshal(get(next, 200), &page)
+	if len(page.Results) != 2 || page.Next != "" {
+		t.Errorf("second page: %d results, next %q; want the last 2", len(page.Results), page.Next)
+	}
+	failedBody := get("/api/v1/checks/web-health/results?failed=true", 200)
+	if n := strings.Count(string(failedBody), `"outcome":"fail"`); n != 3 || !strings.Contains(string(failedBody), "status == 200") {
+		t.Errorf("failed runs: %d with evidence?\n%s", n, failedBody)
+	}
+	get("/api/v1/checks/web-health/uptime", 200)
+	get("/api/v1/checks/web-health/series?level=minute", 200)
+	get("/api/v1/checks/web-health/series?level=week", 400)
+	get("/api/v1/checks/web-health/results?limit=0", 400)
+	get("/api/v1/checks/nope", 404)
+	get("/api/v1/checks?label=team", 400)
+	_ = json.Unmarshal(get("/api/v1/checks?label=team=platform&status=up&group=edge", 200), &list)
+	if len(list.Checks) != 1 {
+		t.Errorf("filtered list: %d checks, want 1", len(list.Checks))
+	}
+	status := string(get("/api/v1/status", 200))
+	if !strings.Contains(status, `"name":"edge"`) || !strings.Contains(status, `"incidents":[]`) {
+		t.Errorf("status = %s", status)
+	}
+	if resp, err := http.Post(ts.URL+"/api/v1/checks/web-health/run", "", nil); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("run without a key = %v %v, want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	key, _, _ := st.CreateAPIKey(context.Background(), "ops", true)
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/checks/web-health/run", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("run with an admin key: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	for path, want := range map[string]string{"/badge/web-health/state.svg": ">up<", "/badge/web-health/uptime-24h": "uptime 24h", "/badge/web-health/response": " ms<"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(string(body), want) || !strings.HasPrefix(string(body), "<svg") {
+			t.Errorf("GET %s = %d %s: %s; want an SVG with %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
+		}
+	}
+	if resp, err := http.Get(ts.URL + "/badge/web-health/nope"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("GET /badge/web-health/nope = %v %v, want 404", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	metricsPass(t, ts, `probe_success{check="web-health",group="edge",kind="http",location="local",team="platform"}`,
+		`dnsscience_check_state{check="web-health",group="edge",kind="http",location="local",state="up",team="platform"} 1`,
+		`probe_http_status_code{check="web-health",group="edge",kind="http",location="local",team="platform"}`)
+}
+
+// metricsPass scrapes /metrics, runs promtool check metrics on it and
+// looks for each series.
+func metricsPass(t *testing.T, ts *testServer, series ...string) {
+	t.Helper()
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, s := range series {
+		if !strings.Contains(string(text), s) {
+			t.Errorf("/metrics lacks %s", s)
+		}
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install the Debian package prometheus (make deps)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(string(text))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestChecksOffWithoutMonitor(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{})
+	resp, err := http.Get(ts.URL + "/api/v1/checks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.Contains(string(body), "--checks") {
+		t.Errorf("GET /api/v1/checks without a monitor = %d %s; want 404 naming --checks", resp.StatusCode, body)
+	}
+}
