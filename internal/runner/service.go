@@ -33,6 +33,8 @@ type Config struct {
 	// Dispatchers run measurements per location id; the first location
 	// gets Local{} when it has none. A location without one is offline.
 	Dispatchers map[string]Dispatcher
+	// Remote adds locations served by agents; nil means none.
+	Remote Remote
 	// Workers bounds the measurements running at once; 0 means 32.
 	Workers int
 	// EventBuffer is each live subscriber's buffer; 0 means 256.
@@ -126,19 +128,45 @@ func (s *Service) Create(ctx context.Context, req Request) (*store.Measurement, 
 		return nil, fmt.Errorf("storing measurement: %w", err)
 	}
 	accepted := *m // the worker owns m from here on
-	s.start(m, plan, s.cfg.Dispatchers[locs[0]])
+	s.start(m, plan, s.dispatcher(locs[0]))
 	return &accepted, nil
+}
+
+// CreateEach creates one measurement per requested location (at least
+// one: none means the default location), all validated before any is
+// stored, and starts them in parallel; each runs, streams and finishes or
+// fails on its own.
+func (s *Service) CreateEach(ctx context.Context, req Request) ([]*store.Measurement, error) {
+	plan, locs, err := s.prepare(ctx, req, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.Measurement, 0, len(locs))
+	for _, loc := range locs {
+		m := &store.Measurement{Type: plan.Kind, Target: plan.Target, Options: plan.Options, Locations: []string{loc}, Status: "queued", ClientID: req.ClientID}
+		if err := s.cfg.Store.CreateMeasurement(ctx, m); err != nil {
+			return out, fmt.Errorf("storing measurement for location %s: %w", loc, err)
+		}
+		accepted := *m
+		s.start(m, plan, s.dispatcher(loc))
+		out = append(out, &accepted)
+	}
+	return out, nil
 }
 
 // Prepare validates a request (kind, target, options, locations) and
 // applies the target policy, without storing or running anything.
 func (s *Service) Prepare(ctx context.Context, req Request) (*measure.Plan, []string, error) {
+	return s.prepare(ctx, req, false)
+}
+
+func (s *Service) prepare(ctx context.Context, req Request, many bool) (*measure.Plan, []string, error) {
 	k, ok := s.reg.Lookup(req.Kind)
 	if !ok {
 		_, err := s.reg.Prepare(ctx, s.cfg.Env, req.Kind, req.Target, req.Options)
 		return nil, nil, err
 	}
-	locs, err := s.checkLocations(req.Locations)
+	locs, err := s.checkLocations(req.Locations, many)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -154,16 +182,21 @@ func (s *Service) Prepare(ctx context.Context, req Request) (*measure.Plan, []st
 	return plan, locs, nil
 }
 
-// checkLocations accepts known location ids that can run now; none means
-// the first location.
-func (s *Service) checkLocations(ids []string) ([]string, error) {
+// checkLocations accepts known location ids that can run now, once each;
+// none means the first location. Several are refused unless many.
+func (s *Service) checkLocations(ids []string, many bool) ([]string, error) {
 	if len(ids) == 0 {
 		return []string{s.cfg.Locations[0].ID}, nil
 	}
-	if len(ids) > 1 {
+	if len(ids) > 1 && !many {
 		return nil, &measure.FieldError{Field: "locations", Detail: "one location per measurement; create one measurement per location"}
 	}
+	seen := map[string]bool{}
 	for i, id := range ids {
+		if seen[id] {
+			return nil, &measure.FieldError{Field: fmt.Sprintf("locations[%d]", i), Detail: fmt.Sprintf("location %q is listed twice", id)}
+		}
+		seen[id] = true
 		l, ok := s.location(id)
 		if !ok {
 			return nil, &measure.FieldError{Field: fmt.Sprintf("locations[%d]", i), Detail: fmt.Sprintf("unknown location %q; see GET /api/v1/locations", id)}
@@ -181,12 +214,32 @@ func (s *Service) location(id string) (Location, bool) {
 			return l, true
 		}
 	}
+	if s.cfg.Remote != nil {
+		for _, l := range s.cfg.Remote.Locations() {
+			if l.ID == id {
+				return l.Location, true
+			}
+		}
+	}
 	return Location{}, false
 }
 
+// dispatcher is the location's dispatcher, or nil.
+func (s *Service) dispatcher(id string) Dispatcher {
+	if d, ok := s.cfg.Dispatchers[id]; ok {
+		return d
+	}
+	if s.cfg.Remote != nil {
+		if d, ok := s.cfg.Remote.Dispatcher(id); ok {
+			return d
+		}
+	}
+	return nil
+}
+
 func (s *Service) online(id string) (bool, string) {
-	d, ok := s.cfg.Dispatchers[id]
-	if !ok {
+	d := s.dispatcher(id)
+	if d == nil {
 		return false, "no agent serves it"
 	}
 	return d.Online()
@@ -202,7 +255,24 @@ func (s *Service) Locations() []LocationStatus {
 		}
 		out = append(out, st)
 	}
+	if s.cfg.Remote != nil {
+		for _, l := range s.cfg.Remote.Locations() {
+			if !s.configured(l.ID) {
+				out = append(out, l)
+			}
+		}
+	}
 	return out
+}
+
+// configured reports whether id is one of the configured locations.
+func (s *Service) configured(id string) bool {
+	for _, l := range s.cfg.Locations {
+		if l.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // start runs a measurement in the background, streaming its events and
