@@ -42,6 +42,9 @@ func (s *Server) postMeasurement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if len(req.Locations) > 1 {
+		return s.postMeasurements(w, r, runner.Request{Kind: req.Type, Target: req.Target, Options: req.Options, Locations: req.Locations, ClientID: client})
+	}
 	m, err := s.svc.Create(r.Context(), runner.Request{Kind: req.Type, Target: req.Target, Options: req.Options,
 		Locations: req.Locations, ClientID: client})
 	if err != nil {

@@ -43,14 +43,26 @@ func CheckAgentName(name string) error {
 	return nil
 }
 
+// AgentTokenName returns the agent name a token carries.
+func AgentTokenName(token string) (string, error) {
+	rest, ok := strings.CutPrefix(token, AgentTokenPrefix)
+	i := strings.LastIndexByte(rest, '_')
+	if !ok || i <= 0 || CheckAgentName(rest[:i]) != nil || len(rest)-i < 20 {
+		return "", fmt.Errorf("agent token: want the dsa_NAME_SECRET token that `dnsscience agents add NAME` printed: %w", ErrInvalid)
+	}
+	return rest[:i], nil
+}
+
 // CreateAgent registers an agent and returns its token (shown once).
 func (s *Store) CreateAgent(ctx context.Context, name string) (string, Agent, error) {
 	defer s.observe("create_agent", time.Now())
 	if err := CheckAgentName(name); err != nil {
 		return "", Agent{}, fmt.Errorf("creating agent: %w", err)
 	}
-	token := AgentTokenPrefix + randomToken(32)
-	a := Agent{Name: name, Prefix: token[:len(AgentTokenPrefix)+6], CreatedAt: now()}
+	// The token names its agent (dsa_NAME_SECRET): the agent learns its
+	// name, and so its subjects, from the one thing it is given.
+	token := AgentTokenPrefix + name + "_" + randomToken(32)
+	a := Agent{Name: name, Prefix: token[:len(AgentTokenPrefix)+len(name)+7], CreatedAt: now()}
 	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO agents (id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)`),
 		name, name, a.Prefix, hashKey(token), a.CreatedAt.UnixMicro())
 	if err != nil {

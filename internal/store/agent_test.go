@@ -21,6 +21,12 @@ func TestAgentCredentials(t *testing.T) {
 		if _, _, err := s.CreateAgent(ctx, "eu-1"); !errors.Is(err, ErrInvalid) {
 			t.Errorf("CreateAgent(duplicate) = %v, want ErrInvalid", err)
 		}
+		if n, err := AgentTokenName(token); n != "eu-1" || err != nil {
+			t.Errorf("AgentTokenName(%s) = %q, %v; want eu-1", token, n, err)
+		}
+		if _, err := AgentTokenName("dsa_eu-1"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("AgentTokenName(short) = %v, want ErrInvalid", err)
+		}
 		got, err := s.AuthenticateAgent(ctx, token)
 		if err != nil || got.Name != "eu-1" || got.Prefix != a.Prefix {
 			t.Fatalf("AuthenticateAgent = %+v, %v; want eu-1", got, err)
