@@ -50,6 +50,7 @@ type serveOptions struct {
 	RateLimits     []string          `yaml:"rate_limits"`
 	LogLevel       string            `yaml:"log_level"`
 	config         string
+	agents         agentsServeFlags
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -98,6 +99,7 @@ environment variables DNSSCIENCE_LISTEN, DNSSCIENCE_DATA, DNSSCIENCE_DB.`,
 	f.StringVar(&o.LogLevel, "log-level", "info", "least level logged: debug, info (logs every request), warn or error")
 	f.StringVar(&o.config, "config", "", "YAML configuration file")
 	g.register(f)
+	o.agents.register(f)
 	return cmd
 }
 
@@ -250,6 +252,10 @@ func runServe(ctx context.Context, e *env, o *serveOptions, g *geoFlags) error {
 		}
 		return nil
 	}})
+	if cfg.Agents, err = o.agents.start(ctx, st, log); err != nil {
+		return err
+	}
+	defer cfg.Agents.Close()
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
