@@ -41,13 +41,13 @@ func TestHelperAgentProcess(t *testing.T) {
 
 // Two agents whose routes to the destination differ:
 //
-//	      srv (the server's HTTP listener)
-//	     /   \
-//	   a1     a2 (outbound only)
-//	   |       |
-//	   r1     r2
-//	     \   /
-//	      dst (10.61.100.1) — hole (drops everything; 10.61.101.1)
+//	   srv (the server's HTTP listener)
+//	  /   \
+//	a1     a2 (outbound only)
+//	|       |
+//	r1     r2
+//	  \   /
+//	   dst (10.61.100.1) — hole (drops everything; 10.61.101.1)
 var agentsTopology = testnet.Topology{
 	Nodes: []testnet.NodeSpec{{Name: "srv"}, {Name: "a1"}, {Name: "a2"}, {Name: "r1"}, {Name: "r2"},
 		{Name: "dst", Extra: []netip.Addr{netip.MustParseAddr("10.61.100.1")}},
