@@ -72,21 +72,24 @@ func startAgent(t *testing.T, server, token string, hb time.Duration) (<-chan er
 	return done, cancel
 }
 
-// waitStatus waits until the location has the status, polling the
-// service's state on the bus's own sweep (no fixed sleep decides it).
-func waitStatus(t *testing.T, svc *runner.Service, id, status string) runner.LocationStatus {
+// waitStatus waits until the location has the status, woken by the bus
+// at each change of an agent's state.
+func waitStatus(t *testing.T, r *rig, id, status string) runner.LocationStatus {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, l := range svc.Locations() {
+	deadline := time.After(10 * time.Second)
+	for {
+		changed := r.bus.Changed()
+		for _, l := range r.svc.Locations() {
 			if l.ID == id && l.Status == status {
 				return l
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("location %s never became %s: %+v", id, status, r.svc.Locations())
+		}
 	}
-	t.Fatalf("location %s never became %s: %+v", id, status, svc.Locations())
-	return runner.LocationStatus{}
 }
 
 func drain(t *testing.T, svc *runner.Service, id string) *store.Measurement {
@@ -111,9 +114,9 @@ func TestAgentRunsMeasurementsBesideTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitStatus(t, r.svc, "paris", "offline")
+	waitStatus(t, r, "paris", "offline")
 	startAgent(t, r.url, token, 100*time.Millisecond)
-	l := waitStatus(t, r.svc, "paris", "online")
+	l := waitStatus(t, r, "paris", "online")
 	if l.Name != "Paris" || l.Country != "FR" || l.Version != "test" || l.Latitude == nil || *l.Latitude != 48.85 || l.LastSeen.IsZero() {
 		t.Errorf("location = %+v, want what the agent announced", l)
 	}
@@ -143,7 +146,7 @@ func TestRevokedAgentIsDisconnectedAndRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	done, _ := startAgent(t, r.url, token, 100*time.Millisecond)
-	waitStatus(t, r.svc, "lyon", "online")
+	waitStatus(t, r, "lyon", "online")
 	if err := r.st.RevokeAgent(ctx, "lyon"); err != nil {
 		t.Fatal(err)
 	}

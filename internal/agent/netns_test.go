@@ -118,7 +118,7 @@ func (r *netRig) agentIn(t *testing.T, node, name string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitStatus(t, r.svc, name, "online")
+	waitStatus(t, &rig{bus: r.bus, svc: r.svc}, name, "online")
 	return cmd
 }
 

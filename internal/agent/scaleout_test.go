@@ -103,8 +103,8 @@ func TestTwoServersShareAgentsAndMeasurements(t *testing.T) {
 		t.Fatal(err)
 	}
 	done, _ := startAgent(t, a.url, token, 100*time.Millisecond)
-	waitStatus(t, a.svc, name, "online")
-	waitStatus(t, b.svc, name, "online")
+	waitStatus(t, a, name, "online")
+	waitStatus(t, b, name, "online")
 	ms, err := b.svc.CreateEach(context.Background(), runner.Request{Kind: "geo", Target: "192.0.2.7", Locations: []string{name}})
 	if err != nil {
 		t.Fatal(err)

@@ -38,6 +38,14 @@ func (b *Bus) Dispatcher(name string) (runner.Dispatcher, bool) {
 	return &Dispatcher{agent: name, conn: b.shared, reg: b.reg}, true
 }
 
+// Changed returns a channel closed at the next change of an agent's state
+// (online, offline, revoked).
+func (b *Bus) Changed() <-chan struct{} {
+	b.reg.mu.Lock()
+	defer b.reg.mu.Unlock()
+	return b.reg.changed
+}
+
 // Online is true while the agent's heartbeats arrive.
 func (d *Dispatcher) Online() (bool, string) {
 	ok, why, _ := d.reg.live(d.agent)

@@ -33,10 +33,19 @@ type registry struct {
 
 	mu     sync.Mutex
 	agents map[string]*agentState
+	// changed is closed (and replaced) when an agent comes, goes or is
+	// forgotten.
+	changed chan struct{}
 }
 
 func newRegistry(cfg Config, conn *nats.Conn) *registry {
-	return &registry{cfg: cfg, conn: conn, agents: map[string]*agentState{}}
+	return &registry{cfg: cfg, conn: conn, agents: map[string]*agentState{}, changed: make(chan struct{})}
+}
+
+// notify wakes the watchers of changes; r.mu is held.
+func (r *registry) notify() {
+	close(r.changed)
+	r.changed = make(chan struct{})
 }
 
 // load reads the registered agents.
@@ -65,6 +74,7 @@ func (r *registry) refresh(ctx context.Context) ([]string, error) {
 				st.stored = a
 			default:
 				r.agents[a.Name] = &agentState{stored: a, lastSeen: a.LastSeenAt, gone: closedChan()}
+				r.notify()
 			}
 		}
 	}
@@ -73,6 +83,7 @@ func (r *registry) refresh(ctx context.Context) ([]string, error) {
 			st.online = false
 			close(st.gone)
 			r.record(name, st)
+			r.notify()
 		}
 	}
 	if err != nil {
@@ -94,6 +105,7 @@ func (r *registry) drop(name string) {
 			close(st.gone)
 		}
 		delete(r.agents, name)
+		r.notify()
 	}
 }
 
@@ -127,6 +139,7 @@ func (r *registry) heartbeat(m *nats.Msg) {
 	if !st.online {
 		st.online, st.gone = true, make(chan struct{})
 		r.record(name, st)
+		r.notify()
 	}
 }
 
