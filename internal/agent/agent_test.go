@@ -30,6 +30,13 @@ type rig struct {
 
 func newRig(t *testing.T, dbURL string) *rig {
 	t.Helper()
+	return newRigAt(t, dbURL)
+}
+
+func newRigTB(tb testing.TB) *rig { return newRigAt(tb, "") }
+
+func newRigAt(t testing.TB, dbURL string) *rig {
+	t.Helper()
 	ctx := context.Background()
 	if dbURL == "" {
 		dbURL = "sqlite://" + filepath.Join(t.TempDir(), "db.sqlite")
@@ -48,7 +55,7 @@ func newRig(t *testing.T, dbURL string) *rig {
 	mux.Handle(bus.ConnectPath, b)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
-	svc, err := runner.New(runner.Config{Store: st, Env: &measure.Env{}, Remote: b})
+	svc, err := runner.New(runner.Config{Store: st, Env: &measure.Env{}, Remote: b, Workers: 256})
 	if err != nil {
 		t.Fatal(err)
 	}
