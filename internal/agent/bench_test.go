@@ -81,4 +81,3 @@ func BenchmarkAgents(b *testing.B) {
 	b.ReportMetric(goroutines, "goroutines/agent")
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/100-locations")
 }
-
