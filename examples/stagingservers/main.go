@@ -141,7 +141,11 @@ func listenPair(port string) ([]net.Listener, error) {
 	return nil, last
 }
 
-// routes serves /health, /api/health and the /ws echo (ping → pong).
+// routes serves /health, /api/health and the /ws echo (ping → pong), and
+// the broken endpoints suites and diagnose are tested against: /down (503),
+// /ws-refuse (no upgrade), /ws-crash (accepts, closes 1011 at once),
+// /ws-crash-later (closes 1011 two seconds after the upgrade) and /ws-bye
+// (closes normally, 1000, at once).
 func routes() http.Handler {
 	mux := http.NewServeMux()
 	health := func(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +154,12 @@ func routes() http.Handler {
 	}
 	mux.HandleFunc("/health", health)
 	mux.HandleFunc("/api/health", health)
+	mux.HandleFunc("/down", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no healthy upstream", http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/ws-refuse", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "websockets disabled", http.StatusForbidden)
+	})
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"events.v1"}})
 		if err != nil {
@@ -168,6 +178,25 @@ func routes() http.Handler {
 			}
 		}
 	})
+	closing := func(after time.Duration, code websocket.StatusCode, reason string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			t := time.NewTimer(after)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				_ = c.Close(code, reason)
+			case <-r.Context().Done():
+			}
+		}
+	}
+	mux.HandleFunc("/ws-crash", closing(0, websocket.StatusInternalError, "lost the database"))
+	mux.HandleFunc("/ws-crash-later", closing(2*time.Second, websocket.StatusInternalError, "lost the database"))
+	mux.HandleFunc("/ws-bye", closing(0, websocket.StatusNormalClosure, "bye"))
 	return mux
 }
 

@@ -17,13 +17,7 @@ import (
 // examples/run-staging.sh does, and checks the per-check lines, the overall
 // rate and that the exit status follows --min-success.
 func TestStagingSuite(t *testing.T) {
-	dir := t.TempDir()
-	envFile := filepath.Join(dir, "env")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, dir, envFile, "0", "0") }()
-	t.Cleanup(func() { cancel(); <-done })
-	vars := waitEnv(t, envFile, done)
+	vars := startServers(t)
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}
@@ -50,6 +44,19 @@ func TestStagingSuite(t *testing.T) {
 	}
 }
 
+// startServers runs the staging until the test ends and returns its
+// environment.
+func startServers(t *testing.T) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, dir, envFile, "0", "0") }()
+	t.Cleanup(func() { cancel(); <-done })
+	return waitEnv(t, envFile, done)
+}
+
 func waitEnv(t *testing.T, path string, done chan error) map[string]string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -72,4 +79,37 @@ func waitEnv(t *testing.T, path string, done chan error) map[string]string {
 	}
 	t.Fatal("servers did not write their environment in 10s")
 	return nil
+}
+
+// TestBrokenEndpoints: the ws command's verdicts on the staging's broken
+// WebSocket endpoints, and diagnose's on /down.
+func TestBrokenEndpoints(t *testing.T) {
+	t.Parallel()
+	vars := startServers(t)
+	base := "wss://api-staging.example.test:" + vars["STAGING_PORT"]
+	for _, c := range []struct {
+		args []string
+		exit int
+		want string
+	}{
+		{[]string{"ws", base + "/ws"}, 0, "still open after waiting 1.0s"},
+		{[]string{"ws", base + "/ws-crash"}, 1, `server closed the connection with 1011 (InternalError) "lost the database"`},
+		{[]string{"ws", base + "/ws-crash-later", "--linger", "3s"}, 1, `: 1011 "lost the database"`},
+		{[]string{"ws", base + "/ws-bye"}, 0, `after the upgrade: 1000 "bye"`},
+		{[]string{"ws", base + "/ws-refuse"}, 1, "upgrade refused: HTTP 403"},
+		{[]string{"diagnose", "--no-system", "--resolvers", vars["RESOLVER_A"], "https://api-staging.example.test:" + vars["STAGING_PORT"] + "/down"}, 1, "HTTP: 503 Service Unavailable"},
+	} {
+		args := append([]string{"dnsscience"}, c.args...)
+		if c.args[0] == "ws" {
+			args = append(args, "--connect-to", "127.0.0.1")
+		}
+		args = append(args, "--ca", vars["STAGING_CA"])
+		var out, errOut bytes.Buffer
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		code := cli.Run(cctx, args, strings.NewReader(""), &out, &errOut)
+		ccancel()
+		if code != c.exit || !strings.Contains(out.String(), c.want) {
+			t.Errorf("%s: got exit %d\n%s%s\nwant exit %d and %q", strings.Join(c.args, " "), code, out.String(), errOut.String(), c.exit, c.want)
+		}
+	}
 }

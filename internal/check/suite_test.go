@@ -53,7 +53,7 @@ func TestSuitesAcceptWhatTheAPIAccepts(t *testing.T) {
 	targets := map[string]string{"dns": "example.test", "propagation": "example.test", "tcp": "127.0.0.1:80", "cert": "127.0.0.1:443",
 		"http": "http://127.0.0.1/", "ws": "ws://127.0.0.1/", "trace": "127.0.0.1", "geo": "192.0.2.1", "diagnose": "https://127.0.0.1/"}
 	special := map[string]string{"resolvers": "[cloudflare]", "server": "127.0.0.1:53", "resolver": "127.0.0.1:53", "expect_ip": "[192.0.2.1]",
-		"connect_to": "127.0.0.2", "type": "AAAA", "no_system": "true, resolvers: [cloudflare]", "ca": "", "port": "33434", "method": "GET", "headers": "{X-A: b}", "expect_status": "[200]"}
+		"connect_to": "127.0.0.2", "type": "AAAA", "ok_close_codes": "[1000]", "roots": "[127.0.0.10]", "no_system": "true, resolvers: [cloudflare]", "ca": "", "port": "33434", "method": "GET", "headers": "{X-A: b}", "expect_status": "[200]"}
 	for _, k := range reg.Kinds() {
 		target, ok := targets[k.Info().Name]
 		if !ok {

@@ -62,7 +62,8 @@ place once complete and verified; --to - writes to stdout.`,
 			size = fi.Size()
 		}
 		sum := summaryOf(to, size, info)
-		sum.Store = redactURL(sf.url())
+		u, _ := sf.url() // resolved without error by open above
+		sum.Store = redactURL(u)
 		if e.json {
 			return writeJSON(e.stdout, sum)
 		}

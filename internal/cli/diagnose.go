@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/diagnose"
 	"github.com/dnsscience/dnsscience/internal/dnsq"
-	"github.com/dnsscience/dnsscience/internal/netpolicy"
+	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/spf13/cobra"
 )
 
@@ -25,6 +26,10 @@ func newDiagnoseCmd(e *env) *cobra.Command {
 		warnDays  int
 		connectTo []string
 		roots     string
+		private   []string
+		linger    time.Duration
+		noLinger  bool
+		strict    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "diagnose URL",
@@ -33,54 +38,56 @@ func newDiagnoseCmd(e *env) *cobra.Command {
 --resolvers (NXDOMAIN, SERVFAIL, timeouts, disagreement, --expect-ip); when DNS
 fails, a delegation trace from the root says where; then for each address a
 TCP connect, the TLS handshake and certificate (https, wss), the HTTP request
-(http, https) or the WebSocket upgrade (ws, wss). One line per layer with its
-evidence, then a verdict naming the first failing layer, the likely cause and
-what to check next. Exit status 0 healthy, 1 a layer failed.`,
+(http, https) or the WebSocket upgrade (ws, wss), waiting --linger (1s) for
+the server to close. One line per layer with its evidence, then a verdict
+naming the first failing layer, the likely cause and what to check next.
+--timeout bounds each layer: DNS (resolvers and the delegation trace together),
+TCP, TLS, HTTP; the WebSocket layer gets the timeout plus the linger. Internal
+names (.test, .internal, .corp, home.arpa, single labels, --private-zone) are
+never sent to the public root servers: give your own with --roots.
+Exit status 0 healthy (warnings allowed unless --strict), 1 a layer failed.`,
 		Example: `  dnsscience diagnose https://api.example.com/health
   dnsscience diagnose https://api-staging.example.com/ --resolvers 1.1.1.1,8.8.8.8 --expect-ip 203.0.113.10
   dnsscience diagnose wss://api.example.com/socket --json
   dnsscience diagnose api.example.com:8443 --ca internal-ca.pem
-  dnsscience diagnose https://api-staging.example.com/health --connect-to 203.0.113.10`,
+  dnsscience diagnose https://api-staging.example.com/health --connect-to 203.0.113.10
+  dnsscience diagnose wss://api.example.com/socket --linger 3s --strict
+  dnsscience diagnose https://app.corp.example/ --private-zone corp.example --roots 10.0.0.53`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := diagnose.Request{URL: args[0], ExpectIP: expectIP, Timeout: timeout, Insecure: insecure,
-				NoTrace: noTrace, NoSystem: noSystem, WarnDays: warnDays, Dialer: netpolicy.AllowAll().Dialer()}
-			for _, r := range resolvers {
-				srv, err := dnsq.ParseServer(r)
-				if err != nil {
-					return usageErr("bad --resolvers entry: %v", err)
-				}
-				req.Resolvers = append(req.Resolvers, srv)
+			if warnDays < 0 {
+				return usageErr("bad --warn-days %d: want 0 (no expiry warning) or more days", warnDays)
 			}
-			if noSystem && len(req.Resolvers) == 0 {
-				return usageErr("--no-system needs --resolvers: there would be no resolver to ask")
+			if cmd.Flags().Changed("linger") && linger == 0 {
+				noLinger = true // an explicit --linger 0 does not wait
 			}
-			req.ConnectTo = connectTo
-			hints, port, err := parseRoots(roots)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			if hints != nil {
-				req.Tracer = &dnsq.Tracer{Roots: hints, Port: port, AllServers: true}
+			if linger < 0 {
+				return usageErr("bad --linger %s: want a duration of 0 or more (--no-linger does not wait)", linger)
 			}
 			if timeout <= 0 {
 				return usageErr("bad --timeout %s: want a positive duration such as 5s", timeout)
 			}
-			if ca != "" {
-				pf := probeFlags{ca: ca}
-				pool, err := pf.roots()
-				if err != nil {
-					return err
-				}
-				req.RootCAs = pool
+			rootList, err := rootEntries(roots)
+			if err != nil {
+				return usageErr("%v", err)
 			}
-			res, err := diagnose.Run(cmd.Context(), req)
+			pf := probeFlags{ca: ca}
+			trust, err := pf.trust()
+			if err != nil {
+				return err
+			}
+			trust.Insecure = insecure
+			o := &measure.DiagnoseOptions{TrustOptions: trust, Resolvers: resolvers, NoSystem: noSystem, ExpectIP: expectIP,
+				ConnectTo: connectTo, Timeout: measure.Duration(timeout), NoTrace: noTrace, WarnDays: &warnDays,
+				Linger: measure.Duration(linger), NoLinger: noLinger, Strict: strict, Roots: rootList, PrivateZones: private}
+			out, err := runKind(cmd.Context(), "diagnose", args[0], o, nil, map[string]string{"private_zones": "--private-zone"}, nil)
 			if err != nil {
 				if errors.Is(err, diagnose.ErrBadRequest) {
 					return usageErr("%v", err)
 				}
 				return err
 			}
+			res := out.(*diagnose.Result)
 			if e.json {
 				err = writeJSON(e.stdout, res)
 			} else {
@@ -103,9 +110,13 @@ what to check next. Exit status 0 healthy, 1 a layer failed.`,
 	fl.DurationVar(&timeout, "timeout", 5*time.Second, "bound for each layer")
 	fl.BoolVar(&noTrace, "no-trace", false, "skip the delegation trace when DNS fails")
 	fl.BoolVar(&noSystem, "no-system", false, "do not ask the system resolver (only --resolvers)")
-	fl.IntVar(&warnDays, "warn-days", 14, "warn when the certificate expires within this many days")
+	fl.IntVar(&warnDays, "warn-days", 14, "warn when the certificate expires within this many days (0: no expiry warning)")
 	fl.StringSliceVar(&connectTo, "connect-to", nil, "probe these addresses (a load balancer's) instead of the DNS answers; DNS is still checked")
-	fl.StringVar(&roots, "roots", "", "root servers for the delegation trace (comma-separated IP[:port], or a hints file; default: shipped root hints)")
+	fl.StringVar(&roots, "roots", "", "root servers for the delegation trace (comma-separated IP[:port], or a hints file; default: the public root hints, never asked about internal names)")
+	fl.StringSliceVar(&private, "private-zone", nil, "zones that exist only inside your network: never sent to the public roots (repeatable)")
+	fl.DurationVar(&linger, "linger", 0, "how long the WebSocket layer waits for the server to close after the upgrade (default 1s)")
+	fl.BoolVar(&noLinger, "no-linger", false, "do not wait after the WebSocket upgrade; so does --linger 0")
+	fl.BoolVar(&strict, "strict", false, "fail on warnings too (a certificate expiring soon, a WebSocket closed at once)")
 	return cmd
 }
 
@@ -127,17 +138,41 @@ func writeDiagnosis(w io.Writer, res *diagnose.Result) {
 	}
 	v := res.Verdict
 	if v == nil {
-		fmt.Fprintln(w, "Verdict: healthy, every layer answered")
+		writeHealthy(w, res)
 		return
 	}
 	where := ""
 	if v.Address != "" {
 		where = " at " + v.Address
 	}
-	fmt.Fprintf(w, "Verdict: %s failed%s\n", diagnose.LayerName(v.Layer), where)
+	what := "failed"
+	if v.Status == diagnose.StatusWarn {
+		what = "warning (--strict)"
+	}
+	fmt.Fprintf(w, "Verdict: %s %s%s\n", diagnose.LayerName(v.Layer), what, where)
 	fmt.Fprintf(w, "  problem:      %s\n", v.Problem)
 	fmt.Fprintf(w, "  likely cause: %s\n", v.Cause)
 	fmt.Fprintf(w, "  next:         %s\n", v.Next)
+}
+
+// writeHealthy ends a healthy diagnosis, naming the warnings left.
+func writeHealthy(w io.Writer, res *diagnose.Result) {
+	var warned []string
+	for _, l := range res.Layers {
+		if l.Status == diagnose.StatusWarn {
+			warned = append(warned, diagnose.LayerName(l.Name))
+		}
+	}
+	if len(warned) == 0 {
+		fmt.Fprintln(w, "Verdict: healthy, every layer answered")
+		return
+	}
+	fmt.Fprintf(w, "Verdict: healthy, with warnings (%s); --strict fails on them\n", strings.Join(warned, ", "))
+	for _, l := range res.Layers {
+		if l.Status == diagnose.StatusWarn && l.Next != "" {
+			fmt.Fprintf(w, "  %s: %s\n", diagnose.LayerName(l.Name), l.Next)
+		}
+	}
 }
 
 func writeDNSAnswers(w io.Writer, r *diagnose.DNSReport) {
@@ -148,13 +183,39 @@ func writeDNSAnswers(w io.Writer, r *diagnose.DNSReport) {
 		}
 		got := a.Error
 		if got == "" {
-			got = a.Rcode + " " + strings.Join(a.Addresses, ", ")
+			got = strings.TrimSpace(a.Rcode+" "+strings.Join(a.Addresses, ", ")) + " (" + fmtDur(a.RTT) + ")"
 		}
-		fmt.Fprintf(w, "  %-10s %-5s   %s: %s (%s)\n", "", "", who, strings.TrimSpace(got), fmtDur(a.RTT))
+		fmt.Fprintf(w, "  %-10s %-5s   %s: %s\n", "", "", who, got)
 	}
 	if t := r.Trace; t != nil {
 		for _, s := range t.Steps {
 			fmt.Fprintf(w, "  %-10s %-5s   trace %-8s %s from %s (%s): %s\n", "", "", s.Kind, s.Zone, s.Server, s.Addr, s.Rcode)
 		}
 	}
+}
+
+// rootEntries reads --roots as the registry's roots option: a root hints
+// file (its addresses), or a comma-separated list of IP[:port].
+func rootEntries(spec string) ([]string, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(spec); err == nil {
+		hosts, err := dnsq.LoadRootHints(spec)
+		if err != nil {
+			return nil, fmt.Errorf("--roots: %w", err)
+		}
+		var out []string
+		for _, h := range hosts {
+			for _, a := range h.Addrs {
+				out = append(out, a.String())
+			}
+		}
+		return out, nil
+	}
+	var out []string
+	for _, part := range strings.Split(spec, ",") {
+		out = append(out, strings.TrimSpace(part))
+	}
+	return out, nil
 }

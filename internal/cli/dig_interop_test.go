@@ -73,23 +73,7 @@ log:
 	return ""
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		pc.Close()
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
+func freePort(t *testing.T) int { return freePortOn(t, "127.0.0.1") }
 
 // runCLI runs the dnsscience command line in-process.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {

@@ -204,7 +204,8 @@ func TestWSCommand(t *testing.T) {
 	}
 	code, out, errOut = run(t, "ws", url+"/ws-crash", "--connect-to", "127.0.0.1", "--ca", s.caFile, "--linger", "5s")
 	wantExit(t, code, 1, out, errOut)
-	if !strings.Contains(out, `closed by server: 1011 "backend unavailable"`) {
+	if !strings.Contains(out, `failed at message: server closed the connection with 1011 (InternalError) "backend unavailable" `) ||
+		!strings.Contains(out, `after the upgrade: 1011 "backend unavailable"`) {
 		t.Fatalf("got\n%s", out)
 	}
 	code, out, errOut = run(t, "ws", url+"/health", "--connect-to", "127.0.0.1", "--ca", s.caFile)

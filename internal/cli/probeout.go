@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/probe"
 	"github.com/spf13/cobra"
 )
@@ -33,44 +31,6 @@ func (f *probeFlags) add(cmd *cobra.Command, tls bool) {
 	if tls {
 		fl.StringVar(&f.ca, "ca", "", "verify against the CA certificates in this PEM file instead of the system roots")
 	}
-}
-
-// options turns the flags into probe options; the CLI allows every target.
-func (f *probeFlags) options() (probe.Options, error) {
-	if f.timeout <= 0 {
-		return probe.Options{}, usageErr("bad --timeout %s: want a positive duration such as 5s", f.timeout)
-	}
-	o := probe.Options{Timeout: f.timeout, ConnectTo: f.connectTo, Dialer: netpolicy.AllowAll().Dialer()}
-	switch {
-	case f.ipv4 && f.ipv6:
-		return o, usageErr("-4 and -6 exclude each other")
-	case f.ipv4:
-		o.Network = "tcp4"
-	case f.ipv6:
-		o.Network = "tcp6"
-	}
-	return o, nil
-}
-
-// tlsOptions is options and roots together, for the probes that verify TLS.
-func (f *probeFlags) tlsOptions() (probe.Options, *x509.CertPool, error) {
-	opts, err := f.options()
-	if err != nil {
-		return opts, nil, err
-	}
-	roots, err := f.roots()
-	return opts, roots, err
-}
-
-func (f *probeFlags) roots() (*x509.CertPool, error) {
-	if f.ca == "" {
-		return nil, nil
-	}
-	pool, err := probe.LoadCAFile(f.ca)
-	if err != nil {
-		return nil, usageErr("bad --ca: %v", err)
-	}
-	return pool, nil
 }
 
 // finishProbe renders r and maps the outcome to an exit status.

@@ -57,7 +57,8 @@ created if it does not exist; one that holds data is replaced only with
 			return err
 		}
 		sum := summaryOf(args[0], size, info)
-		sum.Store = redactURL(sf.url())
+		u, _ := sf.url() // resolved without error by open above
+		sum.Store = redactURL(u)
 		if e.json {
 			return writeJSON(e.stdout, sum)
 		}

@@ -8,24 +8,15 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/dnsscience/dnsscience/internal/bus"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
-// agentsServeFlags are serve's flags for agents.
-type agentsServeFlags struct {
-	nats string
-}
-
-func (a *agentsServeFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&a.nats, "nats", "", "NATS URL shared by several servers (e.g. nats://127.0.0.1:4222); default: the embedded NATS server only")
-}
-
-// start starts the agents bus for serve.
-func (a *agentsServeFlags) start(ctx context.Context, st *store.Store, log *slog.Logger) (*bus.Bus, error) {
-	b, err := bus.Start(ctx, bus.Config{Store: st, External: a.nats, Log: log})
+// startAgents starts the agents bus for serve: the embedded NATS server,
+// bridged to natsURL when set.
+func startAgents(ctx context.Context, natsURL string, st *store.Store, log *slog.Logger) (*bus.Bus, error) {
+	b, err := bus.Start(ctx, bus.Config{Store: st, External: natsURL, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("starting the agents bus: %w", err)
 	}

@@ -173,13 +173,13 @@ func TestBackupRestoreCommands(t *testing.T) {
 func TestBackupRestoreStdio(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	fillStore(t, src)
-	t.Setenv(dbEnv, store.SQLiteURL(src))
+	t.Setenv("DNSSCIENCE_DB", store.SQLiteURL(src))
 	var backup, errb bytes.Buffer
 	if code := Run(context.Background(), []string{"dnsscience", "backup", "--to", "-"}, strings.NewReader(""), &backup, &errb); code != 0 {
 		t.Fatalf("backup --to -: exit %d: %s", code, errb.String())
 	}
-	t.Setenv(dbEnv, "")
-	t.Setenv(dataEnv, dst)
+	t.Setenv("DNSSCIENCE_DB", "")
+	t.Setenv("DNSSCIENCE_DATA", dst)
 	var out bytes.Buffer
 	if code := Run(context.Background(), []string{"dnsscience", "restore", "-"}, &backup, &out, &errb); code != 0 {
 		t.Fatalf("restore -: exit %d: %s", code, errb.String())
@@ -221,24 +221,55 @@ func TestStoreURLPrecedence(t *testing.T) {
 		args                 []string
 		want                 string
 	}{
-		{"default", "", "", nil, "sqlite://./data/dnsscience.db"},
+		{"default", "", "", nil, "sqlite://data/dnsscience.db"},
 		{"env data", "", "/srv/d", nil, "sqlite:///srv/d/dnsscience.db"},
 		{"env db over env data", "postgres://h/db", "/srv/d", nil, "postgres://h/db"},
 		{"--data over env", "postgres://h/db", "/srv/d", []string{"--data", "/x"}, "sqlite:///x/dnsscience.db"},
 		{"--db over env", "postgres://h/db", "", []string{"--db", "/y/s.db"}, "/y/s.db"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(dbEnv, tc.envDB)
-			t.Setenv(dataEnv, tc.envData)
+			t.Setenv("DNSSCIENCE_DB", tc.envDB)
+			t.Setenv("DNSSCIENCE_DATA", tc.envData)
 			cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
 			sf := addStoreFlags(cmd)
 			cmd.SetArgs(tc.args)
 			if err := cmd.Execute(); err != nil {
 				t.Fatal(err)
 			}
-			if got := sf.url(); got != tc.want {
-				t.Errorf("url() = %s, want %s", got, tc.want)
+			if got, err := sf.url(); err != nil || got != tc.want {
+				t.Errorf("url() = %s, %v; want %s", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStoreFromServeConfig: the store commands read the store from the
+// server's configuration file (--config or $DNSSCIENCE_CONFIG) as serve
+// does, below --data and the environment.
+func TestStoreFromServeConfig(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	fillStore(t, dir)
+	conf := filepath.Join(t.TempDir(), "dnsscience.yaml")
+	if err := os.WriteFile(conf, []byte("listen: 127.0.0.1:8080\nretention: 30d\ndata: "+dir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DNSSCIENCE_DB", "")
+	t.Setenv("DNSSCIENCE_DATA", "")
+	out, stderr, code := runCLI(t, "backup", "--config", conf, "--to", filepath.Join(other, "b.gz"), "--json")
+	if code != 0 || !strings.Contains(out, `"measurements": 3`) {
+		t.Errorf("backup --config: exit %d %s %s; want the 3 measurements of the file's data directory", code, out, stderr)
+	}
+	t.Setenv("DNSSCIENCE_CONFIG", conf)
+	if out, stderr, code = runCLI(t, "apikey", "list"); code != 0 {
+		t.Errorf("apikey list with $DNSSCIENCE_CONFIG: exit %d %s %s", code, out, stderr)
+	}
+	// --data beats the file's data.
+	_, stderr, code = runCLI(t, "backup", "--data", filepath.Join(other, "none"), "--to", filepath.Join(other, "c.gz"))
+	if code != ExitUsage || !strings.Contains(stderr, "no store at "+filepath.Join(other, "none")) {
+		t.Errorf("backup --data over the file: exit %d %q, want 2 naming the --data store", code, stderr)
+	}
+	os.WriteFile(conf, []byte("colour: red\n"), 0o600)
+	if _, stderr, code = runCLI(t, "apikey", "list"); code != ExitUsage || !strings.Contains(stderr, conf+`:1: unknown setting "colour"`) {
+		t.Errorf("bad config file: exit %d %q, want 2 naming the file and line", code, stderr)
 	}
 }

@@ -10,60 +10,49 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dnsscience/dnsscience/internal/config"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
-// Environment variables that give the store URL or the data directory when
-// neither --db nor --data is set (the same as dnsscience serve reads).
-const (
-	dbEnv   = "DNSSCIENCE_DB"
-	dataEnv = "DNSSCIENCE_DATA"
-)
-
-// defaultDataDir is where the SQLite store lives unless told otherwise.
-const defaultDataDir = "./data"
-
-// storeFlags are the --db and --data flags of every command that opens the
-// store (serve, backup, restore, apikey).
+// storeFlags are the --db, --data and --config flags of the commands that
+// open the store without serving (backup, restore, apikey). The store URL
+// is resolved by internal/config, as for serve.
 type storeFlags struct {
-	db, data string
+	flags *config.Flags
 }
 
-// addStoreFlags registers --db and --data on cmd (persistent, so subcommands
-// inherit them).
+// addStoreFlags registers the store settings on cmd (persistent, so
+// subcommands inherit them).
 func addStoreFlags(cmd *cobra.Command) *storeFlags {
-	f := &storeFlags{}
-	fs := cmd.PersistentFlags()
-	fs.StringVar(&f.db, "db", "", "store URL: postgres://user@host/db, sqlite:///path/file.db or a file path (default $"+dbEnv+", else the file in --data)")
-	fs.StringVar(&f.data, "data", "", "data directory holding the SQLite store "+store.DefaultFileName+" (default $"+dataEnv+", else ./data)")
+	f := &storeFlags{flags: config.Register(cmd.PersistentFlags(), config.StoreKeys...)}
 	cmd.MarkFlagsMutuallyExclusive("db", "data")
 	return f
 }
 
-// url returns the store URL: --db, else --data when given, else $DNSSCIENCE_DB,
-// else the SQLite file in $DNSSCIENCE_DATA, else in ./data.
-func (f *storeFlags) url() string {
-	switch {
-	case f.db != "":
-		return f.db
-	case f.data != "":
-		return store.SQLiteURL(f.data)
-	case os.Getenv(dbEnv) != "":
-		return os.Getenv(dbEnv)
-	case os.Getenv(dataEnv) != "":
-		return store.SQLiteURL(os.Getenv(dataEnv))
+// url returns the store URL (see config.Server.StoreURL).
+func (f *storeFlags) url() (string, error) {
+	s, err := f.flags.Load(os.LookupEnv)
+	if err != nil {
+		return "", usageErr("%v", err)
 	}
-	return store.SQLiteURL(defaultDataDir)
+	return s.StoreURL(), nil
 }
 
 // open opens the store. With mustExist, a SQLite file that does not exist
 // yet is bad input rather than a new, empty store.
 func (f *storeFlags) open(ctx context.Context, mustExist bool) (*store.Store, error) {
-	u := f.url()
+	u, err := f.url()
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, u, mustExist)
+}
+
+func openStore(ctx context.Context, u string, mustExist bool) (*store.Store, error) {
 	if mustExist && !isPostgresURL(u) {
 		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite://"), "sqlite:")
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, usageErr("no store at %s: give --data DIR or --db URL (or set $%s)", path, dbEnv)
+			return nil, usageErr("no store at %s: give --data DIR or --db URL (or set $%sDB)", path, config.EnvPrefix)
 		}
 	}
 	s, err := store.Open(ctx, u)

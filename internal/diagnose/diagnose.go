@@ -40,7 +40,9 @@ type Request struct {
 	// ConnectTo lists addresses (a load balancer's, say) to probe instead
 	// of the addresses DNS gave; DNS is still checked.
 	ConnectTo []string
-	// Timeout bounds each layer; 0 means 5 s.
+	// Timeout bounds each layer; 0 means 5 s. The DNS layer (resolvers and
+	// the delegation trace together) gets one Timeout; the WebSocket layer
+	// gets Timeout plus the linger.
 	Timeout time.Duration
 	// Dialer opens every connection (DNS included); nil means a net.Dialer.
 	Dialer probe.Dialer
@@ -49,18 +51,37 @@ type Request struct {
 	// Insecure skips certificate verification in the HTTP and WebSocket
 	// layers (the TLS layer still reports findings).
 	Insecure bool
+	// Roots are the root servers the delegation trace starts from (your
+	// own roots for a private namespace, say); nil means the shipped public
+	// root hints. RootsPort is their port; 0 means 53.
+	Roots     []dnsq.NSHost
+	RootsPort int
+	// PrivateZones are zones that exist only inside the network; a name at
+	// or under one of them (or under a special-use or well-known private
+	// TLD, or with a single label: see Internal) is never sent to the
+	// public roots: without Roots its delegation is not traced.
+	PrivateZones []string
 	// Tracer runs the delegation trace when DNS fails; nil means a Tracer
-	// from the shipped root hints that asks every server (AllServers), so
-	// lame servers are named. NoTrace skips it.
+	// from Roots (or the public root hints) that asks every server
+	// (AllServers), so lame servers are named. Its Client, when nil, is
+	// bounded by Timeout. NoTrace skips the trace.
 	Tracer  *dnsq.Tracer
 	NoTrace bool
 	// MaxAddresses bounds the addresses probed; 0 means 4.
 	MaxAddresses int
 	// Linger is how long the WebSocket layer waits for the server to close
-	// after the upgrade; 0 means 500 ms.
-	Linger time.Duration
-	// WarnDays is passed to the TLS layer; 0 means 14.
-	WarnDays int
+	// after the upgrade; 0 means probe.DefaultLinger (1 s). NoLinger does
+	// not wait.
+	Linger   time.Duration
+	NoLinger bool
+	// WarnDays is passed to the TLS layer; 0 means 14. NoExpiryWarning
+	// turns the expires_soon warning off.
+	WarnDays        int
+	NoExpiryWarning bool
+	// Strict fails the diagnosis on warnings too (a certificate expiring
+	// soon, a WebSocket the server closes normally right away); the first
+	// warning becomes the verdict when no layer failed.
+	Strict bool
 	// OnLayer, when set, is called with each layer as it completes (DNS,
 	// then each address's TCP, TLS, HTTP or WebSocket layers), so a caller
 	// can stream them.
@@ -80,7 +101,8 @@ const (
 	StatusSkip Status = "skip"
 )
 
-// Layer is one line of the diagnosis.
+// Layer is one line of the diagnosis. A warn or fail layer has a cause
+// and a next step.
 type Layer struct {
 	Name     string        `json:"layer"` // dns, tcp, tls, http, ws
 	Address  string        `json:"address,omitempty"`
@@ -91,13 +113,17 @@ type Layer struct {
 	DurationMS float64 `json:"duration_ms"`
 	// Probe is the engine result behind a tcp, tls, http or ws layer.
 	Probe *probe.Result `json:"probe,omitempty"`
-
-	cause, next string
+	// Cause and Next are the likely cause and what to check, for a warn or
+	// fail layer.
+	Cause string `json:"likely_cause,omitempty"`
+	Next  string `json:"next_step,omitempty"`
 }
 
-// Verdict names the first failing layer.
+// Verdict names the first failing layer (or, with Strict, the first
+// warning when nothing failed).
 type Verdict struct {
 	Layer   string `json:"layer"`
+	Status  Status `json:"status"` // fail, or warn under Strict
 	Address string `json:"address,omitempty"`
 	Problem string `json:"problem"`
 	Cause   string `json:"likely_cause"`
@@ -200,7 +226,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	for _, a := range addrs {
 		add(probeAddress(ctx, req, t, a)...)
 	}
-	res.Verdict = verdict(res)
+	res.Verdict = verdict(res, req.Strict)
 	res.OK = res.Verdict == nil
 	return res, nil
 }
@@ -220,19 +246,24 @@ func (r Request) timeout() time.Duration {
 }
 
 // verdict picks the first failing layer: DNS, then the first address's
-// first failure.
-func verdict(res *Result) *Verdict {
-	for _, l := range res.Layers {
-		if l.Status != StatusFail {
-			continue
+// first failure; under strict, the first warning when nothing failed.
+func verdict(res *Result, strict bool) *Verdict {
+	pick := func(st Status) *Verdict {
+		for _, l := range res.Layers {
+			if l.Status == st {
+				return &Verdict{
+					Layer: l.Name, Status: st, Address: l.Address,
+					Problem: LayerName(l.Name) + ": " + l.Evidence,
+					Cause:   l.Cause, Next: l.Next,
+				}
+			}
 		}
-		return &Verdict{
-			Layer: l.Name, Address: l.Address,
-			Problem: LayerName(l.Name) + ": " + l.Evidence,
-			Cause:   l.cause, Next: l.next,
-		}
+		return nil
 	}
-	return nil
+	if v := pick(StatusFail); v != nil || !strict {
+		return v
+	}
+	return pick(StatusWarn)
 }
 
 // LayerName is how a layer is shown: DNS, TCP, TLS, HTTP, WebSocket.

@@ -64,27 +64,29 @@ func tcpLayer(ctx context.Context, hostport string, opts probe.Options) Layer {
 	l.Status, l.Evidence = StatusFail, r.Error
 	switch {
 	case errors.Is(r.Err, netpolicy.ErrDenied):
-		l.cause, l.next = "the address is in a range the network policy forbids", "reach the service through an allowed address, or widen the policy"
+		l.Cause, l.Next = "the address is in a range the network policy forbids", "reach the service through an allowed address, or widen the policy"
 	case strings.Contains(r.Error, "refused"):
 		l.Evidence = fmt.Sprintf("connection to %s refused", opts.ConnectTo)
-		l.cause = "nothing listens on that port at that address: the service is down or the load balancer has no listener"
-		l.next = "check that the service runs and listens on the port; check the load balancer's listener and target health"
-	case strings.Contains(r.Error, "timeout") || strings.Contains(r.Error, "deadline"):
-		l.cause = "a firewall or security group drops the traffic, or the host is down or unroutable"
-		l.next = "check firewall rules and security groups for the port; dnsscience traceroute to see where packets stop"
+		l.Cause = "nothing listens on that port at that address: the service is down or the load balancer has no listener"
+		l.Next = "check that the service runs and listens on the port; check the load balancer's listener and target health"
+	case probe.IsTimeout(r.Err):
+		l.Evidence = fmt.Sprintf("no answer from %s: timed out after %s", net.JoinHostPort(opts.ConnectTo, portOf(hostport)), opts.Timeout)
+		l.Cause = "a firewall or security group drops the traffic, or the host is down or unroutable"
+		l.Next = fmt.Sprintf("check firewall rules and security groups for port %s; dnsscience trace --proto tcp --port %s %s shows where the packets stop", portOf(hostport), portOf(hostport), opts.ConnectTo)
 	default:
-		l.cause, l.next = "the connection could not be opened", "check routing and the host's network"
+		l.Cause, l.Next = "the connection could not be opened", "check routing and the host's network"
 	}
 	return l
 }
 
 func tlsLayer(ctx context.Context, req Request, hostport, host string, opts probe.Options) Layer {
-	r, _ := probe.TLS(ctx, probe.TLSRequest{Address: hostport, Options: opts, ServerName: host, RootCAs: req.RootCAs, WarnDays: req.WarnDays, Now: req.Now})
+	r, _ := probe.TLS(ctx, probe.TLSRequest{Address: hostport, Options: opts, ServerName: host, RootCAs: req.RootCAs,
+		WarnDays: req.WarnDays, NoExpiryWarning: req.NoExpiryWarning, Now: req.Now})
 	l := Layer{Probe: r}
 	if r.TLS == nil {
 		l.Status, l.Evidence = StatusFail, r.Error
-		l.cause = "the port does not speak TLS, or client and server share no protocol version or cipher"
-		l.next = "check that the port serves TLS (not plain HTTP) and the server's TLS configuration"
+		l.Cause = "the port does not speak TLS, or client and server share no protocol version or cipher"
+		l.Next = "check that the port serves TLS (not plain HTTP) and the server's TLS configuration"
 		return l
 	}
 	info := r.TLS
@@ -96,6 +98,8 @@ func tlsLayer(ctx context.Context, req Request, hostport, host string, opts prob
 	f := info.Findings[0]
 	if onlyExpiresSoon(info.Findings) {
 		l.Status, l.Evidence = StatusWarn, f.Detail
+		l.Cause = "the certificate is close to its expiry and has not been renewed yet"
+		l.Next = "renew it now; check the renewal job (ACME client, cert-manager)"
 		return l
 	}
 	for _, x := range info.Findings {
@@ -105,7 +109,7 @@ func tlsLayer(ctx context.Context, req Request, hostport, host string, opts prob
 		}
 	}
 	l.Status, l.Evidence = StatusFail, f.Detail
-	l.cause, l.next = tlsAdvice(f.Name)
+	l.Cause, l.Next = tlsAdvice(f.Name, req.RootCAs != nil)
 	return l
 }
 
@@ -126,8 +130,16 @@ func certNames(r *probe.Result) string {
 	return strings.Join(append(append([]string{}, c.DNSNames...), c.IPAddresses...), ", ")
 }
 
-// tlsAdvice gives the likely cause and next step for a finding.
-func tlsAdvice(finding string) (string, string) {
+// tlsAdvice gives the likely cause and next step for a finding; caGiven
+// says a CA was passed, so advice to pass one would repeat what was tried.
+func tlsAdvice(finding string, caGiven bool) (string, string) {
+	switch finding {
+	case probe.FindingSelfSigned, probe.FindingIncompleteChain, probe.FindingUnknownAuthority:
+		if caGiven {
+			return "the chain does not lead to the CA that was given (--ca): the server presents a certificate from another CA, a self-signed one, or omits the intermediate",
+				"compare the chain (dnsscience cert HOST --ca FILE) with the CA file: serve the full chain signed by that CA, or give the CA that issued it"
+		}
+	}
 	switch finding {
 	case probe.FindingHostnameMismatch:
 		return "the server (or the load balancer's SNI routing) presents a certificate for another name",
@@ -155,7 +167,7 @@ func httpLayer(ctx context.Context, req Request, t *target, opts probe.Options) 
 	l := Layer{Probe: r}
 	if !r.OK {
 		l.Status, l.Evidence = StatusFail, r.Error
-		l.cause, l.next = "the server accepted the connection but the HTTP exchange failed (timeout, reset, protocol error)", "check the server's and proxy's logs and timeouts"
+		l.Cause, l.Next = "the server accepted the connection but the HTTP exchange failed (timeout, reset, protocol error)", "check the server's and proxy's logs and timeouts"
 		return l
 	}
 	h := r.HTTP
@@ -167,12 +179,12 @@ func httpLayer(ctx context.Context, req Request, t *target, opts probe.Options) 
 		if b := strings.TrimSpace(h.Body); b != "" {
 			l.Evidence += fmt.Sprintf(" (body: %q)", trunc(b, 80))
 		}
-		l.cause = "the server or the backend behind the load balancer failed (5xx): application error, backend down, or the proxy cannot reach it"
-		l.next = "check the application logs and the load balancer's backend health checks"
+		l.Cause = "the server or the backend behind the load balancer failed (5xx): application error, backend down, or the proxy cannot reach it"
+		l.Next = "check the application logs and the load balancer's backend health checks"
 	case h.Status >= 400:
 		l.Status = StatusFail
-		l.cause = "the request was rejected: wrong path or Host, missing authentication, or access denied"
-		l.next = "check the path, the Host header and authentication; compare with a known-good request"
+		l.Cause = "the request was rejected: wrong path or Host, missing authentication, or access denied"
+		l.Next = "check the path, the Host header and authentication; compare with a known-good request"
 	case h.Status >= 300:
 		l.Status = StatusOK
 		l.Evidence += " → " + h.Header.Get("Location")
@@ -183,33 +195,60 @@ func httpLayer(ctx context.Context, req Request, t *target, opts probe.Options) 
 }
 
 func wsLayer(ctx context.Context, req Request, t *target, opts probe.Options) Layer {
-	linger := req.Linger
-	if linger == 0 {
-		linger = 500 * time.Millisecond
+	wreq := probe.WSRequest{URL: t.u.String(), Options: opts, RootCAs: req.RootCAs, Insecure: true, Linger: req.Linger, NoLinger: req.NoLinger}
+	if !req.NoLinger {
+		wreq.Linger = max(req.Linger, 0)
+		if wreq.Linger == 0 {
+			wreq.Linger = probe.DefaultLinger
+		}
+		wreq.Timeout += wreq.Linger // the linger comes on top of the layer's timeout
 	}
-	r, _ := probe.WS(ctx, probe.WSRequest{URL: t.u.String(), Options: opts, RootCAs: req.RootCAs, Insecure: true, Linger: linger})
+	r, _ := probe.WS(ctx, wreq)
 	l := Layer{Probe: r}
 	w := r.WS
 	switch {
+	case r.OK && w.ClosedBy == probe.ClosedByServer:
+		l.Status = StatusWarn
+		l.Evidence = fmt.Sprintf("upgrade accepted (HTTP %d), then the server closed normally with %d%s %s later", w.Status, w.CloseCode, reasonText(w.CloseReason), probe.ShortDuration(w.ClosedAfter))
+		l.Cause = "the server ends the session by itself: it may expect a first message (authentication, a subscription), or it is shutting down (1001)"
+		l.Next = "dnsscience ws URL --send MESSAGE --expect REPLY to try an exchange; check the server's session handling"
+	case r.OK && w.Lingered > 0:
+		l.Status, l.Evidence = StatusOK, fmt.Sprintf("upgrade accepted (HTTP %d), still open after %s", w.Status, probe.ShortDuration(w.Lingered))
+	case r.OK && w.Received != "":
+		l.Status, l.Evidence = StatusOK, fmt.Sprintf("upgrade accepted (HTTP %d), the server sent a message first", w.Status)
 	case r.OK:
-		l.Status, l.Evidence = StatusOK, fmt.Sprintf("upgrade accepted (HTTP %d), connection stayed open", w.Status)
+		l.Status, l.Evidence = StatusOK, fmt.Sprintf("upgrade accepted (HTTP %d)", w.Status)
 	case r.Phase == probe.PhaseUpgrade:
 		l.Status, l.Evidence = StatusFail, fmt.Sprintf("upgrade refused with HTTP %d", w.Status)
-		l.cause = "the endpoint does not accept WebSocket upgrades: wrong path, a proxy that drops the Upgrade/Connection headers, or an origin/authentication check"
-		l.next = "check that every proxy forwards Upgrade and Connection headers, the path, and origin/auth requirements"
+		l.Cause = "the endpoint does not accept WebSocket upgrades: wrong path, a proxy that drops the Upgrade/Connection headers, or an origin/authentication check"
+		l.Next = "check that every proxy forwards Upgrade and Connection headers, the path, and origin/auth requirements"
+	case w != nil && w.CloseCode == probe.StatusNoCloseFrame:
+		l.Status = StatusFail
+		l.Evidence = fmt.Sprintf("upgrade accepted, then the connection was dropped without a close frame %s later", probe.ShortDuration(w.ClosedAfter))
+		l.Cause = "the backend process crashed or was restarted, or a proxy between cuts WebSocket connections (idle or connection limits)"
+		l.Next = "check the backend's logs and restarts, and the proxies' WebSocket timeouts"
 	case w != nil && w.CloseCode != 0:
 		l.Status = StatusFail
-		l.Evidence = fmt.Sprintf("upgrade accepted, server closed with %d", w.CloseCode)
-		if w.CloseReason != "" {
-			l.Evidence += fmt.Sprintf(" (%q)", w.CloseReason)
-		}
-		l.cause = "the application accepted the connection and then failed (1011 is an internal error)"
-		l.next = "check the application's logs for its WebSocket handler and the services it depends on"
+		l.Evidence = fmt.Sprintf("upgrade accepted, then the server closed with %d%s %s later", w.CloseCode, reasonText(w.CloseReason), probe.ShortDuration(w.ClosedAfter))
+		l.Cause = "the application accepted the connection and then failed (1011 is an internal error; 1008 a policy violation; 1013 try again later)"
+		l.Next = "check the application's logs for its WebSocket handler and the services it depends on"
 	default:
 		l.Status, l.Evidence = StatusFail, r.Error
-		l.cause, l.next = "the WebSocket exchange failed", "check proxies' idle timeouts and the server's logs"
+		l.Cause, l.Next = "the WebSocket exchange failed", "check proxies' idle timeouts and the server's logs"
 	}
 	return l
+}
+
+func reasonText(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%q)", reason)
+}
+
+func portOf(hostport string) string {
+	_, p, _ := net.SplitHostPort(hostport)
+	return p
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }

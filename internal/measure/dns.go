@@ -236,7 +236,24 @@ func propagationValues(result any) *Values {
 		"propagation.failing": failing, "propagation.missing": res.Missing,
 	}
 	if !res.Consistent && res.Verdict != "" && m["error"] == "" {
-		m["error"] = "propagation " + res.Verdict
+		m["error"] = "propagation " + res.Verdict + ": " + propagationDetail(res)
 	}
 	return &Values{M: m}
+}
+
+// propagationDetail names the resolvers behind a verdict: those missing an
+// expected value, else each group of resolvers with what it answered.
+func propagationDetail(res *dnsq.PropagationResult) string {
+	if len(res.Missing) > 0 {
+		return "missing " + strings.Join(res.Missing, "; ")
+	}
+	var parts []string
+	for _, g := range res.Groups {
+		answer := strings.Join(g.Answers, ", ")
+		if answer == "" {
+			answer = "no records"
+		}
+		parts = append(parts, strings.Join(g.Resolvers, ", ")+": "+g.Rcode+" "+answer)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -59,14 +59,14 @@ func (o *ProbeOptions) engine(env *Env, target string) (probe.Options, []string,
 
 // probeSpec builds a probe kind: validate the target, build the engine
 // options, and run.
-func probeSpec[O any](info Info, check func(target string) error,
+func probeSpec[O any](info Info, check func(target string, o *O) error,
 	base func(*O) *ProbeOptions, run func(ctx context.Context, env *Env, target string, opts probe.Options, o *O) (*probe.Result, error),
 	values func(*probe.Result) *Values) *spec[O] {
 	info.Class, info.Connects, info.Timeout = "probe", true, 35*time.Second
 	return &spec[O]{
 		info: info,
 		prepare: func(ctx context.Context, env *Env, target string, o *O) (RunFunc, []string, error) {
-			if err := check(target); err != nil {
+			if err := check(target, o); err != nil {
 				return nil, nil, err
 			}
 			opts, hosts, err := base(o).engine(env, target)
@@ -98,7 +98,7 @@ type TCPOptions struct {
 func tcpKind() Kind {
 	return probeSpec(Info{Name: "tcp", Summary: "a TCP connect, optionally a banner exchange", Target: "host:port such as db.example.com:5432",
 		Vars: append([]string{"tcp.received", "tcp.family"}, timingVars...)},
-		checkHostPort, func(o *TCPOptions) *ProbeOptions { return &o.ProbeOptions },
+		func(t string, _ *TCPOptions) error { return checkHostPort(t) }, func(o *TCPOptions) *ProbeOptions { return &o.ProbeOptions },
 		func(ctx context.Context, _ *Env, target string, opts probe.Options, o *TCPOptions) (*probe.Result, error) {
 			return probe.TCP(ctx, probe.TCPRequest{Address: target, Options: opts, Send: o.Send, Expect: o.Expect})
 		}, probeValues)
@@ -119,20 +119,15 @@ func certKind() Kind {
 		Vars: append([]string{"cert.expires_in", "cert.days_left", "cert.chain_expires_in", "cert.verified_chain_expires_in", "cert.findings",
 			"cert.trusted", "cert.hostname_ok", "cert.subject", "cert.issuer", "cert.sha256", "tls.version", "tls.cipher", "tls.alpn",
 			"tls.ocsp_stapled"}, timingVars...)},
-		checkHostOptionalPort, func(o *CertOptions) *ProbeOptions { return &o.ProbeOptions },
+		func(t string, _ *CertOptions) error { return checkHostOptionalPort(t) }, func(o *CertOptions) *ProbeOptions { return &o.ProbeOptions },
 		func(ctx context.Context, env *Env, target string, opts probe.Options, o *CertOptions) (*probe.Result, error) {
 			pool, err := env.rootCAs("options.ca", o.CA)
 			if err != nil {
 				return nil, err
 			}
-			warn := 0
-			if o.WarnDays != nil {
-				warn = *o.WarnDays
-				if warn == 0 {
-					warn = -1 // the engine's "off"
-				}
-			}
-			return probe.TLS(ctx, probe.TLSRequest{Address: target, Options: opts, ServerName: o.SNI, RootCAs: pool, ALPN: o.ALPN, WarnDays: warn})
+			req := probe.TLSRequest{Address: target, Options: opts, ServerName: o.SNI, RootCAs: pool, ALPN: o.ALPN}
+			req.WarnDays, req.NoExpiryWarning = warnDays(o.WarnDays)
+			return probe.TLS(ctx, req)
 		}, probeValues)
 }
 
@@ -153,7 +148,7 @@ func httpKind() Kind {
 	return probeSpec(Info{Name: "http", Summary: "one HTTP request with every phase timed", Target: "an http:// or https:// URL",
 		Vars:        append([]string{"status", "body", "body_size", "http.proto", "cert.expires_in", "tls.version"}, timingVars...),
 		VarPrefixes: []string{"header.", "body.json."}},
-		func(t string) error { return checkURL(t, "http", "https") }, func(o *HTTPOptions) *ProbeOptions { return &o.ProbeOptions },
+		func(t string, _ *HTTPOptions) error { return checkURL(t, "http", "https") }, func(o *HTTPOptions) *ProbeOptions { return &o.ProbeOptions },
 		func(ctx context.Context, env *Env, target string, opts probe.Options, o *HTTPOptions) (*probe.Result, error) {
 			pool, err := env.rootCAs("options.ca", o.CA)
 			if err != nil {
@@ -174,22 +169,35 @@ type WSOptions struct {
 	Subprotocols []string          `json:"subprotocols,omitempty" doc:"subprotocols to offer" max:"16"`
 	Send         string            `json:"send,omitempty" doc:"text message to send once connected"`
 	Expect       string            `json:"expect,omitempty" doc:"string the first message received must contain"`
-	Linger       Duration          `json:"linger,omitempty" doc:"how long to wait for the server to close after the upgrade (catches a server that accepts and closes with 1011)" max:"30s"`
+	Linger       Duration          `json:"linger,omitempty" doc:"without send/expect: how long to wait after the upgrade for the server to close (catches a server that accepts and closes with 1011)" default:"1s" max:"30s"`
+	NoLinger     bool              `json:"no_linger,omitempty" doc:"close right after the upgrade (do not wait for the server to close)"`
+	OKCloseCodes []int             `json:"ok_close_codes,omitempty" doc:"close codes the server may send without failing the probe; default 1000 and 1001" max:"16"`
 }
 
 func wsKind() Kind {
 	return probeSpec(Info{Name: "ws", Aliases: []string{"websocket"}, Summary: "a WebSocket upgrade, optionally a message exchange",
 		Target: "a ws://, wss://, http:// or https:// URL",
-		Vars:   append([]string{"ws.status", "ws.close_code", "ws.close_reason", "ws.received", "ws.subprotocol"}, timingVars...)},
-		func(t string) error { return checkURL(t, "ws", "wss", "http", "https") }, func(o *WSOptions) *ProbeOptions { return &o.ProbeOptions },
+		Vars: append([]string{"ws.status", "ws.close_code", "ws.close_reason", "ws.closed_by", "ws.closed_after", "ws.linger",
+			"ws.received", "ws.subprotocol"}, timingVars...)},
+		checkWS, func(o *WSOptions) *ProbeOptions { return &o.ProbeOptions },
 		func(ctx context.Context, env *Env, target string, opts probe.Options, o *WSOptions) (*probe.Result, error) {
 			pool, err := env.rootCAs("options.ca", o.CA)
 			if err != nil {
 				return nil, err
 			}
 			return probe.WS(ctx, probe.WSRequest{URL: target, Options: opts, Header: headerOf(o.Headers), Host: o.Host,
-				Subprotocols: o.Subprotocols, Send: o.Send, Expect: o.Expect, Linger: o.Linger.D(), RootCAs: pool, Insecure: o.Insecure})
+				Subprotocols: o.Subprotocols, Send: o.Send, Expect: o.Expect, Linger: o.Linger.D(), NoLinger: o.NoLinger,
+				OKCloseCodes: o.OKCloseCodes, RootCAs: pool, Insecure: o.Insecure})
 		}, probeValues)
+}
+
+func checkWS(target string, o *WSOptions) error {
+	for i, c := range o.OKCloseCodes {
+		if c < 1000 || c > 4999 {
+			return fieldErr(fmt.Sprintf("options.ok_close_codes[%d]", i), "%d; want a WebSocket close code from 1000 to 4999", c)
+		}
+	}
+	return checkURL(target, "ws", "wss", "http", "https")
 }
 
 func headerOf(m map[string]string) http.Header {
@@ -280,7 +288,8 @@ func probeValues(p *probe.Result) *Values {
 	}
 	if w := p.WS; w != nil {
 		m["ws.status"], m["ws.close_code"], m["ws.close_reason"] = float64(w.Status), float64(w.CloseCode), w.CloseReason
-		m["ws.received"], m["ws.subprotocol"] = w.Received, w.Subprotocol
+		m["ws.received"], m["ws.subprotocol"], m["ws.closed_by"] = w.Received, w.Subprotocol, w.ClosedBy
+		m["ws.closed_after"], m["ws.linger"] = w.ClosedAfter, w.Lingered
 	}
 	return v
 }
@@ -303,4 +312,13 @@ func tlsValues(m map[string]any, t *probe.TLSInfo) {
 	if len(t.Chain) > 0 {
 		m["cert.subject"], m["cert.issuer"], m["cert.sha256"] = t.Chain[0].Subject, t.Chain[0].Issuer, t.Chain[0].SHA256
 	}
+}
+
+// warnDays maps the warn_days option to the engine: unset is the default
+// (14 days), 0 turns the expiry warning off.
+func warnDays(o *int) (int, bool) {
+	if o == nil {
+		return 0, false
+	}
+	return *o, *o == 0
 }

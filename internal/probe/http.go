@@ -80,7 +80,7 @@ func HTTP(ctx context.Context, req HTTPRequest) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Kind: KindHTTP, Target: req.URL, Start: time.Now(), HTTP: &HTTPInfo{Method: hreq.Method}}
+	res := &Result{limit: req.timeout(), Kind: KindHTTP, Target: req.URL, Start: time.Now(), HTTP: &HTTPInfo{Method: hreq.Method}}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout())
 	defer cancel()
 	tr := &tracer{}

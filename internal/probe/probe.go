@@ -137,14 +137,42 @@ type Result struct {
 	// Err is the failure as an error value, for errors.Is (for example
 	// netpolicy.ErrDenied); it is not serialised.
 	Err error `json:"-"`
+
+	limit time.Duration // the probe's timeout, to word timeouts
 }
 
-// fail records a failure in phase.
+// fail records a failure in phase. A timeout reads "timed out after 5s",
+// not Go's "context deadline exceeded" or "i/o timeout".
 func (r *Result) fail(phase Phase, err error) {
 	r.OK = false
 	r.Phase = phase
 	r.Err = err
 	r.Error = err.Error()
+	if r.limit > 0 && IsTimeout(err) {
+		r.Error = TimeoutText(r.Error, r.limit)
+	}
+}
+
+// IsTimeout reports whether err is a deadline or a network timeout.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// TimeoutText rewrites Go's timeout wording in msg as "timed out after d".
+func TimeoutText(msg string, d time.Duration) string {
+	after := "timed out after " + d.String()
+	for _, s := range []struct{ old, new string }{
+		{"context deadline exceeded (Client.Timeout exceeded while awaiting headers)", after},
+		{"context deadline exceeded", after},
+		{"i/o timeout", after},
+		{"net/http: TLS handshake timeout", "TLS handshake " + after}, // the transport's own bound, set to the probe's timeout
+	} {
+		if strings.Contains(msg, s.old) {
+			return strings.Replace(msg, s.old, s.new, 1)
+		}
+	}
+	return msg
 }
 
 // Timings are the durations of each phase; a phase that did not happen is

@@ -40,7 +40,7 @@ func TCP(ctx context.Context, req TCPRequest) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Kind: KindTCP, Target: req.Address, Start: time.Now(), TCP: &TCPInfo{}}
+	res := &Result{limit: req.timeout(), Kind: KindTCP, Target: req.Address, Start: time.Now(), TCP: &TCPInfo{}}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout())
 	defer cancel()
 	tr := &tracer{}

@@ -57,8 +57,8 @@ func TestTimeouts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := tt.run()
 			mustFail(t, r, err, tt.phase)
-			if !strings.Contains(r.Error, "deadline") && !strings.Contains(r.Error, "timeout") && !strings.Contains(r.Error, "i/o timeout") {
-				t.Fatalf("got %q, want a timeout", r.Error)
+			if !strings.HasSuffix(r.Error, " timed out after 200ms") || strings.Contains(r.Error, "deadline") || !IsTimeout(r.Err) {
+				t.Fatalf("got %q, want it to end \"timed out after 200ms\" (Err %v)", r.Error, r.Err)
 			}
 			if r.Timings.Total > 5*time.Second {
 				t.Fatalf("took %v with a 200ms timeout", r.Timings.Total)

@@ -28,9 +28,14 @@ type TLSRequest struct {
 	// ALPN lists protocols to offer (h2, http/1.1 ...); nil offers none.
 	ALPN []string
 	// WarnDays raises expires_soon when the leaf or the verified chain
-	// expires within that many days; 0 means DefaultWarnDays, negative
-	// disables the finding.
+	// expires within that many days; 0 means DefaultWarnDays (the zero
+	// value cannot say "off": use NoExpiryWarning), negative disables the
+	// finding too.
 	WarnDays int
+	// NoExpiryWarning turns expires_soon off whatever WarnDays says (what
+	// a suite's or the API's explicit `warn_days: 0` maps to); expired
+	// certificates are still findings.
+	NoExpiryWarning bool
 	// Now is the clock for validity checks; nil means time.Now.
 	Now func() time.Time
 }
@@ -87,7 +92,7 @@ func TLS(ctx context.Context, req TLSRequest) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Kind: KindTLS, Target: req.Address, Start: time.Now()}
+	res := &Result{limit: req.timeout(), Kind: KindTLS, Target: req.Address, Start: time.Now()}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout())
 	defer cancel()
 	tr := &tracer{}
@@ -118,7 +123,7 @@ func TLS(ctx context.Context, req TLSRequest) (*Result, error) {
 	if req.Now != nil {
 		now = req.Now
 	}
-	res.TLS = Examine(conn.ConnectionState(), name, req.RootCAs, warnDays(req.WarnDays), now())
+	res.TLS = Examine(conn.ConnectionState(), name, req.RootCAs, req.warnDays(), now())
 	res.OK = len(res.TLS.Findings) == 0
 	if !res.OK {
 		res.fail(PhaseTLS, findingsError(res.TLS.Findings))
@@ -138,11 +143,15 @@ func clientConfig(name string, alpn []string) *tls.Config {
 	return cfg
 }
 
-func warnDays(n int) int {
-	if n == 0 {
+// warnDays is the expires_soon window for Examine: negative when off.
+func (r TLSRequest) warnDays() int {
+	switch {
+	case r.NoExpiryWarning:
+		return -1
+	case r.WarnDays == 0:
 		return DefaultWarnDays
 	}
-	return n
+	return r.WarnDays
 }
 
 func findingsError(fs []Finding) error {

@@ -211,3 +211,41 @@ func TestTLSOldProtocol(t *testing.T) {
 		t.Fatalf("got %v %q, want old_protocol on TLS 1.1", got, r.TLS.Version)
 	}
 }
+
+// TestTLSNoExpiryWarning: a certificate 3 days from expiry warns by
+// default (14 days) and not with NoExpiryWarning, whatever WarnDays says;
+// an expired one is a finding either way.
+func TestTLSNoExpiryWarning(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	day := 24 * time.Hour
+	root := certtest.NewCA(t, "Test Root")
+	soon := tlsServer(t, root.LeafValid(t, now.Add(-day), now.Add(3*day), host), nil)
+	for _, c := range []struct {
+		req  TLSRequest
+		want []string
+	}{
+		{TLSRequest{}, []string{FindingExpiresSoon}},
+		{TLSRequest{NoExpiryWarning: true}, nil},
+		{TLSRequest{NoExpiryWarning: true, WarnDays: 30}, nil},
+		{TLSRequest{WarnDays: -1}, nil},
+		{TLSRequest{WarnDays: 2}, nil},
+	} {
+		c.req.Address, c.req.ServerName, c.req.RootCAs = soon, host, root.Pool
+		r, err := TLS(ctx(t), c.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := findingNames(r); !slices.Equal(got, c.want) {
+			t.Errorf("NoExpiryWarning=%v WarnDays=%d: got %v, want %v", c.req.NoExpiryWarning, c.req.WarnDays, got, c.want)
+		}
+	}
+	expired := tlsServer(t, root.LeafValid(t, now.Add(-10*day), now.Add(-day), host), nil)
+	r, err := TLS(ctx(t), TLSRequest{Address: expired, ServerName: host, RootCAs: root.Pool, NoExpiryWarning: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := findingNames(r); !slices.Equal(got, []string{FindingExpired}) {
+		t.Fatalf("got %v, want expired despite NoExpiryWarning", got)
+	}
+}

@@ -329,8 +329,23 @@ func (s *Service) finish(m *store.Measurement, result any, runErr error) {
 	if err := s.cfg.Store.UpdateMeasurement(ctx, m); err != nil {
 		s.cfg.Log.Error("storing measurement result", "id", m.ID, "err", err)
 	}
-	s.cfg.Observe(m.Type, m.Status)
+	s.cfg.Observe(m.Type, outcome(s.reg, m.Type, m.Status, result))
 	s.hub.publish(m.ID, "result", m)
+}
+
+// outcome is "finished" for a run that measured something healthy and
+// "failed" for one that could not run or found a failure (a diagnosis
+// naming a broken layer, a trace that did not reach its target).
+func outcome(reg *measure.Registry, kind, status string, result any) string {
+	if status != "finished" {
+		return status
+	}
+	if k, ok := reg.Lookup(kind); ok {
+		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
+			return "failed"
+		}
+	}
+	return status
 }
 
 // Get reads a measurement.

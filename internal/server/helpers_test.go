@@ -47,11 +47,3 @@ type tlsCfg struct{ Config tls.Config }
 func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
-
-// resolverAt is a net.Resolver that asks only the DNS server at addr.
-func resolverAt(addr string) *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}}
-}

@@ -34,7 +34,7 @@ func newMetrics(version string) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route", "method"}),
 		measurements: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dnsscience_measurements_total", Help: "Measurements finished, by type and outcome (finished, failed).",
+			Name: "dnsscience_measurements_total", Help: "Measurements ended, by type and outcome: finished (healthy) or failed (could not run, or measured a failure such as a broken layer).",
 		}, []string{"type", "outcome"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dnsscience_rate_limited_total", Help: "Requests refused by rate limits, by limit class.",

@@ -8,11 +8,12 @@ import (
 	"strings"
 )
 
-// webdist holds the web UI bundle built from web/ (`make web`). It is not
-// committed: without it the package does not compile ("pattern all:webdist:
-// no matching files found"), so a binary never ships without its pages.
+// webdist holds the web UI bundle built from web/ (`make web`) under
+// webdist/, which is not committed. The pattern also matches the committed
+// webdist-placeholder.txt, so the package compiles without the bundle; the
+// UI routes then serve a page saying how to build it (uifallback.go).
 //
-//go:embed all:webdist
+//go:embed all:webdist*
 var webdist embed.FS
 
 // uiPages are the paths answered with the single-page shell (index.html);
@@ -57,6 +58,9 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request, name, cache
 	dist, _ := fs.Sub(webdist, "webdist")
 	body, err := fs.ReadFile(dist, name)
 	if err != nil {
+		if serveUINotBuilt(w, dist) {
+			return
+		}
 		writeProblem(w, r, notFound("no such file: "+name))
 		return
 	}

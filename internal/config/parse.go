@@ -1,6 +1,7 @@
-package cli
+package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,22 +13,25 @@ import (
 	"github.com/dnsscience/dnsscience/internal/server"
 )
 
-// parseRateLimit parses one --rate-limit value, CLASS=N/WINDOW: N requests
+// rateLimitClasses are the classes a rate_limits entry may name.
+func rateLimitClasses() []string { return server.RateLimitClasses() }
+
+// parseRateLimit parses one rate_limits value, CLASS=N/WINDOW: N requests
 // per WINDOW, a Go duration (30s, 1m, 1h) or a bare unit (s, m, h).
 func parseRateLimit(v string) (ratelimit.Policy, error) {
 	class, quota, ok := strings.Cut(v, "=")
-	classes := server.RateLimitClasses()
+	classes := rateLimitClasses()
 	if !ok || !slices.Contains(classes, class) {
-		return ratelimit.Policy{}, fmt.Errorf("--rate-limit %q: want CLASS=N/WINDOW such as dns=600/1m, with CLASS one of %s", v, strings.Join(classes, ", "))
+		return ratelimit.Policy{}, fmt.Errorf("want CLASS=N/WINDOW such as dns=600/1m, with CLASS one of %s", strings.Join(classes, ", "))
 	}
 	n, window, ok := strings.Cut(quota, "/")
 	limit, err := strconv.Atoi(n)
 	if !ok || err != nil || limit < 1 {
-		return ratelimit.Policy{}, fmt.Errorf("--rate-limit %q: want a whole number of requests of at least 1 before the /, such as dns=600/1m", v)
+		return ratelimit.Policy{}, errors.New("want a whole number of requests of at least 1 before the /, such as dns=600/1m")
 	}
 	d, err := parseWindow(window)
 	if err != nil {
-		return ratelimit.Policy{}, fmt.Errorf("--rate-limit %q: %v", v, err)
+		return ratelimit.Policy{}, err
 	}
 	return ratelimit.Policy{Name: class, Limit: limit, Window: d}, nil
 }
@@ -48,17 +52,37 @@ func parseWindow(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseLogLevel maps --log-level to a slog level.
+// parseLogLevel maps a log_level to a slog level.
 func parseLogLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(s) {
 	case "debug":
 		return slog.LevelDebug, nil
-	case "info", "":
+	case "info":
 		return slog.LevelInfo, nil
 	case "warn", "warning":
 		return slog.LevelWarn, nil
 	case "error":
 		return slog.LevelError, nil
 	}
-	return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	return 0, errors.New("want debug, info, warn or error")
+}
+
+// parseDays parses a duration that may use a d (days) suffix: 30d, 12h, 0.
+func parseDays(s string) (time.Duration, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	bad := errors.New("want a number of days such as 30d, or a duration such as 720h (0 keeps everything)")
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, bad
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur < 0 {
+		return 0, bad
+	}
+	return dur, nil
 }
