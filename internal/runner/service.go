@@ -340,6 +340,10 @@ func outcome(reg *measure.Registry, kind, status string, result any) string {
 	if status != "finished" {
 		return status
 	}
+	if _, remote := result.(json.RawMessage); remote {
+		// An agent's result arrives encoded; kinds read typed results only.
+		return status
+	}
 	if k, ok := reg.Lookup(kind); ok {
 		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
 			return "failed"
