@@ -188,6 +188,10 @@ func (s *Service) checkLocations(ids []string, many bool) ([]string, error) {
 	if len(ids) == 0 {
 		return []string{s.cfg.Locations[0].ID}, nil
 	}
+	ids, err := s.expand(ids)
+	if err != nil {
+		return nil, err
+	}
 	if len(ids) > 1 && !many {
 		return nil, &measure.FieldError{Field: "locations", Detail: "one location per measurement; create one measurement per location"}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dnsscience/dnsscience/internal/measure"
@@ -23,7 +24,7 @@ func (offline) Online() (bool, string) { return false, "agent gone since 10:00" 
 
 func (remoteSet) Locations() []LocationStatus {
 	return []LocationStatus{
-		{Location: Location{ID: "far", Name: "Far", Provider: "agent"}, Status: "online"},
+		{Location: Location{ID: "far", Name: "Far", Provider: "agent", Country: "NZ", ASN: 64500}, Status: "online"},
 		{Location: Location{ID: "gone", Name: "Gone", Provider: "agent"}, Status: "offline", Reason: "agent gone since 10:00"},
 	}
 }
@@ -93,6 +94,9 @@ func TestLocationsRefusedWithReasons(t *testing.T) {
 		{"unknown", []string{"nowhere"}, "locations[0]", true},
 		{"twice", []string{"far", "far"}, "locations[1]", true},
 		{"several through Create", []string{"local", "far"}, "locations", false},
+		{"bad selector", []string{"any:zero"}, "locations[0]", true},
+		{"too few", []string{"any:3"}, "locations[0]", true},
+		{"no such country", []string{"country:FR"}, "locations[0]", true},
 	} {
 		var err error
 		if tc.each {
@@ -111,5 +115,31 @@ func TestLocationsRefusedWithReasons(t *testing.T) {
 	}
 	if len(names) != 3 || names[0] != "local=online" || names[1] != "far=online" || names[2] != "gone=offline" {
 		t.Errorf("Locations = %v, want local, far online and gone offline", names)
+	}
+}
+
+func TestSelectorsChooseOnlineLocations(t *testing.T) {
+	t.Parallel()
+	s := newTestService(t)
+	for _, tc := range []struct {
+		sel  []string
+		want string
+	}{
+		{[]string{"any:2"}, "local far"},
+		{[]string{"far", "any:1"}, "far local"},
+		{[]string{"country:nz"}, "far"},
+		{[]string{"asn:AS64500", "local"}, "far local"},
+		{[]string{"country:", "far"}, ""},
+	} {
+		got, err := s.expand(tc.sel)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("expand(%v) = %v, want an error", tc.sel, got)
+			}
+			continue
+		}
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("expand(%v) = %v, %v; want %s", tc.sel, got, err, tc.want)
+		}
 	}
 }

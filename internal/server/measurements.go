@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func (s *Server) postMeasurement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(req.Locations) > 1 {
+	if len(req.Locations) > 1 || slices.ContainsFunc(req.Locations, runner.IsSelector) {
 		return s.postMeasurements(w, r, runner.Request{Kind: req.Type, Target: req.Target, Options: req.Options, Locations: req.Locations, ClientID: client})
 	}
 	m, err := s.svc.Create(r.Context(), runner.Request{Kind: req.Type, Target: req.Target, Options: req.Options,
