@@ -340,7 +340,7 @@ func (s *Service) finish(m *store.Measurement, result any, runErr error) {
 // outcome is "finished" for a run that measured something healthy and
 // "failed" for one that could not run or found a failure (a diagnosis
 // naming a broken layer, a trace that did not reach its target).
-func outcome(reg *measure.Registry, kind, status string, result any) string {
+func outcome(reg *measure.Registry, kind, status string, result any) (out string) {
 	if status != "finished" {
 		return status
 	}
@@ -348,6 +348,13 @@ func outcome(reg *measure.Registry, kind, status string, result any) string {
 		// An agent's result arrives encoded; kinds read typed results only.
 		return status
 	}
+	// A dispatcher may return another shape than the kind's own; its
+	// Values cannot read it, and the run counts by its status.
+	defer func() {
+		if recover() != nil {
+			out = status
+		}
+	}()
 	if k, ok := reg.Lookup(kind); ok {
 		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
 			return "failed"
