@@ -148,7 +148,7 @@ var commands = []func(*env) *cobra.Command{
 	newResolversCmd,
 	newServeCmd,
 	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
-	newBackupCmd, newRestoreCmd, newAPIKeyCmd,
+	newBackupCmd, newRestoreCmd, newAPIKeyCmd, newAgentsCmd, newAgentCmd,
 	newGeoCmd,
 	newTraceCmd,
 }

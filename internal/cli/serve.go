@@ -110,6 +110,10 @@ func runServe(ctx context.Context, e *env, o *config.Server, mon *monitorFlags) 
 	if cfg.Monitor, err = mon.open(ctx, log, st); err != nil {
 		return usageErr("%v", err)
 	}
+	if cfg.Agents, err = startAgents(ctx, o.NATS, st, log); err != nil {
+		return err
+	}
+	defer cfg.Agents.Close()
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err

@@ -50,6 +50,9 @@ type Server struct {
 	TileAttr       string
 	RateLimits     []ratelimit.Policy // overrides of the default quotas, in order
 	LogLevel       slog.Level
+	// NATS is the NATS URL several servers share for agents; empty means
+	// the embedded NATS server only.
+	NATS string
 	// Geo data files (see cli geoFlags): a directory, or files replacing
 	// its city and ASN files, and an overrides file.
 	GeoData      string

@@ -90,6 +90,7 @@ func settings() []*setting {
 			s.BackupKeep = n
 			return nil
 		}},
+		{key: "nats", flag: "nats", typ: "string", doc: "NATS URL shared by several servers for agents, e.g. nats://127.0.0.1:4222 (default: the embedded NATS server only)", set: text(func(s *Server) *string { return &s.NATS })},
 		{key: "tile_url", flag: "tile-url", typ: "string", doc: "raster tile URL template ({z}/{x}/{y}) for the web map (default: offline country outlines only)", set: text(func(s *Server) *string { return &s.TileURL })},
 		{key: "tile_attribution", flag: "tile-attribution", typ: "string", doc: "attribution shown on the map for tile_url", set: text(func(s *Server) *string { return &s.TileAttr })},
 		{key: "rate_limits", flag: "rate-limit", typ: "stringArray", list: true, doc: "quota per client of a class, CLASS=N/WINDOW such as dns=6000/1m (the last for a class wins; classes: " + strings.Join(rateLimitClasses(), ", ") + ")",

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"time"
 
 	"github.com/dnsscience/dnsscience/internal/measure"
 )
@@ -17,6 +18,10 @@ type Location struct {
 	Latitude  *float64 `json:"latitude" yaml:"latitude"`
 	Longitude *float64 `json:"longitude" yaml:"longitude"`
 	Endpoint  string   `json:"endpoint,omitempty" yaml:"endpoint"`
+	// ASN is the network the location measures from; 0 when unknown.
+	ASN uint32 `json:"asn,omitempty" yaml:"asn"`
+	// Version is the software version an agent announced.
+	Version string `json:"version,omitempty" yaml:"-"`
 }
 
 // Located reports whether the location's coordinates are known.
@@ -48,4 +53,18 @@ type LocationStatus struct {
 	Location
 	Status string `json:"status"`           // online or offline
 	Reason string `json:"reason,omitempty"` // why offline
+	// LastSeen is an agent's last heartbeat; OfflineSince is set while it
+	// is offline (zero: never seen).
+	LastSeen     time.Time `json:"last_seen,omitzero"`
+	OfflineSince time.Time `json:"offline_since,omitzero"`
+}
+
+// Remote is a changing set of locations served elsewhere (agents), asked
+// on every request.
+type Remote interface {
+	// Locations lists the remote locations with their state.
+	Locations() []LocationStatus
+	// Dispatcher runs measurements at a remote location; false when the
+	// id is not one.
+	Dispatcher(id string) (Dispatcher, bool)
 }

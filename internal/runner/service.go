@@ -35,6 +35,8 @@ type Config struct {
 	// Dispatchers run measurements per location id; the first location
 	// gets Local{} when it has none. A location without one is offline.
 	Dispatchers map[string]Dispatcher
+	// Remote adds locations served by agents; nil means none.
+	Remote Remote
 	// Workers bounds the measurements running at once; 0 means 32.
 	Workers int
 	// ClientShare bounds the workers one client holds at once; 0 means a
@@ -164,6 +166,33 @@ func (s *Service) Create(ctx context.Context, req Request) (*store.Measurement, 
 	if err != nil {
 		return nil, err
 	}
+	return s.admit(ctx, req, plan, locs[0])
+}
+
+// CreateEach creates one measurement per requested location (at least
+// one: none means the default location), all validated before any is
+// stored, and starts them in parallel; each is admitted to its client's
+// queue, runs, streams and finishes or fails on its own.
+func (s *Service) CreateEach(ctx context.Context, req Request) ([]*store.Measurement, error) {
+	plan, locs, err := s.prepare(ctx, req, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.Measurement, 0, len(locs))
+	for _, loc := range locs {
+		m, err := s.admit(ctx, req, plan, loc)
+		if err != nil {
+			return out, fmt.Errorf("location %s: %w", loc, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// admit queues a prepared measurement for its client (a full queue is a
+// *BusyError), stores it as queued and starts it at loc; the returned copy
+// is what was accepted.
+func (s *Service) admit(ctx context.Context, req Request, plan *measure.Plan, loc string) (*store.Measurement, error) {
 	queue := req.Queue
 	if queue == "" {
 		queue = req.ClientID
@@ -175,7 +204,7 @@ func (s *Service) Create(ctx context.Context, req Request) (*store.Measurement, 
 	if err != nil {
 		return nil, err
 	}
-	m := &store.Measurement{Type: plan.Kind, Target: redactURL(plan.Target), Options: redactJSON(plan.Options), Locations: locs,
+	m := &store.Measurement{Type: plan.Kind, Target: redactURL(plan.Target), Options: redactJSON(plan.Options), Locations: []string{loc},
 		Status: store.StatusQueued, ClientID: req.ClientID, CreatedAt: accepted}
 	if err := s.cfg.Store.CreateMeasurement(ctx, m); err != nil {
 		if !s.queue.withdraw(j) {
@@ -184,13 +213,17 @@ func (s *Service) Create(ctx context.Context, req Request) (*store.Measurement, 
 		return nil, fmt.Errorf("storing measurement: %w", err)
 	}
 	out := *m // the worker owns m from here on
-	s.start(j, m, plan, s.cfg.Dispatchers[locs[0]])
+	s.start(j, m, plan, s.dispatcher(loc))
 	return &out, nil
 }
 
 // Prepare validates a request (kind, target, options, locations) and
 // applies the target policy, without storing or running anything.
 func (s *Service) Prepare(ctx context.Context, req Request) (*measure.Plan, []string, error) {
+	return s.prepare(ctx, req, false)
+}
+
+func (s *Service) prepare(ctx context.Context, req Request, many bool) (*measure.Plan, []string, error) {
 	if i := strings.IndexFunc(req.Target, unicode.IsControl); i >= 0 {
 		return nil, nil, &measure.FieldError{Field: "target", Detail: fmt.Sprintf("control character at byte %d (NUL and other control bytes are refused); a target is a name, an address or a URL", i)}
 	}
@@ -199,7 +232,7 @@ func (s *Service) Prepare(ctx context.Context, req Request) (*measure.Plan, []st
 		_, err := s.reg.Prepare(ctx, s.cfg.Env, req.Kind, req.Target, req.Options)
 		return nil, nil, err
 	}
-	locs, err := s.checkLocations(req.Locations)
+	locs, err := s.checkLocations(req.Locations, many)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -215,16 +248,25 @@ func (s *Service) Prepare(ctx context.Context, req Request) (*measure.Plan, []st
 	return plan, locs, nil
 }
 
-// checkLocations accepts known location ids that can run now; none means
-// the first location.
-func (s *Service) checkLocations(ids []string) ([]string, error) {
+// checkLocations accepts known location ids that can run now, once each;
+// none means the first location. Several are refused unless many.
+func (s *Service) checkLocations(ids []string, many bool) ([]string, error) {
 	if len(ids) == 0 {
 		return []string{s.cfg.Locations[0].ID}, nil
 	}
-	if len(ids) > 1 {
+	ids, err := s.expand(ids)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > 1 && !many {
 		return nil, &measure.FieldError{Field: "locations", Detail: "one location per measurement; create one measurement per location"}
 	}
+	seen := map[string]bool{}
 	for i, id := range ids {
+		if seen[id] {
+			return nil, &measure.FieldError{Field: fmt.Sprintf("locations[%d]", i), Detail: fmt.Sprintf("location %q is listed twice", id)}
+		}
+		seen[id] = true
 		l, ok := s.location(id)
 		if !ok {
 			return nil, &measure.FieldError{Field: fmt.Sprintf("locations[%d]", i), Detail: fmt.Sprintf("unknown location %q; see GET /api/v1/locations", id)}
@@ -242,12 +284,32 @@ func (s *Service) location(id string) (Location, bool) {
 			return l, true
 		}
 	}
+	if s.cfg.Remote != nil {
+		for _, l := range s.cfg.Remote.Locations() {
+			if l.ID == id {
+				return l.Location, true
+			}
+		}
+	}
 	return Location{}, false
 }
 
+// dispatcher is the location's dispatcher, or nil.
+func (s *Service) dispatcher(id string) Dispatcher {
+	if d, ok := s.cfg.Dispatchers[id]; ok {
+		return d
+	}
+	if s.cfg.Remote != nil {
+		if d, ok := s.cfg.Remote.Dispatcher(id); ok {
+			return d
+		}
+	}
+	return nil
+}
+
 func (s *Service) online(id string) (bool, string) {
-	d, ok := s.cfg.Dispatchers[id]
-	if !ok {
+	d := s.dispatcher(id)
+	if d == nil {
 		return false, "no agent serves it"
 	}
 	return d.Online()
@@ -263,7 +325,24 @@ func (s *Service) Locations() []LocationStatus {
 		}
 		out = append(out, st)
 	}
+	if s.cfg.Remote != nil {
+		for _, l := range s.cfg.Remote.Locations() {
+			if !s.configured(l.ID) {
+				out = append(out, l)
+			}
+		}
+	}
 	return out
+}
+
+// configured reports whether id is one of the configured locations.
+func (s *Service) configured(id string) bool {
+	for _, l := range s.cfg.Locations {
+		if l.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // start runs a measurement in the background when its client's turn
@@ -370,14 +449,12 @@ func (s *Service) storeFinal(m *store.Measurement) bool {
 // outcome is "finished" for a run that measured something healthy and
 // "failed" for one that could not run or found a failure (a diagnosis
 // naming a broken layer, a trace that did not reach its target).
-//
-// A dispatcher may return a result of another shape than the kind's own
-// (an agent's decoded JSON): the kind's Values then panics, which must not
-// take the server down for a metrics label, so the status stands.
 func outcome(reg *measure.Registry, kind, status string, result any) string {
 	if status != "finished" {
 		return status
 	}
+	// A result may be the engine's value or its JSON (from an agent):
+	// the kind's Values reads both.
 	if k, ok := reg.Lookup(kind); ok {
 		if ok, _ := k.Values(result).Lookup("ok"); ok == false {
 			return "failed"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,10 @@ func (s *Server) postMeasurement(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.ensureOwner(w, &c)
+	if len(req.Locations) > 1 || slices.ContainsFunc(req.Locations, runner.IsSelector) {
+		return s.postMeasurements(w, r, runner.Request{Kind: req.Type, Target: req.Target, Options: req.Options,
+			Locations: req.Locations, ClientID: c.owner, Queue: c.limitKey})
+	}
 	m, err := s.svc.Create(r.Context(), runner.Request{Kind: req.Type, Target: req.Target, Options: req.Options,
 		Locations: req.Locations, ClientID: c.owner, Queue: c.limitKey})
 	if err != nil {

@@ -37,6 +37,10 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", pattern: "/api/v1/admin/apikeys", handler: h(s.admin(s.listAPIKeys))},
 		{method: "DELETE", pattern: "/api/v1/admin/apikeys/{id}", handler: h(s.admin(s.revokeAPIKey))},
+		{method: "GET", pattern: "/api/v1/admin/agents", handler: h(s.admin(s.listAgents))},
+		{method: "POST", pattern: "/api/v1/admin/agents", handler: h(s.admin(s.addAgent))},
+		{method: "DELETE", pattern: "/api/v1/admin/agents/{name}", handler: h(s.admin(s.revokeAgent))},
+		{method: "GET", pattern: "/api/v1/agents/connect", handler: h(s.connectAgent)},
 
 		// Routes of the platform this replaces.
 		{method: "GET", pattern: "/api/remote-locations", handler: h(s.getRemoteLocations)},

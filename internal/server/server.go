@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/dnsscience/dnsscience/internal/bus"
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/enrich"
 	"github.com/dnsscience/dnsscience/internal/geo"
@@ -41,6 +42,8 @@ type Config struct {
 	// Dispatchers run measurements per location id (agents); a location
 	// without one, other than the first, is offline.
 	Dispatchers map[string]runner.Dispatcher
+	// Agents is the bus remote locations connect to; nil means none.
+	Agents *bus.Bus
 	// Upstream resolves names for the DNS endpoints; empty means the first
 	// server of /etc/resolv.conf.
 	Upstream []dnsq.Server
@@ -210,8 +213,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		geo:       cfg.Geo,
 		tracer:    &traceroute.Tracer{Unprivileged: cfg.UnprivilegedTrace},
 	}
-	svc, err := runner.New(runner.Config{Store: cfg.Store, Env: s.measureEnv(), Locations: cfg.Locations, Dispatchers: cfg.Dispatchers,
-		Workers: cfg.Workers, ClientShare: cfg.ClientShare, ClientQueue: cfg.ClientQueue, Now: cfg.Now, Log: log, Observe: s.metrics.observeRun})
+	rc := runner.Config{Store: cfg.Store, Env: s.measureEnv(), Locations: cfg.Locations, Dispatchers: cfg.Dispatchers,
+		Workers: cfg.Workers, ClientShare: cfg.ClientShare, ClientQueue: cfg.ClientQueue, Now: cfg.Now, Log: log, Observe: s.metrics.observeRun}
+	if cfg.Agents != nil {
+		rc.Remote = cfg.Agents
+	}
+	svc, err := runner.New(rc)
 	if err != nil {
 		return nil, err
 	}
