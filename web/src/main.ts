@@ -1,13 +1,18 @@
-// Entry point: picks the page for the path.
+// Entry point: picks the page for the path. The visual traceroute (and the
+// map library with it) is loaded only on its own page.
 import './style.css';
-import { visualtrace } from './pages/visualtrace';
-import { cert, compare, diagnose, dns, http, hub, propagation, scan, ws } from './pages/tools';
+import { compare, dns, propagation, scan } from './pages/dnstools';
+import { diagnose } from './pages/diagnose';
+import { hub, notFound } from './pages/hub';
+import { cert, geo, http, tcp, ws } from './pages/probes';
 
-const pages: Record<string, (root: HTMLElement) => void | Promise<void>> = {
-  '/': hub, '/tools': hub, '/visualtrace': visualtrace, '/dns': dns, '/propagation': propagation, '/cert': cert,
-  '/http': http, '/ws': ws, '/diagnose': diagnose, '/scan': scan, '/compare': compare,
+type Page = (root: HTMLElement) => void | Promise<void>;
+const pages: Record<string, Page> = {
+  '/': hub, '/tools': hub, '/dns': dns, '/propagation': propagation, '/cert': cert, '/http': http, '/ws': ws, '/tcp': tcp, '/geo': geo,
+  '/diagnose': diagnose, '/scan': scan, '/compare': compare,
+  '/visualtrace': (root) => import('./pages/visualtrace').then((m) => m.visualtrace(root)),
 };
 
 const root = document.getElementById('app')!;
-const page = pages[location.pathname.replace(/\/$/, '') || '/'] ?? hub;
+const page = pages[location.pathname.replace(/\/$/, '') || '/'] ?? notFound;
 Promise.resolve(page(root)).finally(() => document.body.setAttribute('data-ready', 'true'));
