@@ -2,7 +2,7 @@
 // the world map (numbered markers coloured by network, sized by latency,
 // dashed where hops stayed silent), an AS-path strip, a verdict per trace,
 // per-trace toggles and mtr-style rounds.
-import { getJSON, Measurement, postMeasurement, stream } from '../api';
+import { APIError, getJSON, Measurement, postMeasurement, stream } from '../api';
 import { checkbox, download, field, h, input, select, showError } from '../dom';
 import { asPalette, L, palette, worldMap } from '../map';
 import { shell } from '../shell';
@@ -245,6 +245,7 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
       const loc = locations.find((l) => l.id === m.locations?.[0]);
       const t = new TraceView(m.id, loc && hasPlace(loc) ? loc : loc ? { ...loc, latitude: null, longitude: null } : undefined, loc ? colourOf(loc.id) : palette[current.length % palette.length], m.target, ctx);
       if (m.created_at) t.started = Date.parse(m.created_at) || t.started;
+      t.rounds = Number((m.options as { rounds?: number } | undefined)?.rounds) || 0;
       current.push(t);
       traces.append(t.card);
       t.setStatus(m.status);
@@ -283,6 +284,10 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
       start(ms);
     } catch (err) {
       showError(errors, err, f.form);
+      if (err instanceof APIError && err.problem.errors?.some((e) => e.field === 'options.rounds')) {
+        errors.append(h('p', { class: 'alert warn' }, 'This server does not run traces in rounds; untick “Repeat in rounds (mtr)” to trace once.'));
+        f.mtr.setAttribute('aria-invalid', 'true');
+      }
     } finally {
       f.submit.disabled = false;
     }

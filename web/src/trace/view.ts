@@ -84,9 +84,14 @@ export class TraceView {
     this.refreshVerdict();
   }
 
+  // rounds is the number of mtr rounds asked for (0 for a plain trace).
+  rounds = 0;
+
   tick() {
     const ms = this.duration ?? Date.now() - this.started;
-    this.elapsedEl.textContent = ms < 60000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`;
+    const done = Math.max(0, ...[...this.hops.values()].map((x) => x.stats?.sent ?? 0));
+    const round = this.rounds ? ` · round ${Math.min(done, this.rounds)} of ${this.rounds}` : '';
+    this.elapsedEl.textContent = (ms < 60000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`) + round;
     this.elapsedEl.title = this.duration === undefined ? 'Elapsed time' : 'Duration of the trace';
   }
 
@@ -297,11 +302,13 @@ export class TraceView {
       m.bindTooltip('', { direction: 'top', offset: [0, -size / 2] });
       m.on('mouseover', () => n.ttls.forEach((t) => this.rows.get(t)?.classList.add('hl')));
       m.on('mouseout', () => this.rows.forEach((r) => r.classList.remove('hl')));
+      // A tap or click shows the hop's card on the map and marks its rows;
+      // the page does not scroll away from the map.
       m.on('click', () => {
         const node = this.model.nodes.get(n.key);
-        const row = node && this.rows.get(node.ttls[0]);
-        row?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+        this.rows.forEach((r) => r.classList.remove('hl'));
         node?.ttls.forEach((t) => this.rows.get(t)?.classList.add('hl'));
+        m!.openTooltip();
       });
       m.addTo(this.layer);
       this.markers.set(n.key, m);
