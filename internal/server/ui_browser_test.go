@@ -84,10 +84,11 @@ type hopWant struct {
 // routed topology whose routers the geo overrides place on both sides of
 // the Pacific (Singapore, Tokyo, Los Angeles; one silent, the destination
 // private and unplaced), runs Chromium in the same namespace, traces the
-// destination from two locations (Singapore and Hong Kong) and checks the
-// hop numbers, the markers and lines (one world copy across the
-// antimeridian, dashed across the silent hop), the verdict, the toggles,
-// the kept zoom, the permalink, the phone layout and axe-core.
+// destination from the server's location (Singapore; Hong Kong, without an
+// agent, is offline) and checks the hop numbers, the markers and lines (one
+// world copy across the antimeridian, dashed across the silent hop), the
+// verdict, two traces on one page with toggles and offset lines, the kept
+// zoom, the permalink, the phone layout and axe-core.
 func TestBrowserVisualTrace(t *testing.T) {
 	testnet.Skip(t)
 	root, bin := browserSetup(t)

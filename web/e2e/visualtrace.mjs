@@ -26,20 +26,34 @@ try {
   await page.click('details.options summary');
   await page.fill('input[name=timeout_ms]', '400');
   await page.selectOption('select[name=protocol]', 'udp');
-  for (const cb of await page.locator('.locations input[type=checkbox]').all()) await cb.check();
+  // Two locations configured: the first runs here, the other has no agent
+  // and is shown offline.
+  c.ok(await page.locator('.locations input[type=checkbox]').count() === 2, 'both locations listed');
+  c.ok(await page.locator('.locations input[type=checkbox]:disabled').count() === 1, 'the location without an agent is offered as offline');
   const nlocs = await page.locator('.locations input:checked').count();
-  c.ok(nlocs === 2, `${nlocs} locations offered, want 2`);
+  c.ok(nlocs === 1, `${nlocs} locations checked, want the online one`);
   // Count marker elements added to the map: markers are updated in place.
   await page.evaluate(() => {
     window.markerAdds = 0;
     new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => { if (n.classList?.contains('hop-marker')) window.markerAdds++; })))
       .observe(document.querySelector('.leaflet-marker-pane'), { childList: true });
   });
+  // While it runs, the next hop is shown waiting, with the elapsed time:
+  // watched as the page changes, since the lab trace is quick.
+  await page.evaluate(() => {
+    window.sawWaiting = [];
+    new MutationObserver(() => {
+      const w = document.querySelector('.trace-card tr.waiting:not([hidden])');
+      const rows = [...document.querySelectorAll('.trace-card tbody tr:not(.waiting)')].map((r) => r.dataset.ttl).join(',');
+      if (w) window.sawWaiting.push(`${w.dataset.ttl}|${document.querySelector('.trace-card .elapsed')?.textContent}|${rows}`);
+    }).observe(document.querySelector('.traces'), { childList: true, subtree: true, characterData: true });
+  });
   await page.click('button[type=submit]');
-  // While it runs: the next hop is shown waiting, with the elapsed time.
-  await page.waitForSelector('.trace-card tr.waiting:not([hidden])', { timeout: 10000 });
-  c.ok(/\d+\.\d s/.test(await page.textContent('.trace-card .elapsed')), 'elapsed time shown while running');
   await finished(nlocs);
+  const waits = await page.evaluate(() => window.sawWaiting);
+  c.ok(waits.some((w) => /^\d+\|\d+\.\d s/.test(w)), `a waiting hop with the elapsed time was shown while running: ${waits.slice(0, 5)}`);
+  c.ok(waits.some((w) => /^2\|.*\|1,3/.test(w)), `the silent hop is shown waiting while later hops answer: ${[...new Set(waits)].slice(0, 8)}`);
+  c.ok(waits.every((w) => { const [ttl, , rows] = w.split('|'); return !rows.split(',').includes(ttl); }), 'the waiting hop is never one that answered');
   const cards = await page.locator('.trace-card').all();
   c.ok(cards.length === nlocs, `${cards.length} trace cards, want ${nlocs}`);
   const lastAnswer = [...hops].reverse().find((e) => e.addr).ttl;
@@ -102,13 +116,10 @@ try {
     c.ok(d < 24, `the Pacific line ${i ? 'ends' : 'starts'} ${d.toFixed(0)} px from hop ${ttl}'s marker, want under 24`);
     c.ok(inside(mb, mapBox), `hop ${ttl}'s marker is inside the map`);
   }
-  // Two traces on the same path are drawn side by side.
-  const ds = await page.$$eval(`path.hop-line[data-step="${pacific}"]`, (ps) => ps.map((p) => p.getAttribute('d')));
-  c.ok(ds.length === 2 && ds[0] !== ds[1], 'overlapping traces are offset from each other');
   // AS legend and path strip.
-  const strip = await page.$$eval('.as-path', (ps) => ps.map((p) => [...p.querySelectorAll('.as-chip')].map((x) => Number(x.dataset.asn))));
   const wantAS = [...new Set(hops.filter((e) => e.asn).map((e) => e.asn))];
-  c.ok(strip.length === nlocs && strip.every((s) => JSON.stringify(s) === JSON.stringify(wantAS)), `AS path strip ${JSON.stringify(strip)}, want ${JSON.stringify(wantAS)} per trace`);
+  const strip1 = await page.$$eval('.as-path .as-chip', (xs) => xs.map((x) => Number(x.dataset.asn)));
+  c.ok(JSON.stringify(strip1) === JSON.stringify(wantAS), `AS path strip ${JSON.stringify(strip1)}, want ${JSON.stringify(wantAS)}`);
   c.ok(await page.locator('.as-legend .as-key').count() === wantAS.length, 'every network is in the legend');
   // A row highlights its marker.
   const row = page.locator('.trace-card').first().locator('table.hops tbody tr.located').first();
@@ -119,18 +130,36 @@ try {
   const focusStyle = await row.evaluate((tr) => getComputedStyle(tr.children[1]).boxShadow);
   c.ok(/rgb\(29, 78, 216\)/.test(focusStyle), `a focused hop row shows a visible focus ring: ${focusStyle}`);
   await row.blur();
-  await page.evaluate(() => window.scrollTo(0, 0));
+  // A second trace of the same target (made through the API) shown with the
+  // first by one link: the page holds several traces, each with a toggle.
+  const first = new URL(base + await page.getAttribute('.permalink', 'href')).searchParams.get('m');
+  const second = await page.evaluate(async ([t]) => {
+    const r = await fetch('/api/v1/measurements', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'trace', target: t, options: { protocol: 'udp', timeout_ms: 400 } }) });
+    return (await r.json()).id;
+  }, [target]);
+  await page.goto(`${base}/visualtrace?m=${first},${second}`);
+  await ready(page);
+  await finished(2);
+  const ntraces = 2;
+  c.ok(await page.locator('.hop-marker').count() === places.length * ntraces, 'two traces: every place marked for each');
+  const colours = await page.$$eval('.trace-card', (cs) => cs.map((x) => x.style.getPropertyValue('--trace')));
+  c.ok(new Set(colours).size === 2, `two traces from one location get two colours: ${colours}`);
+  // Two traces on the same path are drawn side by side.
+  const ds = await page.$$eval(`path.hop-line[data-step="${pacific}"]`, (ps) => ps.map((p) => p.getAttribute('d')));
+  c.ok(ds.length === 2 && ds[0] !== ds[1], 'overlapping traces are offset from each other');
+  const strip = await page.$$eval('.as-path', (ps) => ps.map((p) => [...p.querySelectorAll('.as-chip')].map((x) => Number(x.dataset.asn))));
+  c.ok(strip.length === ntraces && strip.every((s) => JSON.stringify(s) === JSON.stringify(wantAS)), `AS path strip ${JSON.stringify(strip)}, want ${JSON.stringify(wantAS)} per trace`);
   await shot(page, 'visualtrace-1440');
   await shot(page, 'visualtrace-1440-full', true);
   // Per-trace toggles.
-  const second = await cards[1].getAttribute('data-measurement');
   await page.click(`.trace-chip[data-measurement="${second}"]`);
   c.ok(await page.locator('.hop-marker').count() === places.length, 'hiding a trace removes its markers');
   c.ok(await page.getAttribute(`.trace-chip[data-measurement="${second}"]`, 'aria-pressed') === 'false', 'the toggle says the trace is hidden');
   const solo = await page.$$eval(`path.hop-line[data-step="${pacific}"]`, (ps) => ps.map((p) => p.getAttribute('d')));
   c.ok(solo.length === 1, 'one line left on the Pacific step');
   await page.click(`.trace-chip[data-measurement="${second}"]`);
-  c.ok(await page.locator('.hop-marker').count() === places.length * nlocs, 'showing it again restores its markers');
+  c.ok(await page.locator('.hop-marker').count() === places.length * ntraces, 'showing it again restores its markers');
   // The view is the user's once they moved it.
   await page.click('.leaflet-control-zoom-in');
   await page.waitForFunction(() => !document.querySelector('.leaflet-zoom-anim'));
@@ -149,20 +178,20 @@ try {
   c.ok(violations.length === 0, `axe-core on /visualtrace:\n   ${violations.join('\n   ')}`);
   // Permalink: a fresh load restores the form and every trace.
   const link = await page.getAttribute('.permalink', 'href');
-  c.ok(/^\/visualtrace\?m=[^,]+,[^,]+$/.test(link ?? ''), `permalink ${link}`);
+  c.ok(link === `/visualtrace?m=${first},${second}`, `permalink ${link}`);
   await page.goto(base + link);
   await ready(page);
-  await finished(nlocs);
+  await finished(ntraces);
   c.ok(await page.inputValue('input[name=target]') === target, 'permalink restores the target');
   c.ok(await page.inputValue('input[name=timeout_ms]') === '400', 'permalink restores the timeout');
   c.ok(await page.inputValue('select[name=protocol]') === 'udp', 'permalink restores the protocol');
-  c.ok(await page.locator('.locations input:checked').count() === nlocs, 'permalink restores the locations');
-  c.ok(await page.locator('table.hops tbody tr:not(.waiting)').count() === hops.length * nlocs, 'the permalink shows every hop of every trace');
+  c.ok(await page.locator('.locations input:checked').count() === 1 && await page.isChecked('.locations input[value=sin]'), 'permalink restores the location');
+  c.ok(await page.locator('table.hops tbody tr:not(.waiting)').count() === hops.length * ntraces, 'the permalink shows every hop of every trace');
   // Phone: the map is full width and every marker is inside it; key columns fit.
   await page.setViewportSize(viewports.phone);
   await page.goto(base + link);
   await ready(page);
-  await finished(nlocs);
+  await finished(ntraces);
   await page.waitForTimeout(300);
   const phoneMap = await box('#map');
   c.ok(phoneMap.width >= viewports.phone.width - 2 && phoneMap.height >= 340, `phone map ${phoneMap.width}×${phoneMap.height}, want full width and at least 340 px tall`);

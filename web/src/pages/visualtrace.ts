@@ -107,13 +107,22 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
   try {
     locations = (await getJSON<{ locations: Location[] }>('/api/v1/locations')).locations ?? [];
   } catch (e) { showError(errors, e); }
+  // Offline locations (no agent to run them) are shown, not offered.
+  const firstOnline = locations.findIndex((l) => (l.status ?? 'online') === 'online');
   locations.forEach((l, i) => {
-    f.locBox.append(h('label', { class: 'loc-chip', style: `--c:${palette[i % palette.length]}` },
-      h('input', { type: 'checkbox', name: 'location', value: l.id, checked: i === 0 }), h('span', { class: 'dot', 'aria-hidden': 'true' }),
-      l.name, l.provider && l.provider !== 'self' ? h('small', {}, ` ${l.provider}`) : null));
+    const online = (l.status ?? 'online') === 'online';
+    f.locBox.append(h('label', { class: `loc-chip${online ? '' : ' offline'}`, style: `--c:${palette[i % palette.length]}`, title: online ? undefined : l.reason ?? 'offline' },
+      h('input', { type: 'checkbox', name: 'location', value: l.id, checked: i === firstOnline, disabled: !online }), h('span', { class: 'dot', 'aria-hidden': 'true' }),
+      l.name, l.provider && l.provider !== 'self' ? h('small', {}, ` ${l.provider}`) : null, online ? null : h('small', { class: 'offline-note' }, ' offline')));
   });
   if (locations.length <= 1) f.locBox.hidden = true;
-  const colourOf = (id?: string) => palette[Math.max(0, locations.findIndex((l) => l.id === id)) % palette.length];
+  // A trace takes its location's colour, or the next free one when
+  // another trace on the page already has it.
+  const colourOf = (id?: string) => {
+    const own = palette[Math.max(0, locations.findIndex((l) => l.id === id)) % palette.length];
+    const used = new Set(current.map((t) => t.colour));
+    return used.has(own) ? palette.find((c) => !used.has(c)) ?? own : own;
+  };
 
   // Network colours: one per AS in order of first appearance.
   const asColours = new Map<number, string>();
@@ -187,7 +196,7 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
       const path = t.asPath();
       if (!path.length) continue;
       strip.append(h('div', { class: 'as-path', style: `--trace:${t.colour}`, 'data-measurement': t.id },
-        h('span', { class: 'as-from' }, h('i', { class: 'swatch', 'aria-hidden': 'true' }), t.loc?.name ?? 'path'),
+        h('span', { class: 'as-from' }, h('i', { class: 'swatch', 'aria-hidden': 'true' }), t.name),
         ...path.flatMap((p, i) => {
           if (!seen.includes(p.asn)) seen.push(p.asn);
           if (p.org) asNames.set(p.asn, p.org);
@@ -204,7 +213,7 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
     toggles.hidden = current.length < 2;
     toggles.replaceChildren(...current.map((t) => {
       const b = h('button', { type: 'button', class: 'trace-chip', 'aria-pressed': String(t.visible), 'data-measurement': t.id, style: `--trace:${t.colour}` },
-        h('i', { class: 'swatch', 'aria-hidden': 'true' }), t.loc?.name ?? t.id);
+        h('i', { class: 'swatch', 'aria-hidden': 'true' }), t.name);
       b.addEventListener('click', () => t.setVisible(!t.visible));
       return b;
     }));
@@ -243,7 +252,10 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
     history.replaceState(null, '', permalink.href);
     ms.forEach((m) => {
       const loc = locations.find((l) => l.id === m.locations?.[0]);
-      const t = new TraceView(m.id, loc && hasPlace(loc) ? loc : loc ? { ...loc, latitude: null, longitude: null } : undefined, loc ? colourOf(loc.id) : palette[current.length % palette.length], m.target, ctx);
+      const base = loc?.name ?? 'This server';
+      const same = current.filter((x) => (x.loc?.name ?? 'This server') === base).length;
+      const t = new TraceView(m.id, loc && hasPlace(loc) ? loc : loc ? { ...loc, latitude: null, longitude: null } : undefined, colourOf(loc?.id), m.target, ctx,
+        same ? `${base} (${same + 1})` : base);
       if (m.created_at) t.started = Date.parse(m.created_at) || t.started;
       t.rounds = Number((m.options as { rounds?: number } | undefined)?.rounds) || 0;
       current.push(t);
@@ -282,6 +294,8 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
       const ms = await Promise.all(chosen.map((l) => postMeasurement({ type: 'trace', target, options: options(f), locations: l ? [l] : undefined })));
       reset();
       start(ms);
+      // On a narrow screen the map is below the form: bring it into view.
+      if (window.innerWidth < 1000) mapEl.scrollIntoView({ block: 'start', behavior: 'smooth' });
     } catch (err) {
       showError(errors, err, f.form);
       if (err instanceof APIError && err.problem.errors?.some((e) => e.field === 'options.rounds')) {

@@ -2,7 +2,7 @@
 // have a trustworthy place, the path through those places with its gaps,
 // the AS path and the verdict line.
 
-export interface Location { id: string; name: string; provider?: string; latitude?: number | null; longitude?: number | null; status?: string }
+export interface Location { id: string; name: string; provider?: string; latitude?: number | null; longitude?: number | null; status?: string; reason?: string }
 export interface HopAddr {
   addr: string; name?: string; asn?: number; as_org?: string; city?: string; country?: string; located?: boolean; lat?: number | null; lon?: number | null;
   special?: string; label?: string; anycast?: boolean; placement?: 'plausible' | 'implausible' | 'anycast_unplaced'; bound_km?: number;
@@ -23,7 +23,7 @@ export function hopState(h: Hop): HopState {
 }
 
 export const hasPlace = (l?: { latitude?: number | null; longitude?: number | null } | null): l is { latitude: number; longitude: number } =>
-  !!l && typeof l.latitude === 'number' && typeof l.longitude === 'number' && !(l.latitude === 0 && l.longitude === 0);
+  !!l && typeof l.latitude === 'number' && typeof l.longitude === 'number';
 
 // placed tells whether an address goes on the map: it has coordinates and
 // is not an anycast address whose place means nothing.

@@ -45,9 +45,11 @@ export class TraceView {
   private source?: L.Marker;
   private toggle: HTMLInputElement;
 
-  constructor(public id: string, public loc: Location | undefined, public colour: string, public target: string, private ctx: TraceContext) {
+  // name tells the trace apart on the page: its location, numbered when
+  // several traces come from the same one.
+  constructor(public id: string, public loc: Location | undefined, public colour: string, public target: string, private ctx: TraceContext, public name = loc?.name ?? 'this server') {
     this.layer = L.layerGroup().addTo(ctx.map);
-    const from = loc ? loc.name : 'this server';
+    const from = name;
     this.toggle = h('input', { type: 'checkbox', checked: true, class: 'trace-toggle', 'data-measurement': id });
     this.toggle.addEventListener('change', () => this.setVisible(this.toggle.checked));
     this.waiting = h('tr', { class: 'waiting' }, h('td', { class: 'num' }, '1'), h('td', { colspan: columns.length - 1 }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' waiting for an answer…'));
@@ -74,7 +76,6 @@ export class TraceView {
     }
   }
 
-  label(): string { return `${this.target} from ${this.loc?.name ?? 'this server'}`; }
 
   setStatus(s: string, error?: string) {
     this.status = s;
@@ -116,13 +117,18 @@ export class TraceView {
     const v = verdict([...this.hops.values()], this.status, this.error);
     this.verdictEl.textContent = v.text;
     this.verdictEl.dataset.kind = v.kind;
+    // The hop waited for is the first one not heard from yet: probes go
+    // out in parallel, so later hops may answer before a silent one.
     const running = this.status === 'running' || this.status === 'queued';
-    this.waiting.hidden = !running;
-    if (running) {
-      const next = Math.max(0, ...this.hops.keys()) + 1;
+    const reached = Math.min(...[...this.hops.values()].filter((x) => x.reached).map((x) => x.ttl));
+    let next = 1;
+    while (this.hops.has(next)) next++;
+    this.waiting.hidden = !running || next >= reached;
+    if (!this.waiting.hidden) {
       this.waiting.dataset.ttl = String(next);
       (this.waiting.firstChild as HTMLElement).textContent = String(next);
-      this.body.append(this.waiting);
+      const after = this.rows.get(next - 1);
+      if (after) after.after(this.waiting); else this.body.prepend(this.waiting);
     }
   }
 
