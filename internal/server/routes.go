@@ -40,9 +40,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/compare", handler: h(s.limited("scan", s.getCompare))},
 	}
 	api = append(api, s.uiRoutes()...)
-	return append(api, route{pattern: "/", undocumented: true, handler: h(func(http.ResponseWriter, *http.Request) error {
-		return notFound("no such route; see /api/openapi.json")
-	})})
+	return append(api, route{pattern: "/", undocumented: true, handler: http.HandlerFunc(s.uiNotFound)})
 }
 
 func (s *Server) routes() {

@@ -29,8 +29,6 @@ func (s *Server) uiRoutes() []route {
 		{method: "GET", pattern: "/api/docs", handler: s.uiFile("docs/index.html", "no-cache"), undocumented: true},
 		{method: "GET", pattern: "/ui/{file...}", handler: http.HandlerFunc(s.uiAsset), undocumented: true},
 		{method: "GET", pattern: "/api/v1/ui-config", handler: s.handle(s.getUIConfig)},
-		// Any other GET: a browser gets the 404 page, API clients a problem.
-		{method: "GET", pattern: "/", handler: http.HandlerFunc(s.uiNotFound), undocumented: true},
 	}
 	for _, p := range uiPages {
 		rs = append(rs, route{method: "GET", pattern: p, handler: page, undocumented: true})
@@ -38,11 +36,13 @@ func (s *Server) uiRoutes() []route {
 	return rs
 }
 
-// uiNotFound answers an unknown path: the page shell with status 404 for a
-// browser (the script shows "Page not found" and the tools), the JSON
-// problem for the API and for clients that do not ask for HTML.
+// uiNotFound answers an unknown route (the route table's catch-all): the
+// page shell with status 404 for a browser's GET (the script shows "Page
+// not found" and the tools), the JSON problem for the API, other methods
+// and clients that do not ask for HTML.
 func (s *Server) uiNotFound(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/api/") || !strings.Contains(r.Header.Get("Accept"), "text/html") {
+	html := (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html")
+	if strings.HasPrefix(r.URL.Path, "/api/") || !html {
 		writeProblem(w, r, notFound("no such route; see /api/openapi.json"))
 		return
 	}

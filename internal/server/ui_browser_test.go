@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +63,24 @@ func runNode(t *testing.T, cmd *exec.Cmd, root string, logs fmt.Stringer) {
 	if err != nil {
 		t.Fatalf("%s: %v\n%s\nserver log (tail):\n%s", strings.Join(cmd.Args, " "), err, out, tail(logs.String(), 3000))
 	}
+}
+
+// syncBuffer collects a server's log while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func tail(s string, n int) string {
@@ -124,7 +143,7 @@ func TestBrowserVisualTrace(t *testing.T) {
 	listen := "127.0.0.1:18098"
 	srv := src.Command(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"), "--config", config,
 		"--allow", "10.43.0.0/16", "--upstream", "127.0.0.1:53", "--geo-data", dir, "--geo-overrides", overrides)
-	var logs strings.Builder
+	var logs syncBuffer
 	srv.Stderr = &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -193,7 +212,7 @@ func TestBrowserPages(t *testing.T) {
 	defer cancel()
 	srv := exec.CommandContext(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"),
 		"--upstream", up.Addr, "--resolvers", rfile, "--geo-data", dir, "--allow", "127.0.0.2/32")
-	var logs strings.Builder
+	var logs syncBuffer
 	srv.Stderr = &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)

@@ -187,6 +187,20 @@ try {
   c.ok(await page.inputValue('select[name=protocol]') === 'udp', 'permalink restores the protocol');
   c.ok(await page.locator('.locations input:checked').count() === 1 && await page.isChecked('.locations input[value=sin]'), 'permalink restores the location');
   c.ok(await page.locator('table.hops tbody tr:not(.waiting)').count() === hops.length * ntraces, 'the permalink shows every hop of every trace');
+  // mtr mode: rounds of one probe per hop, statistics updated live.
+  await page.click('details.options summary');
+  await page.check('input[name=mtr]');
+  await page.fill('input[name=rounds]', '3');
+  await page.click('button[type=submit]');
+  await finished(1);
+  const sent = await page.$$eval('.trace-card tbody tr.answered td.c-sent, .trace-card tbody tr.located td.c-sent', (tds) => tds.map((td) => td.textContent));
+  c.ok(sent.length > 0 && sent.every((x) => x === '3'), `mtr: every answering hop sent 3 probes: ${sent}`);
+  c.ok(/round 3 of 3/.test(await page.textContent('.trace-card .elapsed')), `mtr: rounds shown (${await page.textContent('.trace-card .elapsed')})`);
+  const mtrLink = await page.getAttribute('.permalink', 'href');
+  await page.goto(base + mtrLink);
+  await ready(page);
+  await finished(1);
+  c.ok(await page.isChecked('input[name=mtr]') && await page.inputValue('input[name=rounds]') === '3', 'mtr permalink restores the rounds');
   // Phone: the map is full width and every marker is inside it; key columns fit.
   await page.setViewportSize(viewports.phone);
   await page.goto(base + link);

@@ -41,12 +41,14 @@ export function redirectForKind(m: Measurement, kind: string): boolean {
 }
 
 // restoreForm sets every named field from a stored measurement's target
-// and options (lists joined with commas, booleans as check boxes).
+// and options (lists joined with commas, booleans as check boxes; fields
+// left out keep their defaults, check boxes left out are off).
 export function restoreForm(form: HTMLFormElement, values: Record<string, unknown>): void {
   for (const el of [...form.elements] as HTMLInputElement[]) {
-    if (!el.name || !(el.name in values)) continue;
     const v = values[el.name];
-    if (el.type === 'checkbox') { el.checked = v === true || v === 'true' || v === '1' || v === 'on'; continue; }
+    // A check box left out is off (options omit false values).
+    if (el.name && el.type === 'checkbox') { el.checked = v === true || v === 'true' || v === '1' || v === 'on'; continue; }
+    if (!el.name || !(el.name in values)) continue;
     if (el instanceof HTMLSelectElement && v && ![...el.options].some((o) => o.value === String(v))) el.append(h('option', { value: String(v) }, String(v)));
     el.value = Array.isArray(v) ? v.join(', ') : v === undefined || v === null ? '' : String(v);
   }
