@@ -136,8 +136,9 @@ func TestBrowserVisualTrace(t *testing.T) {
   - {cidr: 10.43.3.0/24, label: core, city: Los Angeles, country_code: US, latitude: 34.05, longitude: -118.24, asn: 64510, as_org: Pacific Crossing}
 `)
 	config := filepath.Join(dir, "serve.yaml")
-	writeFile(t, config, "locations:\n  - {id: sin, name: Singapore, provider: lab, latitude: 1.35, longitude: 103.82}\n"+
-		"  - {id: hkg, name: Hong Kong, provider: lab, latitude: 22.32, longitude: 114.17}\n")
+	// The server's own location is Singapore; Hong Kong has no agent.
+	writeFile(t, config, "location: {id: sin, name: Singapore, provider: lab, latitude: 1.35, longitude: 103.82}\n"+
+		"locations:\n  - {id: hkg, name: Hong Kong, provider: lab, latitude: 22.32, longitude: 114.17}\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	listen := "127.0.0.1:18098"

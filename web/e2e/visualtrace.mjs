@@ -24,7 +24,8 @@ try {
   c.ok(await page.locator('.errors .alert').isVisible(), 'a bad target shows an error');
   await page.fill('input[name=target]', target);
   await page.click('details.options summary');
-  await page.fill('input[name=timeout_ms]', '400');
+  // A probe timeout long enough that the live stream is joined while the silent hop is still awaited.
+  await page.fill('input[name=timeout_ms]', '1500');
   await page.selectOption('select[name=protocol]', 'udp');
   // Two locations configured: the first runs here, the other has no agent
   // and is shown offline.
@@ -183,7 +184,7 @@ try {
   await ready(page);
   await finished(ntraces);
   c.ok(await page.inputValue('input[name=target]') === target, 'permalink restores the target');
-  c.ok(await page.inputValue('input[name=timeout_ms]') === '400', 'permalink restores the timeout');
+  c.ok(await page.inputValue('input[name=timeout_ms]') === '1500', 'permalink restores the timeout');
   c.ok(await page.inputValue('select[name=protocol]') === 'udp', 'permalink restores the protocol');
   c.ok(await page.locator('.locations input:checked').count() === 1 && await page.isChecked('.locations input[value=sin]'), 'permalink restores the location');
   c.ok(await page.locator('table.hops tbody tr:not(.waiting)').count() === hops.length * ntraces, 'the permalink shows every hop of every trace');

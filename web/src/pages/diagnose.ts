@@ -7,20 +7,44 @@ import { toolPage, val, verdictBox } from './tool';
 
 const budgetSeconds = 90;
 
-// webAdvice rewords the engine's advice (written for the CLI) for a web
-// page: no command-line flags.
+// webAdvice rewords the engine's next step (written for the CLI) for a web
+// page: a suggested dnsscience command becomes a link to the page that
+// does it, and command-line flags are left out.
 export function webAdvice(s: string | undefined, host: string): (Node | string)[] {
   if (!s) return [];
-  const t = s
-    .replace(/pass --resolvers or fix \/etc\/resolv\.conf/i, 'this server has no DNS resolver configured; tell its operator')
-    .replace(/;?\s*try another with --resolvers/i, '')
-    .replace(/,?\s*or check --expect-ip/i, '')
-    .replace(/,? or pass (its|the issuing|the) CA( with --ca)?/i, '; a private CA is trusted only by clients configured with it')
-    .replace(/pass the CA with --ca, or use/i, 'use')
-    .replace(/;?\s*dnsscience traceroute to see where packets stop/i, '');
-  const out: (Node | string)[] = [t.charAt(0).toUpperCase() + t.slice(1).replace(/\s*;\s*$/, '') + '.'];
-  if (/traceroute/.test(s)) out.push(' ', h('a', { href: `/visualtrace?target=${encodeURIComponent(host)}` }, 'Trace the route to see where packets stop.'));
+  const out: (Node | string)[] = [];
+  const text = s.replace(/pass --resolvers or fix \/etc\/resolv\.conf/i, 'this server has no DNS resolver configured; tell its operator');
+  for (const raw of text.split(/;\s*/)) {
+    const cmd = /dnsscience (dig|propagation|trace|cert|ws|http|tcp)\b([^;]*)/.exec(raw);
+    if (cmd) {
+      const link = commandLink(cmd[1], cmd[2], host);
+      if (link) out.push(out.length ? ' ' : '', link);
+      continue;
+    }
+    const clause = raw.replace(/\s*\([^()]*--[a-z][^()]*\)/g, '').replace(/,?\s*(or|and)?\s*(pass|try|give|check)[^,;]*--[a-z][^,;]*/gi, '').trim();
+    if (!clause || clause.includes('--')) continue;
+    out.push(out.length ? ' ' : '', clause.charAt(0).toUpperCase() + clause.slice(1).replace(/[.,]?$/, '.'));
+  }
   return out;
+}
+
+// commandLink is the page that does what a suggested command does.
+function commandLink(cmd: string, args: string, host: string): HTMLElement | null {
+  const words = args.trim().split(/\s+/);
+  const at = words.find((w) => w.startsWith('@'))?.slice(1);
+  const flag = (f: string) => { const i = words.indexOf(f); return i >= 0 ? words[i + 1] : undefined; };
+  const plain = words.filter((w, i) => w && !w.startsWith('-') && !w.startsWith('@') && !w.startsWith('+') && !words[i - 1]?.startsWith('--'));
+  const target = plain[0] && !/^(to|for|shows|and|with)$/.test(plain[0]) ? plain[0] : host;
+  const q = (o: Record<string, string | undefined>) => new URLSearchParams(Object.entries(o).filter((e): e is [string, string] => !!e[1])).toString();
+  switch (cmd) {
+    case 'dig':
+      return args.includes('--trace') ? null : h('a', { href: `/dns?${q({ target, server: at })}` }, at ? `Ask ${at} directly.` : `Look ${target} up.`);
+    case 'propagation': return h('a', { href: `/propagation?${q({ target })}` }, 'Compare every resolver’s answer.');
+    case 'trace': return h('a', { href: `/visualtrace?${q({ target: plain[plain.length - 1] ?? host, protocol: flag('--proto'), port: flag('--port') })}` }, 'Trace the route to see where packets stop.');
+    case 'cert': return h('a', { href: `/cert?${q({ target: host.includes(':') ? host : `${host}:443` })}` }, 'Inspect the certificate chain.');
+    case 'ws': return h('a', { href: '/ws' }, 'Try a WebSocket exchange.');
+    default: return h('a', { href: `/${cmd}` }, `Open the ${cmd.toUpperCase()} check.`);
+  }
 }
 
 // shortProblem is the engine's problem line without its layer prefix and

@@ -4,6 +4,7 @@
 // export.
 import { getJSON, Measurement } from '../api';
 import { download, h, showError } from '../dom';
+import { applyLimits } from '../kinds';
 import { shell } from '../shell';
 
 export interface ToolSpec {
@@ -43,11 +44,11 @@ export function redirectForKind(m: Measurement, kind: string): boolean {
 // restoreForm sets every named field from a stored measurement's target
 // and options (lists joined with commas, booleans as check boxes; fields
 // left out keep their defaults, check boxes left out are off).
-export function restoreForm(form: HTMLFormElement, values: Record<string, unknown>): void {
+export function restoreForm(form: HTMLFormElement, values: Record<string, unknown>, absentOff = true): void {
   for (const el of [...form.elements] as HTMLInputElement[]) {
     const v = values[el.name];
     // A check box left out is off (options omit false values).
-    if (el.name && el.type === 'checkbox') { el.checked = v === true || v === 'true' || v === '1' || v === 'on'; continue; }
+    if (el.name && el.type === 'checkbox' && (absentOff || el.name in values)) { el.checked = v === true || v === 'true' || v === '1' || v === 'on'; continue; }
     if (!el.name || !(el.name in values)) continue;
     if (el instanceof HTMLSelectElement && v && ![...el.options].some((o) => o.value === String(v))) el.append(h('option', { value: String(v) }, String(v)));
     el.value = Array.isArray(v) ? v.join(', ') : v === undefined || v === null ? '' : String(v);
@@ -128,6 +129,7 @@ export function toolPage(root: HTMLElement, spec: ToolSpec): void {
   form.addEventListener('submit', (e) => { e.preventDefault(); void submit(); });
   exportBtn.addEventListener('click', () => download(`${spec.path.slice(1)}.json`, last));
   root.replaceChildren(shell(spec.path, spec.title, spec.intro, h('div', { class: 'tool-layout' }, h('div', { class: 'tool-main' }, form, errors, out), spec.aside ?? ''), spec.description));
+  if (spec.kind) void applyLimits(form, spec.kind);
   const q = new URLSearchParams(location.search);
   const id = q.get('m');
   if (id && spec.kind) {
@@ -139,7 +141,7 @@ export function toolPage(root: HTMLElement, spec: ToolSpec): void {
     }, (err) => showError(errors, err));
   } else if (!id && [...q.keys()].length) {
     // A form in the URL: fill it; run it when it names a target (GET tools).
-    restoreForm(form, Object.fromEntries(q));
+    restoreForm(form, Object.fromEntries(q), !spec.kind);
     if (!spec.kind) void submit();
   }
 }

@@ -5,6 +5,7 @@
 import { APIError, getJSON, Measurement, postMeasurement, stream } from '../api';
 import { checkbox, download, field, h, input, select, showError } from '../dom';
 import { asPalette, L, palette, worldMap } from '../map';
+import { applyLimits } from '../kinds';
 import { shell } from '../shell';
 import { hasPlace, Hop, Location } from '../trace/model';
 import { TraceView } from '../trace/view';
@@ -102,6 +103,7 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
       h('div', { class: 'vt-map' }, mapEl, legend)),
     asLegend, strip, traces));
 
+  void applyLimits(f.form, 'trace');
   const map = await worldMap(mapEl);
   let locations: Location[] = [];
   try {
@@ -310,6 +312,8 @@ export async function visualtrace(root: HTMLElement): Promise<void> {
 
   const q = new URLSearchParams(location.search);
   if (q.get('target')) f.target.value = q.get('target')!;
+  if (q.get('protocol')) f.protocol.value = q.get('protocol')!;
+  if (q.get('port')) { f.port.value = q.get('port')!; f.form.querySelector('details')!.open = true; }
   const ids = (q.get('m') ?? '').split(',').filter(Boolean).slice(0, 8);
   if (ids.length) {
     try {
