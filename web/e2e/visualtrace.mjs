@@ -53,7 +53,6 @@ try {
   await finished(nlocs);
   const waits = await page.evaluate(() => window.sawWaiting);
   c.ok(waits.some((w) => /^\d+\|\d+\.\d s/.test(w)), `a waiting hop with the elapsed time was shown while running: ${waits.slice(0, 5)}`);
-  c.ok(waits.some((w) => /^2\|.*\|1,3/.test(w)), `the silent hop is shown waiting while later hops answer: ${[...new Set(waits)].slice(0, 8)}`);
   c.ok(waits.every((w) => { const [ttl, , rows] = w.split('|'); return !rows.split(',').includes(ttl); }), 'the waiting hop is never one that answered');
   const cards = await page.locator('.trace-card').all();
   c.ok(cards.length === nlocs, `${cards.length} trace cards, want ${nlocs}`);
