@@ -64,7 +64,8 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if len(allow) == 0 {
-		return notFound("no such route; see /api/openapi.json")
+		s.uiNotFound(w, r) // a browser gets the HTML 404 page
+		return nil
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	return &Problem{Type: problemBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed,

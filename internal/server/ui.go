@@ -18,7 +18,7 @@ var webdist embed.FS
 
 // uiPages are the paths answered with the single-page shell (index.html);
 // the script renders the page named by the path.
-var uiPages = []string{"/tools", "/visualtrace", "/dns", "/propagation", "/cert", "/http", "/ws", "/diagnose", "/scan", "/compare", "/checks", "/status"}
+var uiPages = []string{"/tools", "/visualtrace", "/dns", "/propagation", "/cert", "/http", "/ws", "/tcp", "/geo", "/diagnose", "/scan", "/compare", "/checks", "/status"}
 
 // uiRoutes are the web UI's routes: the pages, their assets, the API docs
 // and the UI's configuration.
@@ -34,6 +34,19 @@ func (s *Server) uiRoutes() []route {
 		rs = append(rs, route{method: "GET", pattern: p, handler: page, undocumented: true})
 	}
 	return rs
+}
+
+// uiNotFound answers an unknown route (the route table's catch-all): the
+// page shell with status 404 for a browser's GET (the script shows "Page
+// not found" and the tools), the JSON problem for the API, other methods
+// and clients that do not ask for HTML.
+func (s *Server) uiNotFound(w http.ResponseWriter, r *http.Request) {
+	html := (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html")
+	if strings.HasPrefix(r.URL.Path, "/api/") || !html {
+		writeProblem(w, r, notFound("no such route; see /api/openapi.json"))
+		return
+	}
+	s.serveBundleStatus(w, r, "index.html", "no-cache", http.StatusNotFound)
 }
 
 // uiFile serves one file of the bundle.
@@ -55,6 +68,10 @@ func (s *Server) uiAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request, name, cache string) {
+	s.serveBundleStatus(w, r, name, cache, http.StatusOK)
+}
+
+func (s *Server) serveBundleStatus(w http.ResponseWriter, r *http.Request, name, cache string, status int) {
 	dist, _ := fs.Sub(webdist, "webdist")
 	body, err := fs.ReadFile(dist, name)
 	if err != nil {
@@ -74,6 +91,7 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request, name, cache
 			body = gz
 		}
 	}
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +65,24 @@ func runNode(t *testing.T, cmd *exec.Cmd, root string, logs fmt.Stringer) {
 	}
 }
 
+// syncBuffer collects a server's log while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]
@@ -76,14 +95,19 @@ type hopWant struct {
 	Addr    string `json:"addr"`
 	Located bool   `json:"located"`
 	City    string `json:"city,omitempty"`
+	ASN     int    `json:"asn,omitempty"`
+	Reached bool   `json:"reached,omitempty"`
 }
 
 // TestBrowserVisualTrace runs the server inside the source namespace of a
-// routed topology whose routers the geo overrides place in Paris and New
-// York (one silent, the destination private and unplaced), runs Chromium
-// in the same namespace, traces the destination from /visualtrace and checks
-// the table, the markers, the lines, the permalink and that no request left
-// the server.
+// routed topology whose routers the geo overrides place on both sides of
+// the Pacific (Singapore, Tokyo, Los Angeles; one silent, the destination
+// private and unplaced), runs Chromium in the same namespace, traces the
+// destination from the server's location (Singapore; Hong Kong, without an
+// agent, is offline) and checks the hop numbers, the markers and lines (one
+// world copy across the antimeridian, dashed across the silent hop), the
+// verdict, two traces on one page with toggles and offset lines, the kept
+// zoom, the permalink, the phone layout and axe-core.
 func TestBrowserVisualTrace(t *testing.T) {
 	testnet.Skip(t)
 	root, bin := browserSetup(t)
@@ -94,7 +118,7 @@ func TestBrowserVisualTrace(t *testing.T) {
 	// Reverse names: a DNS server on the namespace's loopback, the
 	// server's upstream.
 	ptr := dnstest.NewZone(t, "43.10.in-addr.arpa.", "$TTL 300\n@ IN SOA ns.lab.test. h.lab.test. 1 3600 600 86400 60\n@ IN NS ns.lab.test.\n"+
-		"2.0 IN PTR ae1.edge1.par.lab.test.\n2.2 IN PTR xe0.core1.nyc.lab.test.\n2.3 IN PTR xe1.core2.nyc.lab.test.\n2.4 IN PTR www.lab.test.\n")
+		"2.0 IN PTR ae1.edge1.sin.lab.test.\n2.2 IN PTR xe0.core1.tyo.lab.test.\n2.3 IN PTR xe1.core2.lax.lab.test.\n2.4 IN PTR www.lab.test.\n")
 	if err := src.Do(func() error {
 		d, err := dnstest.Listen("127.0.0.1", "53", ptr)
 		if err == nil {
@@ -107,19 +131,20 @@ func TestBrowserVisualTrace(t *testing.T) {
 	dir := t.TempDir()
 	overrides := filepath.Join(dir, "overrides.yaml")
 	writeFile(t, overrides, `overrides:
-  - {cidr: 10.43.0.0/24, label: edge, city: Paris, country_code: FR, latitude: 48.86, longitude: 2.35, asn: 64501, as_org: Edge Networks}
-  - {cidr: 10.43.2.0/23, label: core, city: New York, country_code: US, latitude: 40.71, longitude: -74.01, asn: 64502, as_org: Core Transit}
+  - {cidr: 10.43.0.0/24, label: edge, city: Singapore, country_code: SG, latitude: 1.29, longitude: 103.85, asn: 64500, as_org: Lion City Telecom}
+  - {cidr: 10.43.2.0/24, label: core, city: Tokyo, country_code: JP, latitude: 35.68, longitude: 139.69, asn: 64510, as_org: Pacific Crossing}
+  - {cidr: 10.43.3.0/24, label: core, city: Los Angeles, country_code: US, latitude: 34.05, longitude: -118.24, asn: 64510, as_org: Pacific Crossing}
 `)
 	config := filepath.Join(dir, "serve.yaml")
-	// This server is in Frankfurt; Madrid is configured but has no agent.
-	writeFile(t, config, "location: {id: fra, name: Frankfurt, provider: lab, latitude: 50.11, longitude: 8.68}\n"+
-		"locations:\n  - {id: mad, name: Madrid, provider: lab, latitude: 40.42, longitude: -3.70}\n")
+	// The server's own location is Singapore; Hong Kong has no agent.
+	writeFile(t, config, "location: {id: sin, name: Singapore, provider: lab, latitude: 1.35, longitude: 103.82}\n"+
+		"locations:\n  - {id: hkg, name: Hong Kong, provider: lab, latitude: 22.32, longitude: 114.17}\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	listen := "127.0.0.1:18098"
 	srv := src.Command(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"), "--config", config,
 		"--allow", "10.43.0.0/16", "--upstream", "127.0.0.1:53", "--geo-data", dir, "--geo-overrides", overrides)
-	var logs strings.Builder
+	var logs syncBuffer
 	srv.Stderr = &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -131,21 +156,30 @@ func TestBrowserVisualTrace(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	want := []hopWant{
-		{TTL: 1, Addr: "10.43.0.2", Located: true, City: "Paris"},
-		{TTL: 2, Addr: "", Located: false},
-		{TTL: 3, Addr: "10.43.2.2", Located: true, City: "New York"},
-		{TTL: 4, Addr: "10.43.3.2", Located: true, City: "New York"},
-		{TTL: 5, Addr: dst, Located: false},
+	want := struct {
+		Hops    []hopWant `json:"hops"`
+		Pacific [2]int    `json:"pacific"`
+		Silent  [2]int    `json:"silent"`
+	}{
+		Hops: []hopWant{
+			{TTL: 1, Addr: "10.43.0.2", Located: true, City: "Singapore", ASN: 64500},
+			{TTL: 2, Addr: "", Located: false},
+			{TTL: 3, Addr: "10.43.2.2", Located: true, City: "Tokyo", ASN: 64510},
+			{TTL: 4, Addr: "10.43.3.2", Located: true, City: "Los Angeles", ASN: 64510},
+			{TTL: 5, Addr: dst, Located: false, Reached: true},
+		},
+		Pacific: [2]int{3, 4},
+		Silent:  [2]int{1, 3},
 	}
 	b, _ := json.Marshal(want)
 	runNode(t, src.Command(ctx, "node", filepath.Join(root, "web/e2e/visualtrace.mjs"), "http://"+listen, dst, string(b)), root, &logs)
 }
 
-// TestBrowserPages opens every page at desktop and phone widths, runs a DNS
-// lookup and a propagation check against loopback DNS servers, and checks
-// that a policy refusal (403) and a rate limit (429, with the time to wait)
-// are shown plainly.
+// TestBrowserPages opens every tool page at 1440 and 390 px and checks each
+// verdict against loopback servers, failing targets included (NXDOMAIN,
+// REFUSED, an expected value missing, HTTP 502, a refused port), the
+// permalinks, the 404 page, the hub's first-load size, axe-core, and that
+// a policy refusal (403) and a rate limit (429) are shown plainly.
 func TestBrowserPages(t *testing.T) {
 	root, bin := browserSetup(t)
 	zoneA := dnstest.NewZone(t, "example.test.", "$TTL 300\n@ IN SOA ns.example.test. h.example.test. 1 3600 600 86400 60\n@ IN NS ns\n@ IN A 192.0.2.10\nwww IN A 192.0.2.10\n@ IN MX 10 mail\n@ IN TXT \"v=spf1 -all\"\n")
@@ -179,7 +213,7 @@ func TestBrowserPages(t *testing.T) {
 	defer cancel()
 	srv := exec.CommandContext(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"),
 		"--upstream", up.Addr, "--resolvers", rfile, "--geo-data", dir, "--allow", "127.0.0.2/32")
-	var logs strings.Builder
+	var logs syncBuffer
 	srv.Stderr = &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -212,6 +246,9 @@ func startWebTargets(t *testing.T) webTargets {
 		time.Sleep(40 * time.Millisecond)
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, "<!doctype html><title>lab</title><p>hello from the lab")
+	})
+	mux.HandleFunc("/502", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "upstream connect error", http.StatusBadGateway)
 	})
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)

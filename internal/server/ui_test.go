@@ -61,6 +61,30 @@ func TestUIRoutes(t *testing.T) {
 			t.Errorf("GET %s: %d, want 404", p, resp.StatusCode)
 		}
 	}
+	// An unknown path: a browser gets the page shell with 404 (the script
+	// shows "Page not found"); the API and non-HTML clients get a problem.
+	for _, c := range []struct {
+		path, accept, wantType string
+	}{
+		{"/no-such-page", "text/html,application/xhtml+xml", "text/html"},
+		{"/no-such-page", "application/json", "application/problem+json"},
+		{"/api/v1/no-such-route", "text/html", "application/problem+json"},
+	} {
+		req, _ := http.NewRequest("GET", ts.URL+c.path, nil)
+		req.Header.Set("Accept", c.accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), c.wantType) {
+			t.Errorf("GET %s (Accept %s): %d %s, want 404 %s", c.path, c.accept, resp.StatusCode, resp.Header.Get("Content-Type"), c.wantType)
+		}
+		if c.wantType == "text/html" && !strings.Contains(string(b), `<div id="app">`) {
+			t.Errorf("GET %s (Accept %s): want the page shell, got %.100s", c.path, c.accept, b)
+		}
+	}
 	// The mux cleans dot segments (a redirect); nothing outside the bundle is served.
 	if resp, body := fetch("/ui/../ui.go", false); resp.StatusCode == 200 || strings.Contains(body, "package server") {
 		t.Errorf("GET /ui/../ui.go: %d, want no source file", resp.StatusCode)

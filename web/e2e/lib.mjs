@@ -2,14 +2,15 @@
 // a fresh profile, every request checked to stay on the server's origin,
 // screenshots into artifacts/ (git-ignored).
 import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const artifacts = process.env.ARTIFACTS_DIR || join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'artifacts', 'web');
 
-export const viewports = { desktop: { width: 1280, height: 800 }, phone: { width: 375, height: 812 } };
+export const viewports = { desktop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } };
 
 export async function open(base, viewport = viewports.desktop) {
   const profile = mkdtempSync(join(tmpdir(), 'dnsscience-chromium-'));
@@ -17,6 +18,8 @@ export async function open(base, viewport = viewports.desktop) {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     viewport,
+    // axe-core is injected by the test; the pages' CSP allows no inline script.
+    bypassCSP: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
@@ -62,3 +65,15 @@ export function checker() {
 export async function ready(page) {
   await page.waitForSelector('body[data-ready=true]');
 }
+
+// axe runs axe-core (npm) in the page and returns its violations as
+// "rule: target" lines (empty when the page is clean).
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export async function axe(page) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations);
+  return found.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} — ${n.failureSummary?.split('\n')[1]?.trim() ?? v.help}`));
+}
+
+// inside tells whether box a lies within box b (a few pixels of slack).
+export const inside = (a, b, slack = 1) => !!a && !!b && a.x >= b.x - slack && a.y >= b.y - slack && a.x + a.width <= b.x + b.width + slack && a.y + a.height <= b.y + b.height + slack;

@@ -99,3 +99,9 @@ export function table(head: string[], rows: (Child | Child[])[][], cls = ''): HT
     h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
 }
+
+// scroller wraps a wide table so it scrolls sideways on small screens; it
+// is focusable so a keyboard can scroll it too.
+export function scroller(t: HTMLElement, label = 'Table'): HTMLElement {
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t.querySelector('caption')?.textContent || label }, t);
+}

@@ -20,7 +20,7 @@ export function registry(): Promise<Kind[]> {
 export async function applyLimits(form: HTMLFormElement, kind: string): Promise<void> {
   const k = (await registry()).find((x) => x.name === kind);
   if (!k) return;
-  for (const f of k.options) {
+  for (const f of k.options ?? []) {
     const el = form.elements.namedItem(f.name);
     if (!(el instanceof HTMLInputElement)) continue;
     if (f.type === 'integer') {

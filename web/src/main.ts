@@ -1,15 +1,19 @@
-// Entry point: picks the page for the path.
+// Entry point: picks the page for the path. The visual traceroute (and the
+// map library with it) is loaded only on its own page.
 import './style.css';
-import { visualtrace } from './pages/visualtrace';
+import { compare, dns, propagation, scan } from './pages/dnstools';
+import { diagnose } from './pages/diagnose';
+import { hub, notFound } from './pages/hub';
+import { cert, geo, http, tcp, ws } from './pages/probes';
 import { checks, status } from './pages/monitor';
-import { cert, compare, diagnose, dns, http, hub, propagation, scan, ws } from './pages/tools';
 
-const pages: Record<string, (root: HTMLElement) => void | Promise<void>> = {
-  '/': hub, '/tools': hub, '/visualtrace': visualtrace, '/dns': dns, '/propagation': propagation, '/cert': cert,
-  '/http': http, '/ws': ws, '/diagnose': diagnose, '/scan': scan, '/compare': compare,
-  '/checks': checks, '/status': status,
+type Page = (root: HTMLElement) => void | Promise<void>;
+const pages: Record<string, Page> = {
+  '/': hub, '/tools': hub, '/dns': dns, '/propagation': propagation, '/cert': cert, '/http': http, '/ws': ws, '/tcp': tcp, '/geo': geo,
+  '/diagnose': diagnose, '/scan': scan, '/compare': compare, '/checks': checks, '/status': status,
+  '/visualtrace': (root) => import('./pages/visualtrace').then((m) => m.visualtrace(root)),
 };
 
 const root = document.getElementById('app')!;
-const page = pages[location.pathname.replace(/\/$/, '') || '/'] ?? hub;
+const page = pages[location.pathname.replace(/\/$/, '') || '/'] ?? notFound;
 Promise.resolve(page(root)).finally(() => document.body.setAttribute('data-ready', 'true'));

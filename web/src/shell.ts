@@ -1,4 +1,5 @@
-// The page frame: header with the tool navigation, main area, footer.
+// The page frame: header with the tool navigation, main area, footer; the
+// page's title and description.
 import { h } from './dom';
 
 export interface Tool { path: string; name: string; short: string; blurb: string; icon: string }
@@ -7,16 +8,30 @@ export const tools: Tool[] = [
   { path: '/visualtrace', name: 'Visual traceroute', short: 'Traceroute', icon: 'TR', blurb: 'Trace the route to a host from one or more locations and watch every hop land on a world map, with its network and city.' },
   { path: '/dns', name: 'DNS lookup', short: 'DNS', icon: 'DNS', blurb: 'Ask a resolver for any record type and read the full answer: flags, sections, TTLs and timing.' },
   { path: '/propagation', name: 'Propagation', short: 'Propagation', icon: 'PR', blurb: 'Ask resolvers around the world at once and see who agrees, on a map and in a table.' },
-  { path: '/cert', name: 'Certificate check', short: 'Certificates', icon: 'TLS', blurb: 'Inspect the TLS chain a server sends, its trust, hostname match, expiry and findings.' },
-  { path: '/http', name: 'HTTP check', short: 'HTTP', icon: 'HTTP', blurb: 'Fetch a URL and see where the time goes: DNS, connect, TLS and first byte as a waterfall.' },
-  { path: '/ws', name: 'WebSocket test', short: 'WebSocket', icon: 'WS', blurb: 'Open a WebSocket, send a message, match the reply, and time the upgrade.' },
   { path: '/diagnose', name: 'Diagnose', short: 'Diagnose', icon: 'DX', blurb: 'Walk DNS → TCP → TLS → HTTP for a URL and name the first layer that fails, with the evidence.' },
-  { path: '/scan', name: 'Domain scan', short: 'Scan', icon: 'SC', blurb: 'All the common records of a domain on one page: A, AAAA, MX, NS, TXT, CAA, DMARC.' },
+  { path: '/http', name: 'HTTP check', short: 'HTTP', icon: 'HTTP', blurb: 'Fetch a URL and see where the time goes: DNS, connect, TLS and first byte as a waterfall.' },
+  { path: '/cert', name: 'Certificate check', short: 'Certificates', icon: 'TLS', blurb: 'Inspect the TLS chain a server sends, its trust, hostname match, expiry and findings.' },
+  { path: '/tcp', name: 'TCP connect', short: 'TCP', icon: 'TCP', blurb: 'Open a TCP connection to host:port, time it, and optionally send a line and match the banner.' },
+  { path: '/ws', name: 'WebSocket test', short: 'WebSocket', icon: 'WS', blurb: 'Open a WebSocket, send a message, match the reply, and time the upgrade.' },
+  { path: '/geo', name: 'IP geolocation', short: 'IP geo', icon: 'GEO', blurb: 'Where an address is and which network announces it: city, country, ASN, and special-purpose ranges.' },
+  { path: '/scan', name: 'Domain scan', short: 'Scan', icon: 'SC', blurb: 'All the common records of a domain on one page, with what is missing: A, AAAA, MX, NS, TXT, CAA, DMARC.' },
   { path: '/compare', name: 'Compare domains', short: 'Compare', icon: 'A/B', blurb: 'Two domains side by side, record type by record type, with the differences marked.' },
 ];
 
-export function shell(current: string, title: string, intro: string, ...content: HTMLElement[]): HTMLElement {
+// setMeta sets the page's title and description (what a shared link shows).
+export function setMeta(title: string, description: string): void {
   document.title = `${title} · dnsscience`;
+  let meta = document.querySelector<HTMLMetaElement>('meta[name=description]');
+  if (!meta) {
+    meta = h('meta', { name: 'description' });
+    document.head.append(meta);
+  }
+  meta.content = description;
+}
+
+export function shell(current: string, title: string, intro: string, ...content: (HTMLElement | string | undefined)[]): HTMLElement {
+  const description = typeof content[content.length - 1] === 'string' ? (content.pop() as string) : undefined;
+  setMeta(title, description || intro || tools.find((t) => t.path === current)?.blurb || title);
   const nav = h('nav', { class: 'tools-nav', 'aria-label': 'Tools' },
     ...tools.map((t) => h('a', { href: t.path, title: t.name, 'aria-current': t.path === current ? 'page' : undefined }, t.short)));
   return h('div', { class: 'frame' },
@@ -27,7 +42,7 @@ export function shell(current: string, title: string, intro: string, ...content:
       h('a', { class: 'api-link', href: '/api/docs' }, 'API')),
     h('main', { id: 'main', tabindex: '-1' },
       h('div', { class: 'page-head' }, h('h1', {}, title), intro ? h('p', { class: 'lead' }, intro) : null),
-      ...content),
+      ...content.filter((c): c is HTMLElement => c instanceof HTMLElement)),
     h('footer', {}, 'dnsscience · ', h('a', { href: '/api/docs' }, 'API docs'), ' · ', h('a', { href: '/api/openapi.json' }, 'OpenAPI'), ' · ',
       h('a', { href: '/health' }, 'health')));
 }

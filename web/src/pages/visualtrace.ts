@@ -1,16 +1,15 @@
-// The visual traceroute: traces from one or more locations, drawn live on
-// the world map, with a table per trace.
-import * as L from 'leaflet';
-import { getJSON, Measurement, postMeasurement, stream } from '../api';
-import { badge, checkbox, download, field, h, input, ms, select, showError } from '../dom';
-import { escapeHTML, greatCircle, palette, worldMap } from '../map';
+// The visual traceroute: traces from one or more locations drawn live on
+// the world map (numbered markers coloured by network, sized by latency,
+// dashed where hops stayed silent), an AS-path strip, a verdict per trace,
+// per-trace toggles and mtr-style rounds.
+import { APIError, getJSON, Measurement, postMeasurement, stream } from '../api';
+import { checkbox, download, field, h, input, select, showError } from '../dom';
+import { asPalette, L, palette, worldMap } from '../map';
+import { applyLimits } from '../kinds';
 import { shell } from '../shell';
-
-interface Location { id: string; name: string; provider: string; latitude: number | null; longitude: number | null; status: string; reason?: string }
-// located: the location's coordinates are known (null when not; never 0,0).
-const located = (l?: Location): l is Location & { latitude: number; longitude: number } => !!l && l.latitude != null && l.longitude != null;
-interface HopAddr { addr: string; name?: string; asn?: number; as_org?: string; city?: string; country?: string; located?: boolean; lat?: number; lon?: number; special?: string; label?: string }
-interface Hop { ttl: number; addrs: HopAddr[]; probes: { rtt_ms?: number; timeout?: boolean }[]; reached?: boolean; flag?: string; stats: { sent: number; received: number; loss_pct: number; avg_ms: number; best_ms: number; worst_ms: number } }
+import { hasPlace, Hop, Location } from '../trace/model';
+import { TraceView } from '../trace/view';
+import { redirectForKind } from './tool';
 
 const hostRE = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
 const ipv4RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -19,258 +18,309 @@ export function validTarget(v: string): string | null {
   const t = v.trim().replace(/^\[|\]$/g, '');
   if (!t) return 'Enter a host name or an IP address.';
   if (/[/:]/.test(t) && !t.includes(':')) return 'Enter a host name or IP address, not a URL.';
+  if (t.includes('://')) return 'Enter a host name or IP address, not a URL.';
   if (t.includes(':')) return /^[0-9a-f:.]+$/i.test(t) && t.split('::').length <= 2 ? null : 'That is not a valid IPv6 address.';
   if (/^[\d.]+$/.test(t)) return ipv4RE.test(t) ? null : 'That is not a valid IPv4 address.';
   return hostRE.test(t) ? null : 'That is not a valid host name (letters, digits, hyphens and dots).';
 }
 
-// Trace is one trace on the map and its table.
-class Trace {
-  hops = new Map<number, Hop>();
-  layer: L.LayerGroup;
-  markers = new Map<string, L.CircleMarker>();
-  rows = new Map<number, HTMLTableRowElement>();
-  body: HTMLTableSectionElement;
-  status: HTMLElement;
-  unlocated: HTMLElement;
-  measurement?: Measurement;
-  card: HTMLElement;
-
-  constructor(public id: string, public loc: Location | undefined, public colour: string, private map: L.Map, target: string) {
-    this.layer = L.layerGroup().addTo(map);
-    this.body = h('tbody');
-    this.status = badge('queued', 'muted');
-    this.unlocated = h('ul', { class: 'unlocated' });
-    const from = loc ? loc.name : 'this server';
-    this.card = h('section', { class: 'trace-card', 'data-measurement': id, style: `--trace:${colour}` },
-      h('div', { class: 'trace-head' }, h('span', { class: 'swatch', 'aria-hidden': 'true' }),
-        h('h2', {}, `${target} from ${from}`), this.status),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'hops' },
-        h('caption', { class: 'sr-only' }, `Hops to ${target} from ${from}`),
-        h('colgroup', {}, ...['c-ttl', 'c-addr', 'c-name', 'c-asn', 'c-place', 'c-rtt', 'c-loss'].map((c) => h('col', { class: c }))),
-        h('thead', {}, h('tr', {}, ...['#', 'Address', 'Reverse name', 'Network', 'Place', 'RTT best / avg / worst', 'Loss'].map((t) => h('th', { scope: 'col' }, t)))),
-        this.body)),
-      h('div', { class: 'unlocated-box' }, h('h3', {}, 'Not on the map'), this.unlocated));
-    if (located(loc)) {
-      L.marker([loc.latitude, loc.longitude], {
-        icon: L.divIcon({ className: 'source-marker', html: `<span style="background:${colour}"></span>`, iconSize: [18, 18] }),
-        title: `Source: ${loc.name}`, keyboard: false,
-      }).bindTooltip(`Source: ${escapeHTML(loc.name)}`).addTo(this.layer);
-    }
-  }
-
-  setStatus(s: string) {
-    this.status.textContent = s;
-    this.status.className = `badge ${s === 'finished' ? 'ok' : s === 'failed' ? 'fail' : 'muted'}`;
-  }
-
-  upsert(hop: Hop) {
-    this.hops.set(hop.ttl, hop);
-    this.renderRow(hop);
-    this.drawMap();
-  }
-
-  private renderRow(hop: Hop) {
-    const a = hop.addrs?.[0];
-    const place = a?.located ? [a.city, a.country].filter(Boolean).join(', ') || 'located' : null;
-    const note = !a ? badge('no answer', 'muted') : a.special ? badge(a.special, 'muted') : !a.located ? badge('unknown location', 'muted') : null;
-    const s = hop.stats ?? { sent: 0, received: 0, loss_pct: 0, avg_ms: 0, best_ms: 0, worst_ms: 0 };
-    const row = h('tr', { 'data-ttl': hop.ttl, tabindex: '0', class: a?.located ? 'located' : 'unlocated', 'aria-label': `Hop ${hop.ttl}` },
-      h('td', { class: 'num' }, hop.ttl),
-      h('td', { class: 'mono' }, a ? a.addr : '*', hop.addrs?.length > 1 ? h('small', {}, ` +${hop.addrs.length - 1}`) : null),
-      h('td', { class: 'name' }, a?.name ?? ''),
-      h('td', {}, a?.asn ? h('span', {}, `AS${a.asn}`, a.as_org ? h('small', {}, ` ${a.as_org}`) : null) : ''),
-      h('td', {}, place ?? note ?? ''),
-      h('td', { class: 'num' }, s.received ? [h('span', { class: 'rtt-full' }, `${num(s.best_ms)} / ${num(s.avg_ms)} / ${num(s.worst_ms)} ms`),
-        h('span', { class: 'rtt-avg' }, `${num(s.avg_ms)} ms`)] : '–'),
-      h('td', { class: 'num' }, s.sent ? `${Math.round(s.loss_pct)}%` : '–'));
-    const key = a?.located ? placeKey(a) : '';
-    const on = () => this.highlight(hop.ttl, key, true);
-    const off = () => this.highlight(hop.ttl, key, false);
-    row.addEventListener('mouseenter', on);
-    row.addEventListener('mouseleave', off);
-    row.addEventListener('focus', on);
-    row.addEventListener('blur', off);
-    row.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && key) this.map.panTo(this.markers.get(key)!.getLatLng());
-      if (e.key === 'ArrowDown') (row.nextElementSibling as HTMLElement | null)?.focus();
-      if (e.key === 'ArrowUp') (row.previousElementSibling as HTMLElement | null)?.focus();
-    });
-    const old = this.rows.get(hop.ttl);
-    if (old) {
-      old.replaceWith(row);
-    } else {
-      const after = [...this.rows.keys()].filter((t) => t < hop.ttl).sort((x, y) => y - x)[0];
-      if (after === undefined) this.body.prepend(row); else this.rows.get(after)!.after(row);
-    }
-    this.rows.set(hop.ttl, row);
-  }
-
-  highlight(ttl: number, key: string, on: boolean) {
-    this.rows.get(ttl)?.classList.toggle('hl', on);
-    const m = key ? this.markers.get(key) : undefined;
-    if (m) {
-      m.setStyle({ radius: on ? 11 : 7, weight: on ? 3 : 2 });
-      if (on) m.bringToFront();
-    }
-  }
-
-  private drawMap() {
-    for (const m of this.markers.values()) this.layer.removeLayer(m);
-    this.markers.clear();
-    this.layer.eachLayer((l) => { if (l instanceof L.Polyline) this.layer.removeLayer(l); });
-    const hops = [...this.hops.values()].sort((a, b) => a.ttl - b.ttl);
-    const groups = new Map<string, { a: HopAddr; ttls: number[] }>();
-    const path: L.LatLng[] = [];
-    this.unlocated.replaceChildren();
-    if (located(this.loc)) path.push(L.latLng(this.loc.latitude, this.loc.longitude));
-    for (const hop of hops) {
-      const a = hop.addrs?.[0];
-      if (!a?.located) {
-        const why = !a ? 'no answer' : a.special ? `${a.special}${a.label ? ` (${a.label})` : ''}` : 'location unknown';
-        this.unlocated.append(h('li', { 'data-ttl': hop.ttl }, h('strong', {}, `${hop.ttl}`), ' ', a ? h('span', { class: 'mono' }, a.addr) : '*', ` — ${why}`));
-        continue;
-      }
-      const key = placeKey(a);
-      const g = groups.get(key) ?? { a, ttls: [] };
-      g.ttls.push(hop.ttl);
-      groups.set(key, g);
-      const ll = L.latLng(a.lat ?? 0, a.lon ?? 0);
-      if (!path.length || !path[path.length - 1].equals(ll)) path.push(ll);
-    }
-    if (!this.unlocated.childElementCount) this.unlocated.append(h('li', { class: 'muted' }, 'Every hop that answered has a place.'));
-    for (let i = 0; i + 1 < path.length; i++) {
-      L.polyline(greatCircle(path[i], path[i + 1]), { color: this.colour, weight: 2.5, opacity: 0.85, className: 'hop-line', interactive: false }).addTo(this.layer);
-    }
-    for (const [key, g] of groups) {
-      const m = L.circleMarker([g.a.lat ?? 0, g.a.lon ?? 0], {
-        radius: 7, color: '#fff', weight: 2, fillColor: this.colour, fillOpacity: 1, className: `hop-marker ttl-${g.ttls.join('-')}`,
-      }).bindTooltip(`<strong>${g.ttls.length > 1 ? 'Hops' : 'Hop'} ${g.ttls.join(', ')}</strong><br>${escapeHTML([g.a.city, g.a.country].filter(Boolean).join(', '))}`);
-      m.on('mouseover', () => g.ttls.forEach((t) => this.highlight(t, key, true)));
-      m.on('mouseout', () => g.ttls.forEach((t) => this.highlight(t, key, false)));
-      m.on('click', () => this.rows.get(g.ttls[0])?.scrollIntoView({ block: 'nearest', behavior: 'smooth' }));
-      m.addTo(this.layer);
-      this.markers.set(key, m);
-    }
-  }
-
-  bounds(): L.LatLngBounds | null {
-    const pts = [...this.markers.values()].map((m) => m.getLatLng());
-    if (located(this.loc)) pts.push(L.latLng(this.loc.latitude, this.loc.longitude));
-    return pts.length ? L.latLngBounds(pts) : null;
-  }
+interface Form {
+  form: HTMLFormElement; target: HTMLInputElement; locBox: HTMLElement; protocol: HTMLSelectElement; port: HTMLInputElement; maxHops: HTMLInputElement;
+  queries: HTMLInputElement; timeout: HTMLInputElement; mtr: HTMLInputElement; rounds: HTMLInputElement; noDNS: HTMLInputElement; submit: HTMLButtonElement;
 }
 
-const num = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
-const placeKey = (a: HopAddr) => `${(a.lat ?? 0).toFixed(2)},${(a.lon ?? 0).toFixed(2)}`;
-
-export async function visualtrace(root: HTMLElement): Promise<void> {
+function buildForm(): Form {
   const target = input('target', { placeholder: 'example.com or 2001:db8::1', required: true, 'aria-describedby': 'f-target-hint', inputmode: 'url' });
   const protocol = select('protocol', [['icmp', 'ICMP'], ['udp', 'UDP'], ['tcp', 'TCP']], 'icmp');
   const port = input('port', { type: 'number', min: 1, max: 65535, placeholder: 'auto' });
   const maxHops = input('max_hops', { type: 'number', min: 1, max: 64, value: 30 });
   const queries = input('queries', { type: 'number', min: 1, max: 5, value: 3 });
   const timeout = input('timeout_ms', { type: 'number', min: 1, max: 5000, placeholder: 'auto' });
+  const rounds = input('rounds', { type: 'number', min: 2, max: 100, value: 10 });
+  const mtrBox = checkbox('mtr', 'Repeat in rounds (mtr)');
+  const dnsBox = checkbox('no_dns', 'Skip reverse DNS names');
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Trace');
   const locBox = h('fieldset', { class: 'locations' }, h('legend', {}, 'Trace from'));
-  const errors = h('div', { class: 'errors', 'aria-live': 'polite' });
-  const run = h('button', { type: 'submit', class: 'primary' }, 'Trace');
   const form = h('form', { class: 'tool-form trace-form', novalidate: true },
-    field('Target', target, 'A host name or an IP address'), locBox,
+    h('div', { class: 'trace-row' }, field('Target', target, 'A host name or an IP address'), h('div', { class: 'go' }, submit)),
+    locBox,
     h('details', { class: 'options' }, h('summary', {}, 'Options'),
-      h('div', { class: 'row' }, field('Protocol', protocol), field('Port', port), field('Max hops', maxHops), field('Probes per hop', queries), field('Timeout (ms)', timeout)),
-      checkbox('no_dns', 'Skip reverse DNS names')),
-    h('div', { class: 'actions' }, run));
+      h('div', { class: 'row' }, field('Protocol', protocol), field('Port', port), field('Max hops', maxHops), field('Probes per hop', queries),
+        field('Timeout (ms)', timeout), field('Rounds', rounds, 'with mtr')),
+      h('div', { class: 'row' }, mtrBox, dnsBox)));
+  return {
+    form, target, locBox, protocol, port, maxHops, queries, timeout, rounds, submit,
+    mtr: mtrBox.querySelector('input')!, noDNS: dnsBox.querySelector('input')!,
+  };
+}
+
+function options(f: Form): Record<string, unknown> {
+  const o: Record<string, unknown> = { protocol: f.protocol.value, max_hops: Number(f.maxHops.value) || 0 };
+  if (f.port.value) o.port = Number(f.port.value);
+  if (f.timeout.value) o.timeout_ms = Number(f.timeout.value);
+  if (f.noDNS.checked) o.no_dns = true;
+  if (f.mtr.checked) o.rounds = Number(f.rounds.value) || 10;
+  else o.queries = Number(f.queries.value) || 0;
+  return o;
+}
+
+// restore puts a stored measurement's target, options and locations back
+// into the form.
+function restore(f: Form, ms: Measurement[]) {
+  const m = ms[0];
+  const o = (m.options ?? {}) as Record<string, any>;
+  f.target.value = m.target;
+  f.protocol.value = o.protocol || 'icmp';
+  f.port.value = o.port ? String(o.port) : '';
+  f.maxHops.value = String(o.max_hops || 30);
+  f.queries.value = String(o.queries || 3);
+  f.timeout.value = o.timeout_ms ? String(o.timeout_ms) : '';
+  f.noDNS.checked = !!o.no_dns;
+  f.mtr.checked = !!o.rounds;
+  if (o.rounds) f.rounds.value = String(o.rounds);
+  const ids = new Set(ms.flatMap((x) => x.locations ?? []));
+  if (ids.size) f.locBox.querySelectorAll<HTMLInputElement>('input[name=location]').forEach((c) => { c.checked = ids.has(c.value); });
+}
+
+export async function visualtrace(root: HTMLElement): Promise<void> {
+  const f = buildForm();
+  const errors = h('div', { class: 'errors', 'aria-live': 'polite' });
   const permalink = h('a', { class: 'permalink', href: '#', hidden: true }, 'Permalink');
   const exportBtn = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Export JSON');
-  const mapEl = h('div', { class: 'map', id: 'map', role: 'region', 'aria-label': 'Map of the hops' });
+  const fitBtn = h('button', { type: 'button', class: 'secondary fit-btn', hidden: true }, 'Fit the route');
+  const mapEl = h('div', { class: 'map trace-map', id: 'map', role: 'region', 'aria-label': 'Map of the hops' });
+  const toggles = h('div', { class: 'trace-toggles', hidden: true });
+  const strip = h('div', { class: 'as-strip', 'aria-label': 'Networks crossed, in order' });
+  const asLegend = h('div', { class: 'as-legend' });
   const traces = h('div', { class: 'traces' });
-  const legend = h('p', { class: 'map-legend' }, h('span', { class: 'lg-src' }), ' source ', h('span', { class: 'lg-hop' }), ' hop (grouped by place) ', h('span', { class: 'lg-line' }), ' path');
-  root.replaceChildren(shell('/visualtrace', 'Visual traceroute', 'Trace the route to a host and watch each hop appear on the map as it answers.',
-    h('div', { class: 'vt-layout' },
-      h('div', { class: 'vt-side' }, form, errors, h('div', { class: 'vt-actions' }, permalink, exportBtn)),
+  const item = (cls: string, text: string, sym = '') => h('span', { class: 'lg-item' }, h('span', { class: `lg ${cls}`, 'aria-hidden': 'true' }, sym), text);
+  const legend = h('div', { class: 'map-legend' },
+    item('lg-src', 'source'), item('lg-hop', 'hop number; colour: network; size: round-trip time', '3'), item('lg-line', 'path'),
+    item('lg-dash', 'across silent or unplaced hops'), item('lg-doubt', 'place doubtful'), item('lg-any', 'anycast'), item('lg-rl', 'rate-limited'));
+  root.replaceChildren(shell('/visualtrace', 'Visual traceroute', 'Trace the route to a host from one or more locations and watch each hop land on the map, with its network and city.',
+    h('div', { class: 'vt-top' },
+      h('div', { class: 'vt-side' }, f.form, errors, h('div', { class: 'vt-actions' }, permalink, exportBtn, fitBtn), toggles),
       h('div', { class: 'vt-map' }, mapEl, legend)),
-    traces));
+    asLegend, strip, traces));
 
+  void applyLimits(f.form, 'trace');
   const map = await worldMap(mapEl);
   let locations: Location[] = [];
   try {
-    locations = (await getJSON<{ locations: Location[] }>('/api/v1/locations')).locations;
+    locations = (await getJSON<{ locations: Location[] }>('/api/v1/locations')).locations ?? [];
   } catch (e) { showError(errors, e); }
+  // Offline locations (no agent to run them) are shown, not offered.
+  const firstOnline = locations.findIndex((l) => (l.status ?? 'online') === 'online');
   locations.forEach((l, i) => {
-    locBox.append(h('label', { class: 'loc-chip', style: `--c:${palette[i % palette.length]}` },
-      h('input', { type: 'checkbox', name: 'location', value: l.id, checked: i === 0 && l.status === 'online', disabled: l.status !== 'online' }),
-      h('span', { class: 'dot', 'aria-hidden': 'true' }),
-      l.name, l.provider && l.provider !== 'self' ? h('small', {}, ` ${l.provider}`) : null,
-      l.status !== 'online' ? h('small', { class: 'offline', title: l.reason ?? '' }, ' offline') : null));
+    const online = (l.status ?? 'online') === 'online';
+    f.locBox.append(h('label', { class: `loc-chip${online ? '' : ' offline'}`, style: `--c:${palette[i % palette.length]}`, title: online ? undefined : l.reason ?? 'offline' },
+      h('input', { type: 'checkbox', name: 'location', value: l.id, checked: i === firstOnline, disabled: !online }), h('span', { class: 'dot', 'aria-hidden': 'true' }),
+      l.name, l.provider && l.provider !== 'self' ? h('small', {}, ` ${l.provider}`) : null, online ? null : h('small', { class: 'offline-note' }, ' offline')));
   });
-  const colourOf = (id: string) => palette[Math.max(0, locations.findIndex((l) => l.id === id)) % palette.length];
+  if (locations.length <= 1) f.locBox.hidden = true;
+  // A trace takes its location's colour, or the next free one when
+  // another trace on the page already has it.
+  const colourOf = (id?: string) => {
+    const own = palette[Math.max(0, locations.findIndex((l) => l.id === id)) % palette.length];
+    const used = new Set(current.map((t) => t.colour));
+    return used.has(own) ? palette.find((c) => !used.has(c)) ?? own : own;
+  };
 
-  let current: Trace[] = [];
-  const reset = () => {
-    current.forEach((t) => map.removeLayer(t.layer));
-    current = [];
-    traces.replaceChildren();
+  // Network colours: one per AS in order of first appearance.
+  const asColours = new Map<number, string>();
+  const asNames = new Map<number, string>();
+  const asColour = (asn?: number) => {
+    if (!asn) return '#9aa5b4';
+    let c = asColours.get(asn);
+    if (!c) { c = asPalette[asColours.size % asPalette.length]; asColours.set(asn, c); }
+    return c;
   };
-  const fit = () => {
-    const b = current.map((t) => t.bounds()).filter((x): x is L.LatLngBounds => !!x).reduce<L.LatLngBounds | null>((acc, x) => (acc ? acc.extend(x) : x), null);
-    if (b) map.fitBounds(b.pad(0.3), { maxZoom: 5, animate: false });
+
+  let current: TraceView[] = [];
+  // The view fits the route until the user moves the map, then never again.
+  let userMoved = false;
+  let programmatic = false;
+  const quietly = (fn: () => void) => { programmatic = true; try { fn(); } finally { programmatic = false; } };
+  map.on('zoomstart movestart', () => { if (!programmatic) { userMoved = true; fitBtn.hidden = false; } });
+  const bounds = () => {
+    const pts = current.filter((t) => t.visible).flatMap((t) => t.points());
+    return pts.length ? L.latLngBounds(pts) : null;
   };
-  new ResizeObserver(() => { map.invalidateSize(); fit(); }).observe(mapEl);
+  const fit = (force = false) => {
+    const b = bounds();
+    if (!b || (userMoved && !force)) return;
+    const wide = mapEl.clientWidth > 600;
+    quietly(() => map.fitBounds(b, { paddingTopLeft: [30, 30], paddingBottomRight: [wide ? 150 : 30, 30], maxZoom: 6, animate: false }));
+    mapEl.dataset.fits = String(Number(mapEl.dataset.fits ?? 0) + 1);
+  };
+  fitBtn.addEventListener('click', () => { userMoved = false; fitBtn.hidden = true; fit(true); });
+  new ResizeObserver(() => { quietly(() => map.invalidateSize({ pan: false })); fit(); }).observe(mapEl);
+  map.on('zoomend', () => current.forEach((t) => t.reoffset()));
   map.on('moveend', () => { mapEl.dataset.view = `${map.getZoom()} ${map.getCenter().lat.toFixed(1)},${map.getCenter().lng.toFixed(1)}`; });
-  const follow = (t: Trace, m: Measurement) => {
-    t.setStatus(m.status);
-    for (const hop of (m.result?.hops ?? []) as Hop[]) t.upsert(hop);
-    t.measurement = m;
-    if (m.status === 'failed') t.card.querySelector('.trace-head')!.after(h('p', { class: 'alert error' }, m.error ?? 'the trace failed'));
-    fit();
-    exportBtn.hidden = false;
+
+  // layout keeps the traces in one world copy, side by side where their
+  // paths overlap, and redraws the AS legend and strip.
+  const layout = () => {
+    const vis = current.filter((t) => t.visible);
+    let ref: number | null = null;
+    for (const t of vis) {
+      const s = t.span();
+      if (!s) continue;
+      const centre = (s[0] + s[1]) / 2;
+      if (ref === null) ref = centre - 360 * Math.round(centre / 360);
+      t.setShift(360 * Math.round((ref - centre) / 360));
+    }
+    vis.forEach((t, i) => {
+      const off = vis.length > 1 ? (i - (vis.length - 1) / 2) * 5 : 0;
+      if (off !== t.offsetPx) { t.offsetPx = off; t.reoffset(); }
+    });
+    const holders = new Map<string, TraceView[]>();
+    for (const t of vis) for (const k of t.keys()) holders.set(k, [...(holders.get(k) ?? []), t]);
+    let moved = false;
+    for (const t of current) {
+      for (const k of t.keys()) {
+        const list = holders.get(k) ?? [t];
+        const dx = list.length > 1 ? (list.indexOf(t) - (list.length - 1) / 2) * 18 : 0;
+        if ((t.markerDx.get(k) ?? 0) !== dx) { t.markerDx.set(k, dx); moved = true; }
+        const quiet = list.indexOf(t) < list.length - 1;
+        if (t.unlabelled.has(k) !== quiet) { if (quiet) t.unlabelled.add(k); else t.unlabelled.delete(k); moved = true; }
+      }
+      if (moved) t.applyShift();
+      moved = false;
+    }
+    drawNetworks();
   };
-  const start = (ids: string[], locs: (Location | undefined)[], targetText: string) => {
-    permalink.href = `/visualtrace?m=${ids.join(',')}`;
+
+  const drawNetworks = () => {
+    const seen: number[] = [];
+    strip.replaceChildren();
+    for (const t of current.filter((x) => x.visible)) {
+      const path = t.asPath();
+      if (!path.length) continue;
+      strip.append(h('div', { class: 'as-path', style: `--trace:${t.colour}`, 'data-measurement': t.id },
+        h('span', { class: 'as-from' }, h('i', { class: 'swatch', 'aria-hidden': 'true' }), t.name),
+        ...path.flatMap((p, i) => {
+          if (!seen.includes(p.asn)) seen.push(p.asn);
+          if (p.org) asNames.set(p.asn, p.org);
+          return [i ? h('span', { class: 'as-arrow', 'aria-hidden': 'true' }, '→') : null,
+            h('span', { class: 'as-chip', 'data-asn': p.asn, title: `Hops ${p.ttls.join(', ')}` },
+              h('i', { class: 'as-dot', style: `background:${asColour(p.asn)}`, 'aria-hidden': 'true' }), h('strong', {}, `AS${p.asn}`), p.org ? ` ${p.org}` : '')];
+        })));
+    }
+    asLegend.replaceChildren(...(seen.length ? [h('span', { class: 'muted' }, 'Networks:')] : []),
+      ...seen.map((asn) => h('span', { class: 'as-key', 'data-asn': asn }, h('i', { class: 'as-dot', style: `background:${asColour(asn)}`, 'aria-hidden': 'true' }), `AS${asn}`, asNames.get(asn) ? ` ${asNames.get(asn)}` : '')));
+  };
+
+  const drawToggles = () => {
+    toggles.hidden = current.length < 2;
+    toggles.replaceChildren(...current.map((t) => {
+      const b = h('button', { type: 'button', class: 'trace-chip', 'aria-pressed': String(t.visible), 'data-measurement': t.id, style: `--trace:${t.colour}` },
+        h('i', { class: 'swatch', 'aria-hidden': 'true' }), t.name);
+      b.addEventListener('click', () => t.setVisible(!t.visible));
+      return b;
+    }));
+  };
+
+  const ctx = {
+    map,
+    asColour,
+    changed: (t: TraceView, grew: boolean) => {
+      layout();
+      if (!grew || !t.visible) return;
+      const b = bounds();
+      if (b && !map.getBounds().contains(b)) fit();
+    },
+    toggled: () => { layout(); drawToggles(); },
+  };
+
+  const reset = () => {
+    current.forEach((t) => t.remove());
+    current = [];
+    asColours.clear();
+    userMoved = false;
+    fitBtn.hidden = true;
+    drawToggles();
+    drawNetworks();
+  };
+  const ticker = setInterval(() => {
+    if (!root.isConnected) { clearInterval(ticker); return; }
+    current.forEach((t) => { if (t.duration === undefined && (t.status === 'running' || t.status === 'queued')) t.tick(); });
+  }, 200);
+
+  const start = (ms: Measurement[]) => {
+    permalink.href = `/visualtrace?m=${ms.map((m) => m.id).join(',')}`;
     permalink.hidden = false;
+    exportBtn.hidden = false;
     history.replaceState(null, '', permalink.href);
-    ids.forEach((id, i) => {
-      const t = new Trace(id, locs[i], locs[i] ? colourOf(locs[i]!.id) : palette[i % palette.length], map, targetText);
+    ms.forEach((m) => {
+      const loc = locations.find((l) => l.id === m.locations?.[0]);
+      const base = loc?.name ?? 'This server';
+      const same = current.filter((x) => (x.loc?.name ?? 'This server') === base).length;
+      const t = new TraceView(m.id, loc && hasPlace(loc) ? loc : loc ? { ...loc, latitude: null, longitude: null } : undefined, colourOf(loc?.id), m.target, ctx,
+        same ? `${base} (${same + 1})` : base);
+      if (m.created_at) t.started = Date.parse(m.created_at) || t.started;
+      t.rounds = Number((m.options as { rounds?: number } | undefined)?.rounds) || 0;
       current.push(t);
       traces.append(t.card);
-      stream(id, (ev) => {
-        if (ev.type === 'hop') { t.setStatus('running'); t.upsert(ev.data as Hop); fit(); }
-      }).then((m) => follow(t, m), (e) => showError(errors, e));
+      t.setStatus(m.status);
+      t.tick();
+      if (m.status === 'finished' || m.status === 'failed') {
+        t.measurement = m;
+        t.finish(m.result, m.status, m.error);
+        fit();
+        return;
+      }
+      stream(m.id, (ev) => {
+        if (ev.type === 'status' && ev.data?.status) t.setStatus(ev.data.status);
+        if (ev.type === 'hop') { if (t.status !== 'running') t.setStatus('running'); t.upsert(ev.data as Hop); }
+      }).then((done) => {
+        t.measurement = done;
+        t.finish(done.result, done.status, done.error);
+        fit();
+      }, (e) => showError(errors, e));
     });
+    drawToggles();
   };
 
-  form.addEventListener('submit', async (e) => {
+  f.form.addEventListener('submit', async (e) => {
     e.preventDefault();
     errors.replaceChildren();
-    const bad = validTarget(target.value);
-    target.setAttribute('aria-invalid', String(!!bad));
-    if (bad) { errors.append(h('div', { class: 'alert error', role: 'alert' }, bad)); target.focus(); return; }
-    const chosen = [...locBox.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => locations.find((l) => l.id === c.value)!);
+    const bad = validTarget(f.target.value);
+    f.target.setAttribute('aria-invalid', String(!!bad));
+    if (bad) { errors.append(h('div', { class: 'alert error', role: 'alert' }, bad)); f.target.focus(); return; }
+    const chosen = locations.length ? [...f.locBox.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => c.value) : [undefined];
     if (!chosen.length) { errors.append(h('div', { class: 'alert error', role: 'alert' }, 'Pick at least one location to trace from.')); return; }
-    const options: Record<string, unknown> = { protocol: protocol.value, max_hops: Number(maxHops.value) || 0, queries: Number(queries.value) || 0 };
-    if (port.value) options.port = Number(port.value);
-    if (timeout.value) options.timeout_ms = Number(timeout.value);
-    if ((form.elements.namedItem('no_dns') as HTMLInputElement).checked) options.no_dns = true;
-    run.disabled = true;
+    f.submit.disabled = true;
     try {
-      const ms = await Promise.all(chosen.map((l) => postMeasurement({ type: 'trace', target: target.value.trim(), options, locations: [l.id] })));
+      const target = f.target.value.trim();
+      const ms = await Promise.all(chosen.map((l) => postMeasurement({ type: 'trace', target, options: options(f), locations: l ? [l] : undefined })));
       reset();
-      start(ms.map((m) => m.id), chosen, target.value.trim());
+      start(ms);
+      // On a narrow screen the map is below the form: bring it into view.
+      if (window.innerWidth < 1000) mapEl.scrollIntoView({ block: 'start', behavior: 'smooth' });
     } catch (err) {
-      showError(errors, err, form);
+      showError(errors, err, f.form);
+      if (err instanceof APIError && err.problem.errors?.some((e) => e.field === 'options.rounds')) {
+        errors.append(h('p', { class: 'alert warn' }, 'This server does not run traces in rounds; untick “Repeat in rounds (mtr)” to trace once.'));
+        f.mtr.setAttribute('aria-invalid', 'true');
+      }
     } finally {
-      run.disabled = false;
+      f.submit.disabled = false;
     }
   });
   exportBtn.addEventListener('click', () => download(`trace-${current.map((t) => t.id).join('-')}.json`, current.map((t) => t.measurement ?? { id: t.id, hops: [...t.hops.values()] })));
 
-  const ids = new URLSearchParams(location.search).get('m');
-  if (ids) {
-    const list = ids.split(',').filter(Boolean).slice(0, 8);
+  const q = new URLSearchParams(location.search);
+  if (q.get('target')) f.target.value = q.get('target')!;
+  if (q.get('protocol')) f.protocol.value = q.get('protocol')!;
+  if (q.get('port')) { f.port.value = q.get('port')!; f.form.querySelector('details')!.open = true; }
+  const ids = (q.get('m') ?? '').split(',').filter(Boolean).slice(0, 8);
+  if (ids.length) {
     try {
-      const ms = await Promise.all(list.map((id) => getJSON<Measurement>(`/api/v1/measurements/${encodeURIComponent(id)}`)));
-      target.value = ms[0]?.target ?? '';
-      start(list, ms.map((m) => locations.find((l) => l.id === m.locations?.[0])), ms[0]?.target ?? '');
+      const ms = await Promise.all(ids.map((id) => getJSON<Measurement>(`/api/v1/measurements/${encodeURIComponent(id)}`)));
+      if (redirectForKind(ms[0], 'trace')) return;
+      restore(f, ms);
+      start(ms);
     } catch (err) { showError(errors, err); }
   }
 }
