@@ -39,6 +39,16 @@ created if it does not exist; one that holds data is replaced only with
 			return usageErr("%s: %v", args[0], err)
 		}
 		s, err := sf.open(cmd.Context(), false)
+		if errors.Is(err, store.ErrGone) {
+			// Restoring is what a lost store asks for: start it anew.
+			u, uerr := sf.url()
+			if uerr != nil {
+				return uerr
+			}
+			if err = store.ForgetGone(u); err == nil {
+				s, err = sf.open(cmd.Context(), false)
+			}
+		}
 		if err != nil {
 			return err
 		}

@@ -168,6 +168,31 @@ func TestBackupRestoreCommands(t *testing.T) {
 	}
 }
 
+// TestRestoreIntoALostStore: a store whose file was lost is refused by
+// the other commands (no empty store in its place), and restore fills it
+// anew.
+func TestRestoreIntoALostStore(t *testing.T) {
+	src := t.TempDir()
+	fillStore(t, src)
+	want := contentsOf(t, store.SQLiteURL(src))
+	file := filepath.Join(t.TempDir(), "dnss.jsonl.gz")
+	if _, stderr, code := runCLI(t, "backup", "--data", src, "--to", file); code != 0 {
+		t.Fatalf("backup: exit %d: %s", code, stderr)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(filepath.Join(src, store.DefaultFileName) + suffix)
+	}
+	if _, stderr, code := runCLI(t, "apikey", "create", "ci", "--data", src); code == 0 || !strings.Contains(stderr, "dnsscience restore") {
+		t.Errorf("apikey create on a lost store: exit %d, %q; want a refusal saying how to restore", code, stderr)
+	}
+	if out, stderr, code := runCLI(t, "restore", file, "--data", src); code != 0 || !strings.Contains(out, "restored 3 measurements") {
+		t.Fatalf("restore into the lost store: exit %d, %q %s", code, out, stderr)
+	}
+	if got := contentsOf(t, store.SQLiteURL(src)); !reflect.DeepEqual(got, want) {
+		t.Errorf("restored store differs:\n got %+v\nwant %+v", got, want)
+	}
+}
+
 // TestBackupRestoreStdio pipes a backup through stdout and stdin, with the
 // stores chosen by $DNSSCIENCE_DB and $DNSSCIENCE_DATA.
 func TestBackupRestoreStdio(t *testing.T) {

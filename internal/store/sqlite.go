@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,10 +35,16 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("opening sqlite store: %w", err)
 	}
+	if err := checkNotGone(path); err != nil {
+		return nil, err
+	}
 	// A new database is readable by its owner only (it holds key hashes);
 	// SQLite gives its -wal and -shm files the same mode.
 	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
 		f.Close()
+	}
+	if err := os.WriteFile(createdMarker(path), []byte("a dnsscience store was created as "+filepath.Base(path)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("opening sqlite store: recording its creation: %w", err)
 	}
 	// The writer creates the file; every write first checks it is still
 	// the file opened (checkFile), so the writer never reconnects to a
@@ -69,4 +76,39 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("opening sqlite store: %w", err)
 	}
 	return &Store{dialect: DialectSQLite, w: w, r: r, path: path, file: fi}, nil
+}
+
+// createdMarker is the file beside a SQLite store that records it was
+// created: a store file missing while its marker is there was lost
+// (deleted, a volume not mounted), not never made.
+func createdMarker(path string) string { return path + ".created" }
+
+// checkNotGone refuses to create an empty database where one was lost.
+func checkNotGone(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if _, err := os.Stat(createdMarker(path)); err != nil {
+		return nil // never created here: a new store
+	}
+	return fmt.Errorf("opening sqlite store %s: the file is missing, but a store was created there before (%s): "+
+		"restore a backup with `dnsscience restore`, or delete %s to start with an empty store: %w",
+		path, createdMarker(path), createdMarker(path), ErrGone)
+}
+
+// ForgetGone accepts that the SQLite store at url is gone, so the next Open
+// creates a new one (restore does this before refilling it); other URLs are
+// left alone.
+func ForgetGone(url string) error {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return nil
+	}
+	abs, err := filepath.Abs(sqlitePath(url))
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(createdMarker(abs)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("forgetting the lost store: %w", err)
+	}
+	return nil
 }

@@ -31,6 +31,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrInvalid: a value the store refuses (empty type, unknown status ...).
 	ErrInvalid = errors.New("invalid value")
+	// ErrGone: a SQLite store that existed is missing; Open does not
+	// silently create an empty one in its place (see ForgetGone).
+	ErrGone = errors.New("store file gone")
 )
 
 // Store is the one store of dnsscience. It is safe for concurrent use.
