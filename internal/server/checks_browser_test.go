@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // TestMonitorPagesInChromium runs `dnsscience serve --checks` against a
@@ -56,32 +55,11 @@ checks:
     kind: tcp
     target: `+tln.Addr().String()+`
 `)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := ln.Addr().String()
-	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := exec.CommandContext(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"),
-		"--checks", filepath.Join(dir, "checks"), "--allow", "127.0.0.0/8", "--geo-data", dir)
 	var logs strings.Builder
-	srv.Stderr = &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	listen, srv := startServe(ctx, t, bin, &logs, "--data", filepath.Join(dir, "data"),
+		"--checks", filepath.Join(dir, "checks"), "--allow", "127.0.0.0/8", "--geo-data", dir)
 	defer func() { cancel(); _ = srv.Wait() }()
-	for i := 0; ; i++ {
-		resp, err := http.Get("http://" + listen + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatalf("server did not start:\n%s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	runNode(t, exec.CommandContext(ctx, "node", filepath.Join(root, "web/e2e/monitor.mjs"), "http://"+listen, "http://"+tln.Addr().String()+"/flip"), root, &logs)
 }

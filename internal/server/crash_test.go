@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dnsscience/dnsscience/internal/runner"
 )
@@ -42,29 +42,12 @@ func TestKill9MidMeasurementThenRestart(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	free, _ := net.Listen("tcp", "127.0.0.1:0")
-	listen := free.Addr().String()
-	free.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	args := []string{"--data", filepath.Join(dir, "data"), "--allow", "127.0.0.0/8", "--upstream", "127.0.0.1:1", "--log-level", "warn"}
+	var logs strings.Builder
+	listen, first := startServe(ctx, t, bin, &logs, args...)
 	base := "http://" + listen
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"), "--allow", "127.0.0.0/8",
-			"--upstream", "127.0.0.1:1", "--log-level", "warn")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			if resp, err := http.Get(base + "/health"); err == nil {
-				resp.Body.Close()
-				return cmd
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the server did not start")
-			}
-			time.Sleep(20 * time.Millisecond) // polling the port the child opens
-		}
-	}
-	first := start()
 	body := fmt.Sprintf(`{"type":"http","target":"http://%s/","options":{"timeout":"25s"}}`, silent.Addr())
 	resp, err := http.Post(base+"/api/v1/measurements", "application/json", strings.NewReader(body))
 	if err != nil {
@@ -90,8 +73,9 @@ func TestKill9MidMeasurementThenRestart(t *testing.T) {
 	_ = first.Wait()
 	stream.Body.Close()
 
-	start()
-	resp, err = http.Get(base + "/api/v1/measurements/" + m.ID)
+	listen, second := startServe(ctx, t, bin, &logs, args...)
+	defer func() { cancel(); _ = second.Wait() }()
+	resp, err = http.Get("http://" + listen + "/api/v1/measurements/" + m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

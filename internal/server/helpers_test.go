@@ -4,9 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
+	"os/exec"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -47,3 +52,38 @@ type tlsCfg struct{ Config tls.Config }
 func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// logSink is where a started server's log goes, readable for failures.
+type logSink interface {
+	io.Writer
+	String() string
+}
+
+// startServe starts the built binary's `serve --listen ADDR args...` on a
+// free loopback port, waits until /health answers and returns the
+// address; the process is killed when ctx ends (the caller waits for it).
+func startServe(ctx context.Context, t *testing.T, bin string, logs logSink, args ...string) (string, *exec.Cmd) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+	srv := exec.CommandContext(ctx, bin, append([]string{"serve", "--listen", listen}, args...)...)
+	srv.Stderr = logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		resp, err := http.Get("http://" + listen + "/health")
+		if err == nil {
+			resp.Body.Close()
+			return listen, srv
+		}
+		if i > 400 {
+			t.Fatalf("server did not start:\n%s", logs.String())
+		}
+		time.Sleep(25 * time.Millisecond) // polling the port the child opens
+	}
+}

@@ -203,33 +203,12 @@ func TestBrowserPages(t *testing.T) {
 	dir := t.TempDir()
 	rfile := filepath.Join(dir, "resolvers.yaml")
 	writeFile(t, rfile, resolvers.String())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := ln.Addr().String()
-	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := exec.CommandContext(ctx, bin, "serve", "--listen", listen, "--data", filepath.Join(dir, "data"),
-		"--upstream", up.Addr, "--resolvers", rfile, "--geo-data", dir, "--allow", "127.0.0.2/32")
 	var logs syncBuffer
-	srv.Stderr = &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	listen, srv := startServe(ctx, t, bin, &logs, "--data", filepath.Join(dir, "data"),
+		"--upstream", up.Addr, "--resolvers", rfile, "--geo-data", dir, "--allow", "127.0.0.2/32")
 	defer func() { cancel(); _ = srv.Wait() }()
-	for i := 0; ; i++ {
-		resp, err := http.Get("http://" + listen + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatalf("server did not start:\n%s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	runNode(t, exec.CommandContext(ctx, "node", filepath.Join(root, "web/e2e/pages.mjs"), "http://"+listen, web.http, web.tls), root, &logs)
 }
 
