@@ -369,6 +369,12 @@ func (s *Service) start(j *job, m *store.Measurement, plan *measure.Plan, d Disp
 			<-j.start // it was given a worker meanwhile
 		}
 		defer s.queue.release(j)
+		if s.runCtx.Err() != nil {
+			// Given a worker as the service shut down (a running one was
+			// cancelled): it never started.
+			s.finish(m, nil, errors.New(ReasonShutdownQueued))
+			return
+		}
 		s.run(ctx, m, plan, d)
 	}()
 }

@@ -224,7 +224,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.svc = svc
 	s.cfg.ReadyChecks = append([]ReadyCheck{{Name: "database", Check: cfg.Store.Ping}}, s.cfg.ReadyChecks...)
-	cfg.Store.Observe = func(op string, d time.Duration) { s.metrics.store.WithLabelValues(op).Observe(d.Seconds()) }
+	cfg.Store.SetObserver(func(op string, d time.Duration) { s.metrics.store.WithLabelValues(op).Observe(d.Seconds()) })
 	s.attachMonitor()
 	s.routes()
 	return s, nil

@@ -219,12 +219,12 @@ func TestConcurrentWriters(t *testing.T) {
 func TestObserve(t *testing.T) {
 	s := openStore(t, backends()[0].url(t))
 	var ops []string
-	s.Observe = func(op string, d time.Duration) {
+	s.SetObserver(func(op string, d time.Duration) {
 		if d < 0 {
 			t.Errorf("Observe(%s, %v): negative duration", op, d)
 		}
 		ops = append(ops, op)
-	}
+	})
 	ctx := context.Background()
 	m := &Measurement{Type: "dns", Target: "example.com"}
 	if err := s.CreateMeasurement(ctx, m); err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,11 +39,9 @@ var (
 
 // Store is the one store of dnsscience. It is safe for concurrent use.
 type Store struct {
-	// Observe, when set, is called after every store operation with its name
-	// (e.g. "get_measurement") and how long it took; the server feeds it to
-	// a latency histogram. Set it before the Store is shared; nil means no
-	// observation.
-	Observe func(op string, d time.Duration)
+	// observer, when set (SetObserver), is called after every store
+	// operation; it may be set while the store is in use.
+	observer atomic.Pointer[func(op string, d time.Duration)]
 
 	dialect string
 	// w takes writes and r reads. For SQLite w is a single connection (so
@@ -127,9 +126,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// SetObserver makes f be called after every store operation with its
+// name (e.g. "get_measurement") and how long it took; the server feeds it
+// to a latency histogram. It is safe while the store is in use.
+func (s *Store) SetObserver(f func(op string, d time.Duration)) { s.observer.Store(&f) }
+
 func (s *Store) observe(op string, start time.Time) {
-	if s.Observe != nil {
-		s.Observe(op, time.Since(start))
+	if f := s.observer.Load(); f != nil {
+		(*f)(op, time.Since(start))
 	}
 }
 
