@@ -87,31 +87,45 @@ func (e *Env) rootCAs(field, pem string) (*x509.CertPool, error) {
 // resolver turns a resolver entry — a name from the list, or a server
 // (1.1.1.1, [::1]:53, tls://host, https://host/dns-query) — into a
 // dnsq.Resolver; trusted is true for named ones.
-func (e *Env) resolver(field, entry string) (r dnsq.Resolver, trusted bool, err error) {
-	if r, ok := dnsq.FindResolver(entry, e.resolverList()); ok {
-		return r, true, nil
-	}
-	srv, perr := dnsq.ParseServer(entry)
-	if perr != nil {
-		return dnsq.Resolver{}, false, fieldErr(field, "%q is neither a known resolver name (GET /api/v1/resolvers, dnsscience resolvers) nor a server address: %v", entry, perr)
+func (e *Env) resolver(field, entry string) (dnsq.Resolver, bool, error) {
+	named, srv, err := e.lookupEntry(field, entry)
+	if err != nil || named != nil {
+		return deref(named), named != nil, err
 	}
 	return asResolver(srv), false, nil
 }
 
 // server turns a resolver entry into one server to query (UDP for named ones).
 func (e *Env) server(field, entry string) (dnsq.Server, bool, error) {
-	if r, ok := dnsq.FindResolver(entry, e.resolverList()); ok {
-		s, err := r.Server(dnsq.UDP)
-		if err != nil {
-			return dnsq.Server{}, false, fieldErr(field, "%v", err)
-		}
-		return s, true, nil
+	named, srv, err := e.lookupEntry(field, entry)
+	if err != nil || named == nil {
+		return srv, false, err
 	}
-	s, err := dnsq.ParseServer(entry)
+	s, err := named.Server(dnsq.UDP)
 	if err != nil {
-		return dnsq.Server{}, false, fieldErr(field, "%q is neither a known resolver name (GET /api/v1/resolvers, dnsscience resolvers) nor a server address: %v", entry, err)
+		return dnsq.Server{}, false, fieldErr(field, "%v", err)
 	}
-	return s, false, nil
+	return s, true, nil
+}
+
+// lookupEntry reads a resolver entry: a name from the list (named is set)
+// or a server address (srv).
+func (e *Env) lookupEntry(field, entry string) (named *dnsq.Resolver, srv dnsq.Server, err error) {
+	if r, ok := dnsq.FindResolver(entry, e.resolverList()); ok {
+		return &r, dnsq.Server{}, nil
+	}
+	srv, perr := dnsq.ParseServer(entry)
+	if perr != nil {
+		return nil, dnsq.Server{}, fieldErr(field, "%q is neither a known resolver name (GET /api/v1/resolvers, dnsscience resolvers) nor a server address: %v", entry, perr)
+	}
+	return nil, srv, nil
+}
+
+func deref(r *dnsq.Resolver) dnsq.Resolver {
+	if r == nil {
+		return dnsq.Resolver{}
+	}
+	return *r
 }
 
 // asResolver describes a parsed server as a dnsq.Resolver.
