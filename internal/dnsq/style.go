@@ -12,7 +12,7 @@ import (
 // Style holds dig's record layout options.
 type Style struct {
 	TTLUnits  bool // +ttlunits: TTLs as 1h, 1d1h1m1s
-	Multiline bool // +multi: BIND's multi-line columns, SOA fields one per line with comments
+	Multiline bool // +multi: BIND's multi-line columns, long data split over lines with comments (multiline.go)
 }
 
 // RR renders a record as dig does with the style's options.
@@ -89,9 +89,10 @@ func appendRData(b []byte, rr dns.RR, multi bool) []byte {
 		return appendName(b, v.Ns)
 	case *dns.CNAME:
 		return appendName(b, v.Target)
-	case *dns.SOA:
-		if multi {
-			return append(b, multiSOA(v)...)
+	}
+	if multi {
+		if s, ok := multiRData(rr); ok {
+			return append(b, s...)
 		}
 	}
 	return append(b, RData(rr)...)
@@ -108,22 +109,6 @@ func (s Style) Question(q dns.Question) string {
 	l.field(ClassString(q.Qclass), 24)
 	l.field(TypeString(q.Qtype), 24)
 	return l.String()
-}
-
-// multiSOA lays the SOA out over lines as dig +multi does.
-func multiSOA(v *dns.SOA) string {
-	const indent = "\t\t\t\t"
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s (\n", PresentName(v.Ns), PresentName(v.Mbox))
-	fmt.Fprintf(&b, "%s%-10d ; serial\n", indent, v.Serial)
-	for _, f := range []struct {
-		v    uint32
-		name string
-	}{{v.Refresh, "refresh"}, {v.Retry, "retry"}, {v.Expire, "expire"}, {v.Minttl, "minimum"}} {
-		fmt.Fprintf(&b, "%s%-10d ; %s (%s)\n", indent, f.v, f.name, TTLWords(f.v))
-	}
-	b.WriteString(indent + ")")
-	return b.String()
 }
 
 type ttlUnit struct {

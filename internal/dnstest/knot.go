@@ -36,6 +36,9 @@ type Knot struct {
 	// Sign has knotd sign every zone (DNSSEC, its default policy: ECDSA
 	// P-256 keys made at load).
 	Sign bool
+	// NSEC3 has a signed zone denied with NSEC3 (an 8-byte salt) instead
+	// of NSEC.
+	NSEC3 bool
 	// Module is a knotd module loaded for every zone (mod-whoami answers
 	// the apex's A/AAAA with the asker's address).
 	Module string
@@ -140,6 +143,9 @@ func (cfg Knot) conf(t testing.TB, dir, ip string, port int) string {
 	if cfg.TransferKey != "" {
 		fmt.Fprintf(&b, "    key: %s\n", cfg.TransferKey)
 	}
+	if cfg.NSEC3 {
+		b.WriteString("policy:\n  - id: nsec3\n    nsec3: on\n    nsec3-salt-length: 8\n")
+	}
 	b.WriteString("zone:\n")
 	for origin, text := range cfg.Zones {
 		file := filepath.Join(dir, strings.TrimSuffix(origin, ".")+".zone")
@@ -152,6 +158,9 @@ func (cfg Knot) conf(t testing.TB, dir, ip string, port int) string {
 		}
 		if cfg.Sign {
 			b.WriteString("    dnssec-signing: on\n")
+			if cfg.NSEC3 {
+				b.WriteString("    dnssec-policy: nsec3\n")
+			}
 		}
 		if cfg.Module != "" {
 			fmt.Fprintf(&b, "    module: %s\n", cfg.Module)
