@@ -245,10 +245,8 @@ func (c *Client) stream(ctx context.Context, srv Server, t Transport, m *dns.Msg
 		if r.Id != m.Id || !sameQuestion(r, m) {
 			continue
 		}
-		if c.TSIG != nil {
-			if _, err := c.TSIG.verify(raw, r, reqMAC, false); err != nil {
-				return nil, err
-			}
+		if err := c.verifyReply(raw, r, reqMAC); err != nil {
+			return nil, err
 		}
 		return &Response{
 			Msg: r, Server: srv, Transport: t, RTT: time.Since(start), When: start,
@@ -268,6 +266,16 @@ func (c *Client) pack(m *dns.Msg) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("packing query: %w", err)
 	}
 	return wire, "", nil
+}
+
+// verifyReply checks the TSIG of a reply (raw, as received) to a query
+// signed with reqMAC, when the client signs.
+func (c *Client) verifyReply(raw []byte, r *dns.Msg, reqMAC string) error {
+	if c.TSIG == nil {
+		return nil
+	}
+	_, err := c.TSIG.verify(raw, r, reqMAC, false)
+	return err
 }
 
 // dial opens a connection to srv for transport t: a UDP socket, or a TCP
@@ -354,15 +362,13 @@ func bootstrapDial(dial func(context.Context, string, string) (net.Conn, error),
 
 // doh sends m as an RFC 8484 request (POST, or GET with ?dns=).
 func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
-	if c.TSIG != nil {
-		return nil, fmt.Errorf("%w: signing DoH queries is not supported; use UDP, TCP or TLS", ErrTSIG)
-	}
-	// RFC 8484 §4.1: use id 0 for cache friendliness.
+	// RFC 8484 §4.1: use id 0 for cache friendliness; a TSIG signs the
+	// message with that id (its original id is 0).
 	q := m.Copy()
 	q.Id = 0
-	wire, err := q.Pack()
+	wire, reqMAC, err := c.pack(q)
 	if err != nil {
-		return nil, fmt.Errorf("packing query: %w", err)
+		return nil, err
 	}
 	var req *http.Request
 	if c.DoHGet {
@@ -399,6 +405,9 @@ func (c *Client) doh(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 	r := new(dns.Msg)
 	if err := r.Unpack(body); err != nil {
 		return nil, fmt.Errorf("unpacking DoH reply: %w", err)
+	}
+	if err := c.verifyReply(body, r, reqMAC); err != nil {
+		return nil, err
 	}
 	r.Id = m.Id
 	return &Response{

@@ -17,14 +17,11 @@ import (
 // two-byte length prefix and id 0, the client's side of the stream closed
 // after the query (§4.2).
 func (c *Client) doq(ctx context.Context, srv Server, m *dns.Msg) (*Response, error) {
-	if c.TSIG != nil {
-		return nil, fmt.Errorf("%w: signing DoQ queries is not supported; use UDP, TCP or TLS", ErrTSIG)
-	}
 	q := m.Copy()
-	q.Id = 0 // RFC 9250 §4.2.1
-	wire, err := q.Pack()
+	q.Id = 0 // RFC 9250 §4.2.1; a TSIG signs the message with id 0
+	wire, reqMAC, err := c.pack(q)
 	if err != nil {
-		return nil, fmt.Errorf("packing query: %w", err)
+		return nil, err
 	}
 	pc, raddr, err := c.quicSocket(ctx, srv)
 	if err != nil {
@@ -63,6 +60,9 @@ func (c *Client) doq(ctx context.Context, srv Server, m *dns.Msg) (*Response, er
 	r := new(dns.Msg)
 	if err := r.Unpack(body); err != nil {
 		return nil, fmt.Errorf("unpacking reply: %w", err)
+	}
+	if err := c.verifyReply(body, r, reqMAC); err != nil {
+		return nil, err
 	}
 	r.Id = m.Id
 	return &Response{
