@@ -444,7 +444,7 @@ func runQueries(ctx context.Context, e *env, p *digPlan) error {
 		case p.args.short:
 			renderShort(e.stdout, resp)
 		case p.args.display.yaml:
-			renderYAML(e.stdout, resp)
+			renderYAML(e.stdout, resp, p.args.display.qr)
 		default:
 			d := p.args.display
 			if resp.Truncated && d.comments {

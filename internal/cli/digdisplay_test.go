@@ -53,6 +53,8 @@ func TestDigDisplayOptionsMatchDig(t *testing.T) {
 		{"show.test", "SOA", "+yaml", "+nocookie", "+noadflag"},
 		{"c.show.test", "A", "+yaml", "+tcp", "+nocookie", "+noadflag"},
 		{"nothere.show.test", "A", "+yaml", "+nocookie", "+noadflag"},
+		{"elsewhere.test", "A", "+nocookie", "+noadflag"},                 // REFUSED with an extended error
+		{"show.test", "SOA", "+ednsopt=expire", "+nocookie", "+noadflag"}, // EXPIRE in words
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()

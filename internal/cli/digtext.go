@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -33,20 +34,60 @@ func renderOPT(w io.Writer, opt *dns.OPT) {
 		flags = " do"
 	}
 	fmt.Fprintf(w, ";; OPT PSEUDOSECTION:\n; EDNS: version: %d, flags:%s; udp: %d\n", opt.Version(), flags, opt.UDPSize())
-	for _, o := range opt.Option {
-		switch v := o.(type) {
-		case *dns.EDNS0_NSID:
-			fmt.Fprintf(w, "; NSID: %s\n", nsidText(v.Nsid))
-		case *dns.EDNS0_COOKIE:
-			fmt.Fprintf(w, "; COOKIE: %s\n", v.Cookie)
-		case *dns.EDNS0_SUBNET:
-			fmt.Fprintf(w, "; CLIENT-SUBNET: %s/%d/%d\n", v.Address, v.SourceNetmask, v.SourceScope)
-		case *dns.EDNS0_EDE:
-			fmt.Fprintf(w, "; EDE: %d (%s): (%s)\n", v.InfoCode, dns.ExtendedErrorCodeToString[v.InfoCode], v.ExtraText)
+	for _, o := range ednsOptions(opt) {
+		switch {
+		case o.ede != nil && o.ede.ExtraText != "":
+			fmt.Fprintf(w, "; EDE: %s: (%s)\n", o.value, o.ede.ExtraText)
+		case o.text == "":
+			fmt.Fprintf(w, "; %s\n", o.value)
 		default:
-			fmt.Fprintf(w, "; %s\n", strings.TrimSpace(o.String()))
+			fmt.Fprintf(w, "; %s:%s\n", o.text, prefixSpace(o.value))
 		}
 	}
+}
+
+// ednsOption is one EDNS option as dig names and renders it: text is the
+// name in dig's text output, yaml in +yaml (they differ for TCP
+// KEEPALIVE), ede is set for extended errors (a block of their own in YAML).
+type ednsOption struct {
+	text, yaml, value string
+	ede               *dns.EDNS0_EDE
+}
+
+// ednsOptions renders opt's options as dig does: NSID in hex and text,
+// EXPIRE with its duration in words, EDE with the code's name, unknown
+// options as OPT=CODE with hex and text.
+func ednsOptions(opt *dns.OPT) []ednsOption {
+	out := make([]ednsOption, 0, len(opt.Option))
+	for _, o := range typedOptions(opt) {
+		e := ednsOption{}
+		switch v := o.(type) {
+		case *dns.EDNS0_NSID:
+			e.text, e.value = "NSID", nsidText(v.Nsid)
+		case *dns.EDNS0_COOKIE:
+			e.text, e.value = "COOKIE", v.Cookie
+		case *dns.EDNS0_SUBNET:
+			e.text, e.value = "CLIENT-SUBNET", fmt.Sprintf("%s/%d/%d", v.Address, v.SourceNetmask, v.SourceScope)
+		case *dns.EDNS0_EXPIRE:
+			e.text = "EXPIRE"
+			if !v.Empty {
+				e.value = fmt.Sprintf("%d (%s)", v.Expire, dnsq.TTLWords(v.Expire))
+			}
+		case *dns.EDNS0_TCP_KEEPALIVE:
+			e.text, e.yaml, e.value = "TCP KEEPALIVE", "TCP-KEEPALIVE", fmt.Sprintf("%d.%d secs", v.Timeout/10, v.Timeout%10)
+		case *dns.EDNS0_EDE:
+			e.text, e.ede, e.value = "EDE", v, fmt.Sprintf("%d (%s)", v.InfoCode, dns.ExtendedErrorCodeToString[v.InfoCode])
+		case *dns.EDNS0_LOCAL:
+			e.text, e.value = fmt.Sprintf("OPT=%d", v.Code), nsidText(hex.EncodeToString(v.Data))
+		default: // the wire library's own form, as before dig parity reached it
+			e.yaml, e.value = fmt.Sprintf("OPT=%d", o.Option()), strings.TrimSpace(o.String())
+		}
+		if e.yaml == "" {
+			e.yaml = e.text
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // nsidText renders an NSID as dig does: hex bytes, then the printable form.
@@ -71,4 +112,28 @@ func renderShort(w io.Writer, r *dnsq.Response) {
 	for _, rr := range r.Msg.Answer {
 		fmt.Fprintln(w, dnsq.RData(rr))
 	}
+}
+
+// typedOptions is opt's options with raw ones of a known code (a query's
+// +ednsopt=expire) read as that option, as a reply's are.
+func typedOptions(opt *dns.OPT) []dns.EDNS0 {
+	raw := false
+	for _, o := range opt.Option {
+		if _, ok := o.(*dns.EDNS0_LOCAL); ok {
+			raw = true
+		}
+	}
+	if !raw {
+		return opt.Option
+	}
+	m := &dns.Msg{Extra: []dns.RR{opt}}
+	wire, err := m.Pack()
+	if err != nil {
+		return opt.Option
+	}
+	var back dns.Msg
+	if err := back.Unpack(wire); err != nil || back.IsEdns0() == nil {
+		return opt.Option
+	}
+	return back.IsEdns0().Option
 }
