@@ -11,6 +11,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -182,6 +184,8 @@ func TestRunBulkUsageErrors(t *testing.T) {
 		{bulkRequest{File: "-", Servers: srv, Concurrency: -3}, "bad --concurrency -3"},
 		{bulkRequest{File: "-", Servers: srv, Concurrency: 1 << 20}, "want 1 to 20000"},
 		{bulkRequest{File: "-", Servers: srv, Rate: -1}, "bad --rate -1"},
+		{bulkRequest{File: "-", Servers: srv, Threads: -1}, "bad --threads -1: want 1 to 256"},
+		{bulkRequest{File: "-", Servers: srv, Threads: 300}, "bad --threads 300"},
 	} {
 		e, _, _ := testEnv("", false)
 		err := runBulk(context.Background(), e, tc.req)
@@ -197,4 +201,32 @@ func TestRunBulkUsageErrors(t *testing.T) {
 	if err == nil || errors.As(err, &xe) {
 		t.Errorf("got %v, want a plain error (exit status 3)", err)
 	}
+}
+
+// TestBulkRuntimeTuning: a bulk run uses the threads asked for and the
+// bulk collector settings, and leaves the process as it found it.
+func TestBulkRuntimeTuning(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	restore := tuneRuntime(1)
+	gotProcs := runtime.GOMAXPROCS(0)
+	gotGC := debug.SetGCPercent(bulkGCPercent)
+	gotLimit := debug.SetMemoryLimit(-1) // -1 reads the limit
+	restore()
+	if gotProcs != 1 || gotGC != bulkGCPercent || gotLimit != bulkMemoryLimit {
+		t.Errorf("during the run: GOMAXPROCS %d, GC percent %d, memory limit %d; want 1, %d, %d", gotProcs, gotGC, gotLimit, bulkGCPercent, bulkMemoryLimit)
+	}
+	if runtime.GOMAXPROCS(0) != procs {
+		t.Errorf("GOMAXPROCS %d after the run, want %d restored", runtime.GOMAXPROCS(0), procs)
+	}
+	if gc := debug.SetGCPercent(100); gc == bulkGCPercent {
+		t.Errorf("GC percent left at %d", gc)
+	} else {
+		debug.SetGCPercent(gc)
+	}
+	// 0 leaves the process's thread count alone.
+	restore = tuneRuntime(0)
+	if n := runtime.GOMAXPROCS(0); n != procs {
+		t.Errorf("--threads 0: GOMAXPROCS %d, want %d", n, procs)
+	}
+	restore()
 }

@@ -37,7 +37,7 @@ type digOptions struct {
 	trace, allServers             bool
 	roots                         string
 	file, output                  string
-	concurrency                   int
+	concurrency, threads          int
 	rate                          float64
 }
 
@@ -106,6 +106,7 @@ transfer zones over TCP; -y/-k sign with TSIG.`,
 	f.StringVarP(&o.file, "file", "f", "", "bulk mode: read names from FILE (- for stdin), one per line; JSON Lines out")
 	f.StringVarP(&o.output, "output", "o", "", "bulk mode: write JSON Lines to this file instead of stdout")
 	f.IntVar(&o.concurrency, "concurrency", 100, "bulk mode: queries in flight")
+	f.IntVar(&o.threads, "threads", 1, "bulk mode: CPUs used at once (1, as dnsperf's default, costs least per query; more for many servers far away)")
 	f.Float64Var(&o.rate, "rate", 0, "bulk mode: queries per second (0: unlimited)")
 	return cmd
 }
@@ -126,7 +127,7 @@ func runDig(ctx context.Context, e *env, o *digOptions, raw []string) error {
 	if o.file != "" {
 		return runBulk(ctx, e, bulkRequest{
 			File: o.file, Type: firstType(plan), Servers: []dnsq.Server{plan.server}, Client: plan.client,
-			Query: plan.queries[0], Concurrency: o.concurrency, Rate: o.rate, Output: o.output,
+			Query: plan.queries[0], Concurrency: o.concurrency, Rate: o.rate, Output: o.output, Threads: o.threads,
 		})
 	}
 	if plan.args.trace {
