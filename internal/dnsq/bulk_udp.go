@@ -326,6 +326,13 @@ func (l *udpLane) handle(ctx context.Context, b []byte, now time.Time) (BulkResu
 	if f == nil {
 		return BulkResult{}, false // late, duplicate or stray
 	}
+	if rcode, answer, ok := fastReply(b); ok {
+		j := f.job
+		return BulkResult{
+			Line: j.line, Name: j.name, Type: TypeString(j.qtype), Server: l.srv.String(), Transport: UDP,
+			Rcode: RcodeString(rcode), Answer: answer, RTTMs: Millis(now.Sub(f.sent)), Tries: j.tries,
+		}, true
+	}
 	m := new(dns.Msg)
 	if err := m.Unpack(b); err != nil {
 		return failed(f.job, l.srv, fmt.Errorf("unpacking reply: %w", err)), true
