@@ -24,7 +24,10 @@ import (
 //	expired.test.  127.0.1.5  signed with signatures that expired a day ago: bogus
 //	badds.test.    127.0.1.6  signed, the parent's DS matches no key: bogus
 //	nsec3bad.test. 127.0.1.7  signed with NSEC3, then the NSEC3 covering
-//	                          nx.nsec3bad.test removed: a wrong denial, bogus
+//	                          NSEC3Hole removed: a wrong denial, bogus
+//	mailbad.test.  127.0.1.9  unsigned, with mail faults: an MX that is a
+//	                          CNAME, one without address, an SPF record of
+//	                          11 lookups, DMARC p=none, no CAA
 //	faults.test.   127.0.1.10–15, unsigned, with delegation faults: see
 //	               FaultServers
 //
@@ -43,6 +46,10 @@ type SignedTree struct {
 // its server (.12) has a newer serial, ns4 (.14) serves another zone only
 // (lame), ns5 (.15) is Knot Resolver (recursion open to anyone); the zone
 // lists a sixth server the parent does not.
+// NSEC3Hole is the name (the scan's denial probe) whose NSEC3 proof is
+// missing from nsec3bad.test.
+const NSEC3Hole = "_dnsscience-nx.nsec3bad.test."
+
 const (
 	FaultAXFR      = "127.0.1.10"
 	FaultSerial    = "127.0.1.12"
@@ -87,12 +94,22 @@ func StartSignedTree(t testing.TB) *SignedTree {
 		if err != nil {
 			return err
 		}
-		text = dropNSEC3(text, "nx.nsec3bad.test.")
+		text = dropNSEC3(text, NSEC3Hole)
 		b.note("nsec3bad.test", text, ds)
 		_, err = LaunchKnot(t, Knot{IP: "127.0.1.7", Port: port, NoTransfer: true, Zones: map[string]string{"nsec3bad.test": text}})
 		return err
 	})
 	b.startFaults()
+	spf := "@ TXT \"v=spf1"
+	for i := range 11 {
+		spf += fmt.Sprintf(" include:s%d.mailbad.test", i)
+	}
+	spf += " -all\"\n"
+	for i := range 11 {
+		spf += fmt.Sprintf("s%d TXT \"v=spf1 ip4:192.0.2.%d -all\"\n", i, i)
+	}
+	b.serve("127.0.1.9", "mailbad.test", leaf("mailbad.test", "127.0.1.9",
+		"@ MX 10 mx\n@ MX 20 gone\nmx CNAME host\nhost A 192.0.2.25\n_dmarc TXT \"v=DMARC1; p=none\"\n"+spf), plain)
 	b.wait()
 	bad, err := corruptDS(b.ds["badds.test"])
 	if err != nil {
@@ -104,6 +121,7 @@ func StartSignedTree(t testing.TB) *SignedTree {
 		"expired NS ns1.expired\nns1.expired A 127.0.1.5\n"+b.ds["expired.test"]+
 		"badds NS ns1.badds\nns1.badds A 127.0.1.6\n"+bad+
 		"nsec3bad NS ns1.nsec3bad\nns1.nsec3bad A 127.0.1.7\n"+b.ds["nsec3bad.test"]+
+		"mailbad NS ns1.mailbad\nns1.mailbad A 127.0.1.9\n"+
 		"faults NS ns1.faults\nfaults NS ns2.faults\nfaults NS ns3.faults\nfaults NS ns4.faults\nfaults NS ns5.faults\n"+
 		"ns1.faults A 127.0.1.10\nns2.faults A 127.0.1.11\nns3.faults A 127.0.1.12\nns4.faults A 127.0.1.14\nns5.faults A 127.0.1.15\n")
 	b.serve("127.0.1.2", "test", tld, signed)
