@@ -20,7 +20,7 @@ func TestDigMultiInteropWithKnot(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := startKnot(t)
-	signed := dnstest.StartKnot(t, dnstest.Knot{Zones: map[string]string{"multi.test": string(zone)}, Sign: true, NSEC3: true}).Addr
+	signed := dnstest.StartKnot(t, dnstest.Knot{Zones: map[string]string{"multi.test": string(zone)}, Sign: true, NSEC3: true, NSEC3Salt: 8}).Addr
 	cases := []struct {
 		addr, name, qtype string
 		want              string // a piece of dig's own output, so that the comparison is of split records

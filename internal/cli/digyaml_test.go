@@ -26,7 +26,7 @@ func TestDigYAMLMatchesDig(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := dnstest.StartKnot(t, dnstest.Knot{
-		Zones: map[string]string{"multi.test": string(zone)}, Sign: true, NSEC3: true, Identity: "knot-yaml",
+		Zones: map[string]string{"multi.test": string(zone)}, Sign: true, NSEC3: true, NSEC3Salt: 8, Identity: "knot-yaml",
 		Keys: map[string]string{"xfr-key": "hmac-sha256:" + xfrSecret}, TransferKey: "xfr-key",
 	})
 	host, port, _ := net.SplitHostPort(k.Addr)

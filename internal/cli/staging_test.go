@@ -191,35 +191,10 @@ func startKnotd(t *testing.T, name string, listen []string, port int, domains ma
 }
 
 // startKresd runs Knot Resolver on ip:port, sending every query to
-// upstream (ip@port) as a stub: nothing it does reaches the public root
-// servers (priming, trust-anchor updates and time checks are off, and every
-// query goes through the stub policy).
+// upstream (ip@port) as a stub (dnstest.StartKresd).
 func startKresd(t *testing.T, ip string, port int, upstream string) {
 	t.Helper()
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`net.listen('%s', %d, { kind = 'dns' })
-for _, m in ipairs({'ta_update', 'ta_signal_query', 'priming', 'detect_time_skew', 'detect_time_jump', 'ta_sentinel'}) do pcall(modules.unload, m) end
-trust_anchors.remove('.')
-cache.open(10 * MB, 'lmdb://%s/cache')
-policy.add(policy.all(policy.STUB({'%s'})))
-`, ip, port, dir, upstream)
-	cfg := filepath.Join(dir, "config")
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command("kresd", "-n", "-q", "-c", cfg, dir)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting kresd: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("kresd %s: %s", ip, stderr.String())
-		}
-	})
+	dnstest.StartKresd(t, ip, port, upstream)
 }
 
 // waitDNS waits until the server at addr answers a query.

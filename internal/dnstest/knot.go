@@ -36,9 +36,10 @@ type Knot struct {
 	// Sign has knotd sign every zone (DNSSEC, its default policy: ECDSA
 	// P-256 keys made at load).
 	Sign bool
-	// NSEC3 has a signed zone denied with NSEC3 (an 8-byte salt) instead
-	// of NSEC.
-	NSEC3 bool
+	// NSEC3 signs with NSEC3 (no opt-out, no extra iterations) instead
+	// of NSEC, with a salt of NSEC3Salt bytes (none by default).
+	NSEC3     bool
+	NSEC3Salt int
 	// Module is a knotd module loaded for every zone (mod-whoami answers
 	// the apex's A/AAAA with the asker's address).
 	Module string
@@ -58,13 +59,27 @@ type KnotServer struct {
 // the test ends. It skips the test when knotd is not installed.
 func StartKnot(t testing.TB, cfg Knot) *KnotServer {
 	t.Helper()
+	if _, err := exec.LookPath("knotd"); err != nil {
+		t.Skip("knotd not installed (Debian package knot, in deps/apt/dns.list; `make deps` installs it)")
+	}
+	s, err := LaunchKnot(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// LaunchKnot is StartKnot returning its failure instead of ending the
+// test, so that several knotd can start at once from goroutines (cfg.Port
+// must be set then).
+func LaunchKnot(t testing.TB, cfg Knot) (*KnotServer, error) {
 	knotd, err := exec.LookPath("knotd")
 	if err != nil {
-		t.Skip("knotd not installed (Debian package knot, in deps/apt/dns.list; `make deps` installs it)")
+		return nil, fmt.Errorf("knotd not installed: %w", err)
 	}
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "db"), 0o755); err != nil { // the journal lives here
-		t.Fatal(err)
+		return nil, err
 	}
 	port, ip := cfg.Port, cfg.IP
 	if port == 0 {
@@ -74,23 +89,27 @@ func StartKnot(t testing.TB, cfg Knot) *KnotServer {
 		ip = "127.0.0.1"
 	}
 	conf := filepath.Join(dir, "knot.conf")
-	if err := os.WriteFile(conf, []byte(cfg.conf(t, dir, ip, port)), 0o644); err != nil {
-		t.Fatal(err)
+	text, err := cfg.conf(dir, ip, port)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		return nil, err
 	}
 	var stderr bytes.Buffer
 	cmd := exec.Command(knotd, "-c", conf)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting knotd: %v", err)
+		return nil, fmt.Errorf("starting knotd: %w", err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
 	s := &KnotServer{Addr: net.JoinHostPort(ip, fmt.Sprint(port)), Dir: dir, Conf: conf}
 	if !s.waitReady(cfg, done) {
-		t.Fatalf("knotd did not answer on %s within 15s; stderr: %s", s.Addr, stderr.String())
+		return nil, fmt.Errorf("knotd did not answer on %s within 15s; stderr: %s", s.Addr, stderr.String())
 	}
-	return s
+	return s, nil
 }
 
 // waitReady asks for every zone's SOA until all are served.
@@ -121,7 +140,7 @@ func (s *KnotServer) waitReady(cfg Knot, exited <-chan struct{}) bool {
 	return true
 }
 
-func (cfg Knot) conf(t testing.TB, dir, ip string, port int) string {
+func (cfg Knot) conf(dir, ip string, port int) (string, error) {
 	var b strings.Builder
 	identity := cfg.Identity
 	if identity == "" {
@@ -144,13 +163,13 @@ func (cfg Knot) conf(t testing.TB, dir, ip string, port int) string {
 		fmt.Fprintf(&b, "    key: %s\n", cfg.TransferKey)
 	}
 	if cfg.NSEC3 {
-		b.WriteString("policy:\n  - id: nsec3\n    nsec3: on\n    nsec3-salt-length: 8\n")
+		fmt.Fprintf(&b, "policy:\n  - id: nsec3\n    nsec3: on\n    nsec3-iterations: 0\n    nsec3-salt-length: %d\n", cfg.NSEC3Salt)
 	}
 	b.WriteString("zone:\n")
 	for origin, text := range cfg.Zones {
 		file := filepath.Join(dir, strings.TrimSuffix(origin, ".")+".zone")
 		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		fmt.Fprintf(&b, "  - domain: %s\n    file: %s\n    storage: %s\n    semantic-checks: off\n", origin, file, dir)
 		if !cfg.NoTransfer {
@@ -169,7 +188,7 @@ func (cfg Knot) conf(t testing.TB, dir, ip string, port int) string {
 			b.WriteString("    zonefile-load: difference\n    journal-content: changes\n")
 		}
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 // Reload replaces origin's zone file with text and has knotd load it
@@ -214,4 +233,30 @@ func FreePort(t testing.TB) int {
 	}
 	t.Fatal("no free port")
 	return 0
+}
+
+// ZoneRead is the zone as knotd serves it (signed, when it signs), in
+// zone-file syntax (knotc zone-read).
+func (s *KnotServer) ZoneRead(origin string) (string, error) {
+	out, err := exec.Command("knotc", "-c", s.Conf, "zone-read", dns.Fqdn(origin)).Output()
+	if err != nil {
+		return "", fmt.Errorf("knotc zone-read %s: %w", origin, err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, rest, ok := strings.Cut(line, "] "); ok && strings.HasPrefix(line, "[") {
+			b.WriteString(rest + "\n")
+		}
+	}
+	return b.String(), nil
+}
+
+// DS is the DS records of the zone's key-signing keys, as keymgr gives
+// them (zone-file syntax, one a line).
+func (s *KnotServer) DS(origin string) (string, error) {
+	out, err := exec.Command("keymgr", "-c", s.Conf, dns.Fqdn(origin), "ds").Output()
+	if err != nil {
+		return "", fmt.Errorf("keymgr %s ds: %w", origin, err)
+	}
+	return string(out), nil
 }

@@ -44,7 +44,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		field, detail         string
 	}{
 		{"trace", "192.0.2.1", `{"max_hops":64,"queries":10,"flows":64}`, "options.flows", "max_hops × queries × flows is 40960 probes a round; at most 5120 here"},
-		{"nope", "x", ``, "type", `unknown measurement type "nope"; want one of cert, diagnose, dns, geo, http, propagation, tcp, trace, ws`},
+		{"nope", "x", ``, "type", `unknown measurement type "nope"; want one of cert, diagnose, dns, geo, http, propagation, scan, tcp, trace, ws`},
 		{"dns", "", ``, "target", "missing; give a domain name such as example.com"},
 		{"dns", "www..example", ``, "target", "empty label"},
 		{"dns", "a\x00b.example", ``, "target", "contains a control character"},
@@ -74,6 +74,11 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"diagnose", "https://x.test/", `{"expect_ip":["nope"]}`, "options.expect_ip[0]", `"nope" is not an IP address`},
 		{"diagnose", "https://x.test/", `{"no_system":true}`, "options.no_system", "needs resolvers"},
 		{"propagation", "x.test", `{"resolvers":["tls://127.0.0.1","127.0.0.1"]}`, "options.resolvers[1]", "is asked over udp, the others over tls"},
+		{"scan", "x.test", ``, "target", "internal name"},
+		{"scan", "x.test", `{"roots":["nope"]}`, "options.roots[0]", `"nope" is not an IP address`},
+		{"scan", "x.test", `{"roots":["127.0.0.1"],"trust_anchor":"x. A 192.0.2.1"}`, "options.trust_anchor", "give DS or DNSKEY records"},
+		{"scan", "x.test", `{"roots":["127.0.0.1"],"timeout_ms":5}`, "options.timeout_ms", "5; want 100 to 10000"},
+		{"scan", "bad..name", ``, "target", "empty label"},
 	} {
 		_, err := reg.Prepare(context.Background(), &Env{MaxTraceProbes: 64 * 5 * 16}, tc.kind, tc.target, json.RawMessage(tc.options))
 		var fe *FieldError

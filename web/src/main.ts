@@ -3,6 +3,7 @@
 import './style.css';
 import { compare, dns, propagation, scan } from './pages/dnstools';
 import { diagnose } from './pages/diagnose';
+import { health } from './pages/health';
 import { hub, notFound } from './pages/hub';
 import { cert, geo, http, tcp, ws } from './pages/probes';
 import { checks, status } from './pages/monitor';
@@ -10,7 +11,7 @@ import { checks, status } from './pages/monitor';
 type Page = (root: HTMLElement) => void | Promise<void>;
 const pages: Record<string, Page> = {
   '/': hub, '/tools': hub, '/dns': dns, '/propagation': propagation, '/cert': cert, '/http': http, '/ws': ws, '/tcp': tcp, '/geo': geo,
-  '/diagnose': diagnose, '/scan': scan, '/compare': compare, '/checks': checks, '/status': status,
+  '/diagnose': diagnose, '/scan': scan, '/domainhealth': health, '/compare': compare, '/checks': checks, '/status': status,
   '/visualtrace': (root) => import('./pages/visualtrace').then((m) => m.visualtrace(root)),
 };
 

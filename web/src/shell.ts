@@ -15,6 +15,7 @@ export const tools: Tool[] = [
   { path: '/ws', name: 'WebSocket test', short: 'WebSocket', icon: 'WS', blurb: 'Open a WebSocket, send a message, match the reply, and time the upgrade.' },
   { path: '/geo', name: 'IP geolocation', short: 'IP geo', icon: 'GEO', blurb: 'Where an address is and which network announces it: city, country, ASN, and special-purpose ranges.' },
   { path: '/scan', name: 'Domain scan', short: 'Scan', icon: 'SC', blurb: 'All the common records of a domain on one page, with what is missing: A, AAAA, MX, NS, TXT, CAA, DMARC.' },
+  { path: '/domainhealth', name: 'Domain health', short: 'Health', icon: 'HC', blurb: 'Every name server of a domain and its parent, the DNSSEC chain of trust drawn link by link, mail and web records: each finding with its evidence.' },
   { path: '/compare', name: 'Compare domains', short: 'Compare', icon: 'A/B', blurb: 'Two domains side by side, record type by record type, with the differences marked.' },
 ];
 
