@@ -37,6 +37,9 @@ type Taker struct {
 	Names []string
 	// Types, when set, are asked of every name instead of DefaultTypes.
 	Types []uint16
+	// Asked, when set, are the questions (absolute names with their
+	// types) instead of Names × Types: see Like.
+	Asked []Asked
 	// Port is the port of the name servers found through Resolvers; 0
 	// means 53.
 	Port uint16
@@ -146,8 +149,22 @@ func (t *Taker) transfer(ctx context.Context, srv dnsq.Server, zone string) ([]R
 	return c.rrsets(), nil
 }
 
+// Like returns a copy of t that takes a snapshot comparable with s: the
+// same questions when s asked names, and no transfer when s did not try
+// one.
+func (t Taker) Like(s *Snapshot) *Taker {
+	if s.Method == MethodNames {
+		t.Asked = s.Asked
+		t.NoTransfer = t.NoTransfer || s.TransferError == ""
+	}
+	return &t
+}
+
 // asked lists the questions of a names snapshot.
 func (t *Taker) asked(zone string) []Asked {
+	if len(t.Asked) > 0 {
+		return t.Asked
+	}
 	names := t.Names
 	if len(names) == 0 {
 		names = DefaultNames
