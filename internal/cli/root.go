@@ -151,7 +151,7 @@ var commands = []func(*env) *cobra.Command{
 	newBackupCmd, newRestoreCmd, newAPIKeyCmd, newAgentsCmd, newAgentCmd,
 	newGeoCmd,
 	newTraceCmd,
-	newSnapshotCmd, newDiffCmd,
+	newSnapshotCmd, newDiffCmd, newRootsCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {
