@@ -23,7 +23,7 @@ func (o *SnapshotOptions) overall() time.Duration { return o.Timeout.D() }
 func snapshotKind() Kind {
 	return &spec[SnapshotOptions]{
 		info: Info{Name: "snapshot", Summary: "a domain's records, by zone transfer or common names, to compare later",
-			Target: "a zone's domain name such as example.com", Class: "scan", Timeout: 122 * time.Second,
+			Target: "a zone's domain name such as example.com", Class: "scan", Timeout: 122 * time.Second, Connects: true,
 			Vars: []string{"snapshot.method", "snapshot.serial", "snapshot.rrsets", "snapshot.records"}},
 		prepare: prepareSnapshot,
 		values:  valuesOf(snapshotValues),
