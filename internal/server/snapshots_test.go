@@ -1,11 +1,8 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/dnsscience/dnsscience/internal/dnstest"
@@ -18,25 +15,6 @@ func snapZone(serial int, www string) string {
 	return fmt.Sprintf("$ORIGIN api.test.\n$TTL 300\n@ SOA ns1 hostmaster %d 7200 900 1209600 300\n@ NS ns1\nns1 A 127.0.0.1\nwww A %s\n", serial, www)
 }
 
-func (ts *testServer) postPath(t *testing.T, path, body string, out any) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(clientTokenHeader, ts.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("POST %s: %d bad JSON: %s", path, resp.StatusCode, b)
-		}
-	}
-	return resp
-}
-
 // TestSnapshotAPI takes a snapshot through the API, lists and reads it,
 // changes the zone and diffs the stored snapshot with now.
 func TestSnapshotAPI(t *testing.T) {
@@ -44,7 +22,7 @@ func TestSnapshotAPI(t *testing.T) {
 	k := dnstest.StartKnot(t, dnstest.Knot{Zones: map[string]string{"api.test": snapZone(1, "192.0.2.1")}})
 	ts := startServer(t, Config{})
 	var sn snapshot.Snapshot
-	resp := ts.postPath(t, "/api/v1/snapshots", `{"target":"api.test","options":{"server":"`+k.Addr+`"}}`, &sn)
+	resp := ts.postTo(t, "/api/v1/snapshots", `{"target":"api.test","options":{"server":"`+k.Addr+`"}}`, nil, &sn)
 	if resp.StatusCode != http.StatusCreated || sn.ID == "" || sn.Method != snapshot.MethodAXFR || sn.Records() != 4 ||
 		resp.Header.Get("Location") != "/api/v1/snapshots/"+sn.ID {
 		t.Fatalf("POST /api/v1/snapshots: %d %+v (Location %q); want 201, an axfr of 4 records", resp.StatusCode, sn, resp.Header.Get("Location"))
@@ -85,7 +63,7 @@ func TestSnapshotAPI(t *testing.T) {
 	// The server's default policy refuses loopback name servers.
 	strict := startServer(t, Config{Policy: netpolicy.Default()})
 	var p Problem
-	if resp := strict.postPath(t, "/api/v1/snapshots", `{"target":"api.test","options":{"server":"`+k.Addr+`"}}`, &p); resp.StatusCode != http.StatusForbidden {
+	if resp := strict.postTo(t, "/api/v1/snapshots", `{"target":"api.test","options":{"server":"`+k.Addr+`"}}`, nil, &p); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("snapshot of a loopback server under the default policy: %d %+v, want 403", resp.StatusCode, p)
 	}
 }
