@@ -50,7 +50,7 @@ try {
   console.log(`first load of /tools: ${first} bytes of compressed JS and CSS`);
   c.ok(first > 0 && first < 40 * 1024, `/tools loads ${first} bytes of JS+CSS, want under 40 KB`);
   c.ok(!res.some((e) => /map\.css|countries\.json|visualtrace/.test(e.name)), `/tools loads map code: ${res.map((e) => e.name).join(' ')}`);
-  c.ok(await page.locator('.cards a.card').count() === 11, 'hub lists the 11 tools');
+  c.ok(await page.locator('.cards a.card').count() === 12, 'hub lists the 12 tools');
   c.ok((await page.title()).startsWith('Network and DNS tools'), `hub title ${await page.title()}`);
   c.ok((await page.getAttribute('meta[name=description]', 'content'))?.length > 20, 'hub has a description');
   await check('hub');
@@ -151,6 +151,16 @@ try {
   await both('compare');
 
   // HTTP: 200 is ok, 502 a server error.
+  // Root servers: the 13 letters' operators on the map. The form is not
+  // sent: that would ask the real root servers (the kind's tests use
+  // loopback stand-ins).
+  await visit('/roots');
+  await page.waitForSelector('path.root-marker', { timeout: 30000 });
+  c.ok(await page.locator('path.root-marker').count() === 13, `/roots: ${await page.locator('path.root-marker').count()} root markers, want 13`);
+  c.ok((await page.textContent('.tools-nav')).includes('Roots'), '/roots is in the tools navigation');
+  await check('roots');
+  await both('roots');
+
   await visit('/http');
   await page.fill('input[name=target]', `http://${httpAddr}/`);
   await submit();

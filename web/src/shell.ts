@@ -15,6 +15,7 @@ export const tools: Tool[] = [
   { path: '/ws', name: 'WebSocket test', short: 'WebSocket', icon: 'WS', blurb: 'Open a WebSocket, send a message, match the reply, and time the upgrade.' },
   { path: '/geo', name: 'IP geolocation', short: 'IP geo', icon: 'GEO', blurb: 'Where an address is and which network announces it: city, country, ASN, and special-purpose ranges.' },
   { path: '/scan', name: 'Domain scan', short: 'Scan', icon: 'SC', blurb: 'All the common records of a domain on one page, with what is missing: A, AAAA, MX, NS, TXT, CAA, DMARC.' },
+  { path: '/roots', name: 'Root servers', short: 'Roots', icon: 'ROOT', blurb: 'Which instance of each of the 13 root servers answers from each location, over IPv4 and IPv6, on a map.' },
   { path: '/compare', name: 'Compare domains', short: 'Compare', icon: 'A/B', blurb: 'Two domains side by side, record type by record type, with the differences marked.' },
 ];
 
