@@ -152,6 +152,7 @@ var commands = []func(*env) *cobra.Command{
 	newGeoCmd,
 	newTraceCmd,
 	newScanCmd,
+	newSnapshotCmd, newDiffCmd, newRootsCmd,
 }
 
 func newVersionCmd(e *env) *cobra.Command {

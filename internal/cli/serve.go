@@ -126,6 +126,7 @@ func runServe(ctx context.Context, e *env, o *config.Server, mon *monitorFlags) 
 	mctx, stopMaint := context.WithCancel(ctx)
 	defer stopMaint()
 	go maint.Run(mctx)
+	startWatch(mctx, o, st, cfg.Policy, log)
 	go geoDB.Watch(mctx, 0, func(err error) { log.Warn("reloading geo data", "err", err) })
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {

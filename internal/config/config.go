@@ -67,6 +67,9 @@ type Server struct {
 	// Locations are the other configured locations (offline until an agent
 	// serves them).
 	Locations []runner.Location
+	// WatchDomains are snapshotted every WatchEvery (snapshot.Watcher).
+	WatchDomains []string
+	WatchEvery   time.Duration
 
 	origin   map[string]origin // setting key → where its value came from
 	locWhere map[string]string // location id → where it was configured

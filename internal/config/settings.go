@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -90,6 +91,24 @@ func settings() []*setting {
 			s.BackupKeep = n
 			return nil
 		}},
+		{key: "watch_domains", flag: "watch-domain", typ: "stringArray", list: true, doc: "zone whose records the server snapshots every watch_every, logging each change (docs/SNAPSHOTS.md)",
+			reset: func(s *Server) { s.WatchDomains = nil }, set: func(s *Server, v string) error {
+				n, err := dnsq.NormalizeName(v)
+				if err != nil {
+					return fmt.Errorf("want a domain name such as example.com: %w", err)
+				}
+				s.WatchDomains = append(s.WatchDomains, n)
+				return nil
+			}},
+		{key: "watch_every", flag: "watch-every", def: "1h", typ: "string", doc: "interval of the snapshots of watch_domains, at least 1m",
+			set: func(s *Server, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < time.Minute {
+					return fmt.Errorf("want a duration of at least 1m such as 30m or 6h")
+				}
+				s.WatchEvery = d
+				return nil
+			}},
 		{key: "nats", flag: "nats", typ: "string", doc: "NATS URL shared by several servers for agents, e.g. nats://127.0.0.1:4222 (default: the embedded NATS server only)", set: text(func(s *Server) *string { return &s.NATS })},
 		{key: "tile_url", flag: "tile-url", typ: "string", doc: "raster tile URL template ({z}/{x}/{y}) for the web map (default: offline country outlines only)", set: text(func(s *Server) *string { return &s.TileURL })},
 		{key: "tile_attribution", flag: "tile-attribution", typ: "string", doc: "attribution shown on the map for tile_url", set: text(func(s *Server) *string { return &s.TileAttr })},

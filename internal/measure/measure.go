@@ -139,7 +139,7 @@ type Registry struct {
 func New() *Registry {
 	return &Registry{kinds: []Kind{
 		dnsKind(), propagationKind(), tcpKind(), certKind(), httpKind(), wsKind(),
-		traceKind(), geoKind(), diagnoseKind(), scanKind(),
+		traceKind(), geoKind(), diagnoseKind(), scanKind(), snapshotKind(), rootsKind(),
 	}}
 }
 

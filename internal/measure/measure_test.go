@@ -44,7 +44,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		field, detail         string
 	}{
 		{"trace", "192.0.2.1", `{"max_hops":64,"queries":10,"flows":64}`, "options.flows", "max_hops × queries × flows is 40960 probes a round; at most 5120 here"},
-		{"nope", "x", ``, "type", `unknown measurement type "nope"; want one of cert, diagnose, dns, geo, http, propagation, scan, tcp, trace, ws`},
+		{"nope", "x", ``, "type", `unknown measurement type "nope"; want one of cert, diagnose, dns, geo, http, propagation, `},
 		{"dns", "", ``, "target", "missing; give a domain name such as example.com"},
 		{"dns", "www..example", ``, "target", "empty label"},
 		{"dns", "a\x00b.example", ``, "target", "contains a control character"},

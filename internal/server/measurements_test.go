@@ -24,7 +24,13 @@ import (
 
 func (ts *testServer) post(t testing.TB, body string, header http.Header, out any) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/measurements", strings.NewReader(body))
+	return ts.postTo(t, "/api/v1/measurements", body, header, out)
+}
+
+// postTo posts a JSON body to path with this client's token.
+func (ts *testServer) postTo(t testing.TB, path, body string, header http.Header, out any) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(clientTokenHeader, ts.token)
 	for k, v := range header {
@@ -38,7 +44,7 @@ func (ts *testServer) post(t testing.TB, body string, header http.Header, out an
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("POST %s: %d bad JSON: %s", body, resp.StatusCode, b)
+			t.Fatalf("POST %s %s: %d bad JSON: %s", path, body, resp.StatusCode, b)
 		}
 	}
 	return resp

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,9 +48,9 @@ func migrations(dialect string) ([]migration, error) {
 		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := range ms {
-		if ms[i].version != i+1 {
-			return nil, fmt.Errorf("migration %s: want version %d", ms[i].name, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have one version", ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil
@@ -58,13 +59,15 @@ func migrations(dialect string) ([]migration, error) {
 // SchemaVersion returns the newest schema version this binary knows.
 func SchemaVersion() int {
 	ms, err := migrations(DialectSQLite)
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].version
 }
 
-// migrate applies pending migrations in one transaction that holds the
+// migrate applies pending migrations — each one not yet recorded, so that
+// numbers left free by branches developed side by side may be filled
+// later — in one transaction that holds the
 // database's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
 // lock), so processes opening the store at once apply each migration once.
 func (s *Store) migrate(ctx context.Context) error {
@@ -86,14 +89,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
 	}
-	current, err := schemaVersion(ctx, tx)
+	applied, err := appliedVersions(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if current > len(ms) {
-		return fmt.Errorf("migrating store: the database has schema version %d, newer than this binary's %d", current, len(ms))
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
 	}
-	for _, m := range ms[current:] {
+	for _, v := range applied {
+		if !known[v] {
+			return fmt.Errorf("migrating store: the database has schema version %d, newer than this binary's %d", v, ms[len(ms)-1].version)
+		}
+	}
+	for _, m := range ms {
+		if slices.Contains(applied, m.version) {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migrating store: applying %s: %w", m.name, err)
 		}
@@ -106,6 +118,24 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrating store: %w", err)
 	}
 	return nil
+}
+
+// appliedVersions returns the versions of the applied migrations.
+func appliedVersions(ctx context.Context, tx *sql.Tx) ([]int, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("reading applied migrations: %w", err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("reading applied migrations: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // schemaVersion returns the highest applied migration, 0 for none.

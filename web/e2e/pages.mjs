@@ -151,6 +151,16 @@ try {
   await both('compare');
 
   // HTTP: 200 is ok, 502 a server error.
+  // Root servers: the 13 letters' operators on the map. The form is not
+  // sent: that would ask the real root servers (the kind's tests use
+  // loopback stand-ins).
+  await visit('/roots');
+  await page.waitForSelector('path.root-marker', { timeout: 30000 });
+  c.ok(await page.locator('path.root-marker').count() === 13, `/roots: ${await page.locator('path.root-marker').count()} root markers, want 13`);
+  c.ok((await page.textContent('.tools-nav')).includes('Roots'), '/roots is in the tools navigation');
+  await check('roots');
+  await both('roots');
+
   await visit('/http');
   await page.fill('input[name=target]', `http://${httpAddr}/`);
   await submit();

@@ -30,7 +30,7 @@ export const list = (form: HTMLFormElement, name: string) => val(form, name).spl
 
 // pageOf is the page that shows a measurement type.
 export const pageOf: Record<string, string> = {
-  dns: '/dns', propagation: '/propagation', tcp: '/tcp', cert: '/cert', http: '/http', ws: '/ws', trace: '/visualtrace', geo: '/geo', diagnose: '/diagnose', scan: '/domainhealth',
+  dns: '/dns', propagation: '/propagation', tcp: '/tcp', cert: '/cert', http: '/http', ws: '/ws', trace: '/visualtrace', geo: '/geo', diagnose: '/diagnose', scan: '/domainhealth', roots: '/roots',
 };
 
 // redirectForKind opens the page of a measurement's own kind when a
