@@ -16,7 +16,7 @@ import (
 )
 
 func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
-	f, err := l.fields(n, "a check", append([]string{"name", "kind", "target", "options", "conditions"}, watchKeys...))
+	f, err := l.fields(n, "a check", CheckKeys())
 	if err != nil {
 		return nil, err
 	}

@@ -24,22 +24,28 @@ func registerMonitorFlags(f *pflag.FlagSet) *monitorFlags {
 	return mf
 }
 
-// open builds the monitor when --checks is given (nil otherwise): state
-// restored from the store, every suite file loaded (an invalid one stops
-// the start; later, a bad edit keeps the previous checks).
+// open builds the monitor: state restored from the store, the checks made
+// through the API read from it, and with --checks every suite file loaded
+// (an invalid one stops the start; later, a bad edit keeps the previous
+// checks). Without --checks the monitor watches the API's checks only.
 func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.Store) (*monitor.Monitor, error) {
-	if mf == nil || mf.checks == "" {
+	if mf == nil {
 		return nil, nil
 	}
 	m := monitor.New(monitor.Config{Store: st, Log: log})
 	if err := m.Restore(ctx); err != nil {
 		return nil, err
 	}
-	mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks}
-	if err := mf.loader.Load(); err != nil {
-		return nil, fmt.Errorf("--checks: %w", err)
+	if err := m.SyncAPIChecks(ctx); err != nil {
+		return nil, err
 	}
-	log.Info("watching checks", "path", mf.checks, "checks", len(m.Checks()))
+	if mf.checks != "" {
+		mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks}
+		if err := mf.loader.Load(); err != nil {
+			return nil, fmt.Errorf("--checks: %w", err)
+		}
+		log.Info("watching checks", "path", mf.checks, "checks", len(m.Checks()))
+	}
 	return m, nil
 }
 
@@ -51,8 +57,11 @@ func (mf *monitorFlags) start(ctx context.Context, m *monitor.Monitor) func() {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() { defer wg.Done(); m.Start(ctx) }()
-	go func() { defer wg.Done(); mf.loader.Watch(ctx) }()
+	if mf.loader != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); mf.loader.Watch(ctx) }()
+	}
 	return func() { cancel(); wg.Wait() }
 }

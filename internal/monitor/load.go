@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,7 +24,8 @@ type source struct {
 	checks []*check.Check
 	sum    [32]byte // of the file and the files it read
 	deps   []string
-	err    error // the last load's error; the checks are the last good ones
+	err    error           // the last load's error; the checks are the last good ones
+	body   json.RawMessage // an API check's definition
 }
 
 // SetChecks makes checks the ones of source name (a file), replacing what
@@ -148,7 +150,7 @@ func (l *Loader) removeGone(files []string) bool {
 	defer m.mu.Unlock()
 	changed := false
 	for name := range m.sources {
-		if !strings.HasPrefix(name, "api:") && !contains(files, name) {
+		if !strings.HasPrefix(name, apiPrefix) && !contains(files, name) {
 			delete(m.sources, name)
 			delete(l.errs, name)
 			changed = true

@@ -102,8 +102,10 @@ type Monitor struct {
 	mu       sync.RWMutex
 	checks   map[string]*watched
 	restored map[string]store.CheckState
-	sources  map[string]*source // by file (or "api")
+	sources  map[string]*source // by file (or "api:ID")
 	loader   *Loader
+	apiErrs  map[string]error // stored API checks that failed to load
+	amu      sync.Mutex       // one change of API checks at a time
 
 	pmu     sync.Mutex
 	pending store.MonitorBatch
@@ -123,6 +125,7 @@ type watched struct {
 	c      *check.Check
 	id     string
 	suite  string
+	body   json.RawMessage // an API check's definition; nil for a file's
 	mu     sync.Mutex
 	state  State
 	last   *Result
@@ -203,7 +206,7 @@ func (m *Monitor) apply() {
 				}
 			}
 			w.mu.Lock()
-			w.c, w.suite = c, src.suite
+			w.c, w.suite, w.body = c, src.suite, src.body
 			w.mu.Unlock()
 			next[id] = w
 			slots = append(slots, Slot{ID: id, Interval: c.Watch.Interval})
@@ -244,6 +247,9 @@ func (m *Monitor) flushLoop(ctx context.Context) {
 		if err := m.Flush(ctx); err != nil && ctx.Err() == nil {
 			m.stats.flushErrors.Inc()
 			m.cfg.Log.Warn("writing monitor results", "err", err)
+		}
+		if err := m.SyncAPIChecks(ctx); err != nil && ctx.Err() == nil {
+			m.cfg.Log.Warn("reading API checks", "err", err)
 		}
 		if now := m.clock.Now(); m.cfg.Store != nil && now.Sub(lastPrune) >= time.Hour {
 			lastPrune = now
@@ -433,15 +439,17 @@ func (w *watched) stored(location string) store.CheckState {
 }
 
 // ConfigErrors lists the suite files that failed to load at the last
-// reload (their previous checks are still watched).
+// reload (their previous checks are still watched) and the stored API
+// checks that failed to load (named api:ID).
 func (m *Monitor) ConfigErrors() []FileError {
 	m.mu.RLock()
 	l := m.loader
 	m.mu.RUnlock()
-	if l == nil {
-		return nil
+	var out []FileError
+	if l != nil {
+		out = l.Errors()
 	}
-	return l.Errors()
+	return append(out, m.apiErrors()...)
 }
 
 // SetEnv gives the runner an environment when it has none yet (the server

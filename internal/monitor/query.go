@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -29,11 +30,15 @@ type CheckView struct {
 	Maintenance      []string          `json:"maintenance,omitempty"`
 	File             string            `json:"file"`
 	Line             int               `json:"line"`
-	Location         string            `json:"location"`
-	Status           string            `json:"status"`
-	Health           string            `json:"health"`
-	Since            time.Time         `json:"since"`
-	Last             *Result           `json:"last,omitempty"`
+	// Origin is "file" (read-only through the API) or "api".
+	Origin string `json:"origin"`
+	// Definition is an API check's body as stored (to change and PUT back).
+	Definition json.RawMessage `json:"definition,omitempty"`
+	Location   string          `json:"location"`
+	Status     string          `json:"status"`
+	Health     string          `json:"health"`
+	Since      time.Time       `json:"since"`
+	Last       *Result         `json:"last,omitempty"`
 	// CertExpiry is when the certificate seen by the last run expires.
 	CertExpiry *time.Time `json:"cert_expiry,omitempty"`
 }
@@ -46,7 +51,10 @@ func (m *Monitor) view(w *watched) CheckView {
 		Labels: c.Watch.Labels, Public: c.Watch.Public, IntervalSeconds: c.Watch.Interval.Seconds(),
 		FailureThreshold: c.Watch.FailureThreshold, SuccessThreshold: c.Watch.SuccessThreshold,
 		File: c.File, Line: c.Line, Location: m.cfg.Location, Status: w.state.Status, Health: w.state.Health,
-		Since: w.state.Since, Last: w.last}
+		Since: w.state.Since, Last: w.last, Origin: "file"}
+	if w.body != nil {
+		v.Origin, v.Definition = "api", w.body
+	}
 	if e := w.sample.certExpiry; !e.IsZero() {
 		v.CertExpiry = &e
 	}

@@ -24,7 +24,11 @@ func (s *Server) checkRoutes() []route {
 	h := s.handle
 	return []route{
 		{method: "GET", pattern: "/api/v1/checks", handler: h(s.listChecks)},
+		{method: "POST", pattern: "/api/v1/checks", handler: h(s.admin(s.createCheck))},
 		{method: "GET", pattern: "/api/v1/checks/{id}", handler: h(s.getCheck)},
+		{method: "PUT", pattern: "/api/v1/checks/{id}", handler: h(s.admin(s.replaceCheck))},
+		{method: "PATCH", pattern: "/api/v1/checks/{id}", handler: h(s.admin(s.patchCheck))},
+		{method: "DELETE", pattern: "/api/v1/checks/{id}", handler: h(s.admin(s.deleteCheck))},
 		{method: "GET", pattern: "/api/v1/checks/{id}/results", handler: h(s.getCheckResults)},
 		{method: "GET", pattern: "/api/v1/checks/{id}/transitions", handler: h(s.getCheckTransitions)},
 		{method: "GET", pattern: "/api/v1/checks/{id}/uptime", handler: h(s.getCheckUptime)},
@@ -99,7 +103,11 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	out := []monitor.CheckView{}
+	admin := s.isAdmin(r)
 	for _, c := range m.Checks() {
+		if !admin {
+			c.Definition = nil // its options may hold secrets (headers)
+		}
 		if g := q.Get("group"); g != "" && c.Group != g {
 			continue
 		}
@@ -132,6 +140,9 @@ func (s *Server) getCheck(w http.ResponseWriter, r *http.Request) error {
 	up, err := m.Uptimes(r.Context(), c.ID)
 	if err != nil {
 		return err
+	}
+	if !s.isAdmin(r) {
+		c.Definition = nil // its options may hold secrets (headers)
 	}
 	writeJSON(w, http.StatusOK, struct {
 		monitor.CheckView

@@ -229,3 +229,92 @@ func TestChecksOffWithoutMonitor(t *testing.T) {
 		t.Errorf("GET /api/v1/checks without a monitor = %d %s; want 404 naming --checks", resp.StatusCode, body)
 	}
 }
+
+func TestChecksCRUDAPI(t *testing.T) {
+	t.Parallel()
+	ts, st, _, _ := monitoredServer(t)
+	v := openAPIValidator(t, ts)
+	ctx := context.Background()
+	admin, _, _ := st.CreateAPIKey(ctx, "ops", true)
+	plain, _, _ := st.CreateAPIKey(ctx, "ci", false)
+	url, _ := flipServer(t)
+	as := func(key, method, path, body string, want int, hdr ...string) []byte {
+		t.Helper()
+		h := map[string]string{}
+		if key != "" {
+			h["Authorization"] = "Bearer " + key
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			h[hdr[i]] = hdr[i+1]
+		}
+		code, got := exchangeWith(t, v, ts, method, path, body, h)
+		if code != want {
+			t.Fatalf("%s %s = %d, want %d: %s", method, path, code, want, got)
+		}
+		return got
+	}
+	def := `{"name": "API Check", "kind": "http", "target": "` + url + `", "conditions": ["status == 200"],
+		"interval": "1h", "group": "api", "labels": {"team": "dns"}, "public": true}`
+	as("", "POST", "/api/v1/checks", def, 401)
+	as(plain, "POST", "/api/v1/checks", def, 403)
+	var c monitor.CheckView
+	_ = json.Unmarshal(as(admin, "POST", "/api/v1/checks", def, 201), &c)
+	if c.ID != "api-check" || c.Origin != "api" || c.Status != "pending" || c.Group != "api" {
+		t.Fatalf("created %+v", c)
+	}
+	as(admin, "POST", "/api/v1/checks", def, 409)
+	// Bad bodies name the field.
+	for body, field := range map[string]string{
+		`{"name": "x", "kind": "http", "target": "` + url + `", "interval": "10ms"}`:          "interval",
+		`{"name": "x", "kind": "http", "target": "` + url + `", "options": {"nope": 1}}`:      "options.nope",
+		`{"name": "x", "kind": "http", "target": "` + url + `", "conditions": ["status =="]}`: "conditions[0]",
+		`{"name": "x", "kind": "http", "target": "` + url + `", "colour": "red"}`:             "colour",
+		`{"name": "x", "kind": "http"}`: "target",
+	} {
+		var p Problem
+		_ = json.Unmarshal(as(admin, "POST", "/api/v1/checks", body, 400), &p)
+		if len(p.Errors) != 1 || p.Errors[0].Field != field {
+			t.Errorf("POST %s: problem %+v; want errors[0].field %q", body, p, field)
+		}
+	}
+	// It is scheduled: a run now is accepted.
+	if got := as(admin, "POST", "/api/v1/checks/api-check/run", "", 202); !strings.Contains(string(got), `"queued":true`) {
+		t.Errorf("run now of the API check: %s", got)
+	}
+	// The file's check is read-only here.
+	var p Problem
+	_ = json.Unmarshal(as(admin, "PUT", "/api/v1/checks/web-health", def, 409), &p)
+	if !strings.Contains(p.Detail, "web.yaml") {
+		t.Errorf("PUT of a file's check: %+v; want the file named", p)
+	}
+	as(admin, "DELETE", "/api/v1/checks/web-health", "", 409)
+	as(admin, "PATCH", "/api/v1/checks/web-health", `{"group": "x"}`, 409, "Content-Type", "application/merge-patch+json")
+	// PATCH and PUT change it; the definition is shown to admin keys only.
+	c = monitor.CheckView{}
+	_ = json.Unmarshal(as(admin, "PATCH", "/api/v1/checks/api-check", `{"interval": "30m", "labels": null}`, 200, "Content-Type", "application/merge-patch+json"), &c)
+	if c.IntervalSeconds != 1800 || len(c.Labels) != 0 || c.Group != "api" {
+		t.Errorf("patched %+v", c)
+	}
+	as(admin, "PATCH", "/api/v1/checks/api-check", `{"name": "other"}`, 400)
+	c = monitor.CheckView{}
+	_ = json.Unmarshal(as(admin, "PUT", "/api/v1/checks/api-check", strings.Replace(def, `"group": "api"`, `"group": "edge"`, 1), 200), &c)
+	if c.Group != "edge" || c.IntervalSeconds != 3600 {
+		t.Errorf("replaced %+v", c)
+	}
+	if got := as(admin, "GET", "/api/v1/checks/api-check", "", 200); !strings.Contains(string(got), `"definition":{`) {
+		t.Errorf("admin GET lacks the definition: %s", got)
+	}
+	if got := as("", "GET", "/api/v1/checks/api-check", "", 200); strings.Contains(string(got), `"definition"`) {
+		t.Errorf("anonymous GET shows the definition: %s", got)
+	}
+	// It is in the store: a restart (a new monitor on it) watches it.
+	stored, err := st.APIChecks(ctx)
+	if err != nil || len(stored) != 1 || !strings.Contains(string(stored[0].Body), `"edge"`) {
+		t.Fatalf("stored %+v, %v", stored, err)
+	}
+	as(admin, "DELETE", "/api/v1/checks/api-check", "", 204)
+	as(admin, "DELETE", "/api/v1/checks/api-check", "", 404)
+	if stored, _ := st.APIChecks(ctx); len(stored) != 0 {
+		t.Errorf("stored after delete: %+v", stored)
+	}
+}

@@ -78,21 +78,31 @@ func serviceError(err error) error {
 	return err
 }
 
-func decodeRequest(r *http.Request) (MeasurementRequest, error) {
-	var req MeasurementRequest
-	if err := checkJSONType(r); err != nil {
-		return req, err
+// readJSONBody reads a body sent as application/json (or one of types)
+// that is one object with keys among top (strictJSON).
+func readJSONBody(r *http.Request, top []string, types ...string) ([]byte, error) {
+	if err := checkJSONType(r, types...); err != nil {
+		return nil, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return req, &Problem{Type: problemBase + "validation", Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
+			return nil, &Problem{Type: problemBase + "validation", Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
 				Detail: fmt.Sprintf("the body is over %d bytes", mbe.Limit)}
 		}
-		return req, badRequest("reading the body: " + err.Error())
+		return nil, badRequest("reading the body: " + err.Error())
 	}
-	if err := strictJSON(body, []string{"type", "target", "options", "locations"}); err != nil {
+	if err := strictJSON(body, top); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+func decodeRequest(r *http.Request) (MeasurementRequest, error) {
+	var req MeasurementRequest
+	body, err := readJSONBody(r, []string{"type", "target", "options", "locations"})
+	if err != nil {
 		return req, err
 	}
 	if err := json.Unmarshal(body, &req); err != nil {

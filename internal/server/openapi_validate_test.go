@@ -57,9 +57,10 @@ var servedHeaders = []string{"X-Request-Id", "X-Content-Type-Options", "X-Frame-
 
 // freeForm are the parts whose shape depends on the measurement type and
 // that the description leaves open (documented per type in docs/JSON.md):
-// a measurement's options and its result.
+// a measurement's options and its result, and a check's options.
 var freeForm = []string{"$.body.options.*", "$.body.result.**",
-	"$.body.measurements[*].options.*", "$.body.measurements[*].result.**"}
+	"$.body.measurements[*].options.*", "$.body.measurements[*].result.**",
+	"$.body.definition.options.*", "$.body.checks[*].definition.options.*"}
 
 func validationText(errs []*errors.ValidationError) string {
 	var b strings.Builder
@@ -77,6 +78,13 @@ func validationText(errs []*errors.ValidationError) string {
 // bad (a 400 answer); it returns the status and body.
 func exchange(t *testing.T, v validator.Validator, ts *testServer, method, path, body string) (int, []byte) {
 	t.Helper()
+	return exchangeWith(t, v, ts, method, path, body, nil)
+}
+
+// exchangeWith is exchange with request headers (they override the
+// Content-Type given to a body).
+func exchangeWith(t *testing.T, v validator.Validator, ts *testServer, method, path, body string, hdr map[string]string) (int, []byte) {
+	t.Helper()
 	newReq := func() *http.Request {
 		req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 		if err != nil {
@@ -84,6 +92,9 @@ func exchange(t *testing.T, v validator.Validator, ts *testServer, method, path,
 		}
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
 		}
 		if strings.HasPrefix(path, "/api/v1/measurements") {
 			req.Header.Set(clientTokenHeader, ts.token)
@@ -98,7 +109,8 @@ func exchange(t *testing.T, v validator.Validator, ts *testServer, method, path,
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(got))
 	validate := v.ValidateHttpRequestResponse
-	if resp.StatusCode == http.StatusBadRequest {
+	if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized {
+		// the request is bad (or lacks its key) on purpose
 		validate = v.ValidateHttpResponse
 	}
 	if ok, errs := validate(newReq(), resp); !ok {

@@ -14,14 +14,17 @@ import (
 )
 
 // checkJSONType accepts a body sent as application/json (with an optional
-// charset=utf-8) and nothing else.
-func checkJSONType(r *http.Request) error {
+// charset=utf-8), or as one of types when given, and nothing else.
+func checkJSONType(r *http.Request, types ...string) error {
+	if len(types) == 0 {
+		types = []string{"application/json"}
+	}
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	cs, hasCS := params["charset"]
-	if err != nil || mt != "application/json" || (hasCS && !strings.EqualFold(cs, "utf-8")) || len(params) > 1 || (len(params) == 1 && !hasCS) {
+	if err != nil || !slices.Contains(types, mt) || (hasCS && !strings.EqualFold(cs, "utf-8")) || len(params) > 1 || (len(params) == 1 && !hasCS) {
 		return &Problem{Type: problemBase + "validation", Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
-			Detail: fmt.Sprintf("Content-Type %q; send application/json", ct)}
+			Detail: fmt.Sprintf("Content-Type %q; send %s", ct, strings.Join(types, " or "))}
 	}
 	return nil
 }

@@ -85,18 +85,46 @@ func checkStatus(v any) error {
 type table struct {
 	name string
 	cols []column
+	// order is the ORDER BY of a dump (a key, so dumps are stable); "id"
+	// when empty.
+	order string
 }
 
 // backupTables are the tables a backup holds, in restore order.
 var backupTables = []table{
 	{"api_keys", []column{{"id", colText, false, nil}, {"name", colText, false, nil},
 		{"prefix", colText, false, nil}, {"hash", colText, false, nil}, {"admin", colBool, false, nil},
-		{"created_at", colInt, false, nil}, {"last_used_at", colInt, true, nil}, {"revoked_at", colInt, true, nil}}},
+		{"created_at", colInt, false, nil}, {"last_used_at", colInt, true, nil}, {"revoked_at", colInt, true, nil}}, ""},
 	{"measurements", []column{{"id", colText, false, nil}, {"type", colText, false, nil},
 		{"target", colText, false, nil}, {"options", colText, true, checkJSON},
 		{"locations", colText, true, checkLocations}, {"status", colText, false, checkStatus},
 		{"error", colText, false, nil}, {"result", colText, true, checkJSON}, {"client_id", colText, false, nil},
-		{"created_at", colInt, false, nil}, {"started_at", colInt, true, nil}, {"finished_at", colInt, true, nil}}},
+		{"created_at", colInt, false, nil}, {"started_at", colInt, true, nil}, {"finished_at", colInt, true, nil}}, ""},
+	{"monitor_api_checks", []column{{"id", colText, false, nil}, {"body", colText, false, checkJSON},
+		{"created_at", colInt, false, nil}, {"updated_at", colInt, false, nil}}, ""},
+	{"monitor_states", []column{{"check_id", colText, false, nil}, {"location", colText, false, nil},
+		{"status", colText, false, nil}, {"health", colText, false, nil}, {"fails", colInt, false, nil}, {"oks", colInt, false, nil},
+		{"since", colInt, false, nil}, {"last_run", colInt, true, nil}, {"last", colText, true, checkJSON}}, "check_id, location"},
+	{"monitor_transitions", []column{{"check_id", colText, false, nil}, {"location", colText, false, nil},
+		{"at", colInt, false, nil}, {"from_status", colText, false, nil}, {"to_status", colText, false, nil},
+		{"reason", colText, false, nil}}, "check_id, at, location"},
+	{"monitor_results", []column{{"check_id", colText, false, nil}, {"location", colText, false, nil},
+		{"at", colInt, false, nil}, {"outcome", colText, false, nil}, {"duration_us", colInt, false, nil}, {"lag_us", colInt, false, nil},
+		{"error", colText, false, nil}, {"evidence", colText, true, checkJSON}}, "check_id, at, location"},
+	{"monitor_rollups", rollupBackupColumns(), "check_id, location, level, bucket"},
+}
+
+// rollupBackupColumns are monitor_rollups' columns (rollupColumns).
+func rollupBackupColumns() []column {
+	var out []column
+	for i, name := range strings.Split(rollupColumns, ", ") {
+		kind := colInt
+		if i < 3 { // check_id, location, level
+			kind = colText
+		}
+		out = append(out, column{name, kind, false, nil})
+	}
+	return out
 }
 
 func (t table) colNames() []string {
@@ -166,7 +194,11 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 
 // dumpTable writes every row of t as a line and returns how many.
 func dumpTable(ctx context.Context, tx *sql.Tx, t table, enc *json.Encoder) (int64, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(t.colNames(), ", ")+" FROM "+t.name+" ORDER BY id")
+	order := t.order
+	if order == "" {
+		order = "id"
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(t.colNames(), ", ")+" FROM "+t.name+" ORDER BY "+order)
 	if err != nil {
 		return 0, err
 	}

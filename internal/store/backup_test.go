@@ -19,6 +19,8 @@ type contents struct {
 	Measurements []Measurement
 	Keys         []APIKey
 	Hashes       string
+	// Monitor is every row of the monitor's tables, as text.
+	Monitor string
 }
 
 func snapshot(t *testing.T, s *Store) contents {
@@ -44,7 +46,31 @@ func snapshot(t *testing.T, s *Store) contents {
 		}
 		hashes = append(hashes, h)
 	}
-	return contents{ms, keys, strings.Join(hashes, ",")}
+	return contents{ms, keys, strings.Join(hashes, ","), monitorRows(t, s)}
+}
+
+// monitorRows is every row of the monitor's tables as text, in a stable order.
+func monitorRows(t *testing.T, s *Store) string {
+	t.Helper()
+	var b strings.Builder
+	for _, tb := range backupTables {
+		if !strings.HasPrefix(tb.name, "monitor_") {
+			continue
+		}
+		var buf bytes.Buffer
+		if _, err := func() (int64, error) {
+			tx, err := s.r.BeginTx(context.Background(), nil)
+			if err != nil {
+				return 0, err
+			}
+			defer tx.Rollback()
+			return dumpTable(context.Background(), tx, tb, json.NewEncoder(&buf))
+		}(); err != nil {
+			t.Fatalf("reading %s: %v", tb.name, err)
+		}
+		b.WriteString(tb.name + "\n" + buf.String())
+	}
+	return b.String()
 }
 
 // fill stores measurements of every shape and keys (admin, used, revoked),
@@ -79,7 +105,35 @@ func fill(t testing.TB, s *Store) string {
 	if err := s.RevokeAPIKey(ctx, dead.ID); err != nil {
 		t.Fatal(err)
 	}
+	fillMonitor(t, s, start)
 	return live
+}
+
+// fillMonitor stores a check made through the API, states, state changes,
+// results (with and without evidence) and rollups of every level.
+func fillMonitor(t testing.TB, s *Store, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.CreateAPICheck(ctx, "api-one", json.RawMessage(`{"name":"api one","kind":"dns","target":"example.com"}`)); err != nil {
+		t.Fatal(err)
+	}
+	b := &MonitorBatch{
+		States: []CheckState{{CheckID: "web", Location: "local", Status: "down", Health: "down", Fails: 3, Since: at, LastRun: at.Add(time.Minute),
+			Last: json.RawMessage(`{"outcome":"fail"}`)}, {CheckID: "api-one", Location: "ams", Status: "pending", Health: "pending", Since: at}},
+		Transitions: []CheckTransition{{CheckID: "web", Location: "local", At: at, From: "up", To: "down", Reason: "3 failures «x»"}},
+		Results: []CheckResult{{CheckID: "web", Location: "local", At: at, Outcome: "ok", Duration: 1234 * time.Microsecond, Lag: time.Millisecond},
+			{CheckID: "web", Location: "local", At: at.Add(time.Second), Outcome: "fail", Duration: time.Second, Error: "refused",
+				Evidence: json.RawMessage(`{"failed":[{"condition":"status == 200","actual":"503"}]}`)}},
+	}
+	for _, level := range []string{LevelMinute, LevelHour, LevelDay} {
+		r := Rollup{CheckID: "web", Location: "local", Level: level, Bucket: at.Truncate(time.Hour)}
+		r.Observe("ok", 1234*time.Microsecond)
+		r.Observe("fail", time.Second)
+		b.Rollups = append(b.Rollups, r)
+	}
+	if err := s.SaveMonitor(ctx, b); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func backupOf(t *testing.T, s *Store) []byte {
@@ -109,13 +163,18 @@ func TestBackupRestore(t *testing.T) {
 					t.Fatalf("ReadBackupInfo: %v", err)
 				}
 				if info.Dialect != from.name || info.SchemaVersion != SchemaVersion() ||
-					info.Counts["measurements"] != 6 || info.Counts["api_keys"] != 2 {
+					info.Counts["measurements"] != 6 || info.Counts["api_keys"] != 2 || info.Counts["monitor_api_checks"] != 1 ||
+					info.Counts["monitor_states"] != 2 || info.Counts["monitor_transitions"] != 1 || info.Counts["monitor_results"] != 2 ||
+					info.Counts["monitor_rollups"] != 3 {
 					t.Errorf("ReadBackupInfo = %+v, want dialect %s, schema %d, 6 measurements, 2 keys", info, from.name, SchemaVersion())
 				}
 
 				dst := openStore(t, to.url(t))
 				seed(t, dst, 3, time.Now()) // replaced by the restore
 				if _, _, err := dst.CreateAPIKey(ctx, "replaced", false); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := dst.CreateAPICheck(ctx, "replaced", json.RawMessage(`{}`)); err != nil {
 					t.Fatal(err)
 				}
 				if err := dst.Restore(ctx, bytes.NewReader(b)); err != nil {
@@ -131,7 +190,7 @@ func TestBackupRestore(t *testing.T) {
 				if err := src.Restore(ctx, bytes.NewReader(backupOf(t, dst))); err != nil {
 					t.Fatalf("Restore back: %v", err)
 				}
-				if got := snapshot(t, src); !reflect.DeepEqual(got.Measurements, want.Measurements) || got.Hashes != want.Hashes {
+				if got := snapshot(t, src); !reflect.DeepEqual(got.Measurements, want.Measurements) || got.Hashes != want.Hashes || got.Monitor != want.Monitor {
 					t.Errorf("round trip differs:\n got %+v\nwant %+v", got, want)
 				}
 			})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,13 +49,14 @@ func migrations(dialect string) ([]migration, error) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i := 1; i < len(ms); i++ {
 		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have one version", ms[i-1].name, ms[i].name)
+			return nil, fmt.Errorf("migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil
 }
 
 // SchemaVersion returns the newest schema version this binary knows.
+// Numbers are given out to work merged separately, so there may be gaps.
 func SchemaVersion() int {
 	ms, err := migrations(DialectSQLite)
 	if err != nil || len(ms) == 0 {
@@ -97,14 +97,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, m := range ms {
 		known[m.version] = true
 	}
-	for _, v := range applied {
+	for v := range applied {
 		if !known[v] {
-			return fmt.Errorf("migrating store: the database has schema version %d, newer than this binary's %d", v, ms[len(ms)-1].version)
+			return fmt.Errorf("migrating store: the database has schema version %d, newer than this binary's %d (or one it does not know)", v, SchemaVersion())
 		}
 	}
 	for _, m := range ms {
-		if slices.Contains(applied, m.version) {
-			continue
+		if applied[m.version] {
+			continue // a lower number merged after a higher one was applied is applied now
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migrating store: applying %s: %w", m.name, err)
@@ -120,22 +120,25 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// appliedVersions returns the versions of the applied migrations.
-func appliedVersions(ctx context.Context, tx *sql.Tx) ([]int, error) {
+// appliedVersions returns the versions recorded in schema_migrations.
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
-		return nil, fmt.Errorf("reading applied migrations: %w", err)
+		return nil, fmt.Errorf("reading schema versions: %w", err)
 	}
 	defer rows.Close()
-	var out []int
+	out := map[int]bool{}
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("reading applied migrations: %w", err)
+			return nil, fmt.Errorf("reading schema versions: %w", err)
 		}
-		out = append(out, v)
+		out[v] = true
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading schema versions: %w", err)
+	}
+	return out, nil
 }
 
 // schemaVersion returns the highest applied migration, 0 for none.

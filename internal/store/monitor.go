@@ -139,24 +139,13 @@ func (s *Store) SaveMonitor(ctx context.Context, b *MonitorBatch) error {
 }
 
 func (s *Store) saveStates(ctx context.Context, tx *sql.Tx, b *MonitorBatch) error {
-	if len(b.States) == 0 {
-		return nil
+	rows := make([][]any, len(b.States))
+	for i, c := range b.States {
+		rows[i] = []any{c.CheckID, c.Location, c.Status, c.Health, c.Fails, c.OKs, c.Since.UnixMicro(), micros(c.LastRun), nullText(c.Last)}
 	}
-	st, err := tx.PrepareContext(ctx, s.q(`INSERT INTO monitor_states (check_id, location, status, health, fails, oks, since, last_run, last)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (check_id, location) DO UPDATE SET status = excluded.status, health = excluded.health,
-		fails = excluded.fails, oks = excluded.oks, since = excluded.since, last_run = excluded.last_run, last = excluded.last`))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, c := range b.States {
-		if _, err := st.ExecContext(ctx, c.CheckID, c.Location, c.Status, c.Health, c.Fails, c.OKs,
-			c.Since.UnixMicro(), micros(c.LastRun), nullText(c.Last)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.insertRowsThen(ctx, tx, "monitor_states (check_id, location, status, health, fails, oks, since, last_run, last)", rows,
+		` ON CONFLICT (check_id, location) DO UPDATE SET status = excluded.status, health = excluded.health,
+		fails = excluded.fails, oks = excluded.oks, since = excluded.since, last_run = excluded.last_run, last = excluded.last`)
 }
 
 func (s *Store) saveTransitions(ctx context.Context, tx *sql.Tx, b *MonitorBatch) error {
@@ -175,20 +164,50 @@ func (s *Store) saveResults(ctx context.Context, tx *sql.Tx, b *MonitorBatch) er
 	return s.insertRows(ctx, tx, "monitor_results (check_id, location, at, outcome, duration_us, lag_us, error, evidence)", rows)
 }
 
-// insertRows inserts rows into table (with its column list) a few hundred
+// insertRows inserts rows into table (with its column list) a hundred
 // rows per statement.
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
-	const per = 100
+	return s.insertRowsThen(ctx, tx, table, rows, "")
+}
+
+// insertRowsThen is insertRows with a clause after the VALUES (ON
+// CONFLICT ...): the rows of one call must have distinct keys. Statements
+// of a full hundred rows are prepared once per call.
+func (s *Store) insertRowsThen(ctx context.Context, tx *sql.Tx, table string, rows [][]any, then string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := len(rows[0])
+	per := max(1, min(100, 900/cols)) // under SQLite's old limit of 999 variables
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	stmt := func(n int) string {
+		return s.q("INSERT INTO " + table + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ") + then)
+	}
+	args := make([]any, 0, per*cols)
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
 	for len(rows) > 0 {
 		n := min(per, len(rows))
-		cols := len(rows[0])
-		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
-		var args []any
+		args = args[:0]
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		q := "INSERT INTO " + table + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
-		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+		var err error
+		if n == per && len(rows) > per {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, stmt(per)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, stmt(n), args...)
+		}
+		if err != nil {
 			return err
 		}
 		rows = rows[n:]
@@ -217,23 +236,17 @@ func (s *Store) saveRollups(ctx context.Context, tx *sql.Tx, b *MonitorBatch) er
 	}
 	upd = append(upd, fmt.Sprintf("min_us = %s(monitor_rollups.min_us, excluded.min_us)", least),
 		fmt.Sprintf("max_us = %s(monitor_rollups.max_us, excluded.max_us)", greatest))
-	q := "INSERT INTO monitor_rollups (" + rollupColumns + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", 24), ", ") +
-		") ON CONFLICT (check_id, location, level, bucket) DO UPDATE SET " + strings.Join(upd, ", ")
-	st, err := tx.PrepareContext(ctx, s.q(q))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, r := range b.Rollups {
-		args := []any{r.CheckID, r.Location, r.Level, r.Bucket.UnixMicro(), r.N, r.OK, r.Warn, r.Sum.Microseconds(), r.Min.Microseconds(), r.Max.Microseconds()}
+	rows := make([][]any, len(b.Rollups))
+	for i, r := range b.Rollups {
+		row := make([]any, 0, 10+LatencyBuckets)
+		row = append(row, r.CheckID, r.Location, r.Level, r.Bucket.UnixMicro(), r.N, r.OK, r.Warn, r.Sum.Microseconds(), r.Min.Microseconds(), r.Max.Microseconds())
 		for _, c := range r.Buckets {
-			args = append(args, c)
+			row = append(row, c)
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
-		}
+		rows[i] = row
 	}
-	return nil
+	return s.insertRowsThen(ctx, tx, "monitor_rollups ("+rollupColumns+")", rows,
+		" ON CONFLICT (check_id, location, level, bucket) DO UPDATE SET "+strings.Join(upd, ", "))
 }
 
 func nullText(b json.RawMessage) sql.NullString {
