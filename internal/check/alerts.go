@@ -61,13 +61,13 @@ var Severities = []string{"critical", "error", "warning", "info"}
 // alertSettings are alert keys as read, unset ones nil, so a check's own
 // win over its group's and the defaults'.
 type alertSettings struct {
-	channels   []string
-	hasList    bool
-	resolved   *bool
-	degraded   *bool
-	repeat     *time.Duration
-	severity   string
-	listLine   int
+	channels []string
+	hasList  bool
+	resolved *bool
+	degraded *bool
+	repeat   *time.Duration
+	severity string
+	listLine int
 }
 
 // channels reads the suite's channels: a list of {name, type, ...}.
