@@ -36,7 +36,7 @@ type Message struct {
 	Version int    `json:"version"`
 	Event   string `json:"event"`
 	// Key is the idempotency key (stable across retries and restarts).
-	Key      string    `json:"idempotency_key"`
+	Key      string    `json:"idempotency_key,omitempty"`
 	Check    CheckInfo `json:"check"`
 	Location string    `json:"location,omitempty"`
 	// Status is the check's status now, Previous before the change.

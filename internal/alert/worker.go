@@ -170,7 +170,7 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 // deliver sends one notification and records the outcome.
 func (w *Worker) deliver(ctx context.Context, n store.Notification, silences []store.Silence) error {
 	now := w.Clock.Now()
-	u := store.NotificationUpdate{Attempts: n.Attempts, NextAttempt: n.NextAttempt}
+	u := store.NotificationUpdate{Attempts: n.Attempts, NextAttempt: n.NextAttempt, LastError: n.LastError}
 	silenced := false
 	for _, s := range silences {
 		if s.Matches(n.CheckID, n.Channel, now) {
