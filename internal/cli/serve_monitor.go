@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dnsscience/dnsscience/internal/alert"
 	"github.com/dnsscience/dnsscience/internal/monitor"
+	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
@@ -16,6 +18,8 @@ import (
 type monitorFlags struct {
 	checks string
 	loader *monitor.Loader
+	// alerts delivers the checks' notifications (docs/ALERTS.md).
+	alerts *alert.Service
 }
 
 func registerMonitorFlags(f *pflag.FlagSet) *monitorFlags {
@@ -27,15 +31,17 @@ func registerMonitorFlags(f *pflag.FlagSet) *monitorFlags {
 // open builds the monitor when --checks is given (nil otherwise): state
 // restored from the store, every suite file loaded (an invalid one stops
 // the start; later, a bad edit keeps the previous checks).
-func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.Store) (*monitor.Monitor, error) {
+// Alerts go through the server's target policy.
+func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.Store, policy *netpolicy.Policy) (*monitor.Monitor, error) {
 	if mf == nil || mf.checks == "" {
 		return nil, nil
 	}
-	m := monitor.New(monitor.Config{Store: st, Log: log})
+	mf.alerts = alert.NewService(st, &alert.Env{Policy: policy}, &alert.Worker{Log: log})
+	m := monitor.New(monitor.Config{Store: st, Log: log, Notify: mf.alerts.Router.Notify})
 	if err := m.Restore(ctx); err != nil {
 		return nil, err
 	}
-	mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks}
+	mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks, OnSuite: mf.alerts.Suite}
 	if err := mf.loader.Load(); err != nil {
 		return nil, fmt.Errorf("--checks: %w", err)
 	}
@@ -51,8 +57,9 @@ func (mf *monitorFlags) start(ctx context.Context, m *monitor.Monitor) func() {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); m.Start(ctx) }()
+	go func() { defer wg.Done(); mf.alerts.Run(ctx) }()
 	go func() { defer wg.Done(); mf.loader.Watch(ctx) }()
 	return func() { cancel(); wg.Wait() }
 }
