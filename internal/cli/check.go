@@ -37,6 +37,8 @@ the environment variable NAME.
 
 Exit status 0 when the success rate reaches --min-success (default 100), 1
 when it does not, 2 when a suite file is invalid (the error names file and line).
+With --notify CHANNEL (a channel of the suites, docs/ALERTS.md), a run below
+--min-success also sends one summary there (exit status 3 when that fails).
 
 --watch runs the checks continuously instead, as the server's monitor does
 (each at its interval, down after failure_threshold failures, up after
