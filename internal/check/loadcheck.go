@@ -16,7 +16,7 @@ import (
 )
 
 func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
-	f, err := l.fields(n, "a check", CheckKeys())
+	f, err := l.fields(n, "a check", slices.Concat(CheckKeys(), alertKeys))
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +50,11 @@ func (l *loader) check(n *yaml.Node, d Defaults) (*Check, error) {
 		return nil, err
 	}
 	c.Watch.finish()
+	own, err := l.alertSettings(f)
+	if err != nil {
+		return nil, err
+	}
+	c.Alerts = own.over(l.groupAlerts[c.Watch.Group]).over(l.defAlerts).resolve()
 	return c, nil
 }
 

@@ -33,6 +33,8 @@ type Suite struct {
 	Name     string
 	Defaults Defaults
 	Checks   []*Check
+	// Channels are where alerts go (channels:), by the checks' Alerts.
+	Channels []*Channel
 }
 
 // Defaults apply to every check of a suite that does not set its own.
@@ -60,6 +62,8 @@ type Check struct {
 	// values), with the suite's defaults applied and a ca file read in.
 	Options    json.RawMessage
 	Conditions []*Condition
+	// Alerts says where and when the monitor sends the check's state changes.
+	Alerts Alerts
 	// Watch says how the monitor runs the check (interval, thresholds ...).
 	Watch Watch
 	File  string
@@ -107,6 +111,11 @@ type loader struct {
 	files  []string // CA files read
 	getenv func(string) (string, bool)
 	reg    *measure.Registry
+	// chans are the suite's channels by name; groupAlerts and defAlerts
+	// the alert settings of groups and of the defaults.
+	chans       map[string]*Channel
+	groupAlerts map[string]alertSettings
+	defAlerts   alertSettings
 }
 
 func (l *loader) errAt(line int, format string, args ...any) error {
@@ -186,7 +195,7 @@ func (l *loader) fields(n *yaml.Node, what string, allowed []string) (map[string
 }
 
 func (l *loader) suite(root *yaml.Node) (*Suite, error) {
-	f, err := l.fields(root, "the suite", []string{"name", "defaults", "checks"})
+	f, err := l.fields(root, "the suite", []string{"name", "defaults", "checks", "channels", "groups", "default_alerts"})
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +203,31 @@ func (l *loader) suite(root *yaml.Node) (*Suite, error) {
 	if n := f["name"]; n != nil {
 		s.Name = n.Value
 	}
+	l.chans = map[string]*Channel{}
+	if n := f["channels"]; n != nil {
+		if s.Channels, err = l.channels(n); err != nil {
+			return nil, err
+		}
+		for _, c := range s.Channels {
+			l.chans[c.Name] = c
+		}
+	}
+	if n := f["groups"]; n != nil {
+		if l.groupAlerts, err = l.groups(n); err != nil {
+			return nil, err
+		}
+	}
 	if n := f["defaults"]; n != nil {
 		if s.Defaults, err = l.defaults(n); err != nil {
 			return nil, err
 		}
+	}
+	if n := f["default_alerts"]; n != nil {
+		da, err := l.defaultAlerts(n)
+		if err != nil {
+			return nil, err
+		}
+		l.defAlerts = da.over(l.defAlerts)
 	}
 	checks := f["checks"]
 	if checks == nil || checks.Kind != yaml.SequenceNode || len(checks.Content) == 0 {
@@ -224,8 +254,11 @@ func (l *loader) suite(root *yaml.Node) (*Suite, error) {
 
 func (l *loader) defaults(n *yaml.Node) (Defaults, error) {
 	var d Defaults
-	f, err := l.fields(n, "defaults", append([]string{"timeout", "resolvers", "concurrency", "ca"}, watchKeys...))
+	f, err := l.fields(n, "defaults", slices.Concat([]string{"timeout", "resolvers", "concurrency", "ca"}, watchKeys, alertKeys))
 	if err != nil {
+		return d, err
+	}
+	if l.defAlerts, err = l.alertSettings(f); err != nil {
 		return d, err
 	}
 	if d.Watch, err = l.watch(f, Watch{}, nil); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/dnsscience/dnsscience/internal/alert"
 	"github.com/dnsscience/dnsscience/internal/check"
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/measure"
@@ -23,6 +24,7 @@ func newCheckCmd(e *env) *cobra.Command {
 		concurrency int
 		resolver    string
 		watch       bool
+		notify      string
 	)
 	cmd := &cobra.Command{
 		Use:   "check FILE...",
@@ -35,6 +37,8 @@ the environment variable NAME.
 
 Exit status 0 when the success rate reaches --min-success (default 100), 1
 when it does not, 2 when a suite file is invalid (the error names file and line).
+With --notify CHANNEL (a channel of the suites, docs/ALERTS.md), a run below
+--min-success also sends one summary there (exit status 3 when that fails).
 
 --watch runs the checks continuously instead, as the server's monitor does
 (each at its interval, down after failure_threshold failures, up after
@@ -44,7 +48,8 @@ change until interrupted.`,
   dnsscience check suites/*.yaml --min-success 90 --quiet
   dnsscience check examples/staging.yaml --output junit > report.xml
   dnsscience check examples/staging.yaml --output json
-  dnsscience check examples/staging.yaml --watch`,
+  dnsscience check examples/staging.yaml --watch
+  dnsscience check examples/staging.yaml --min-success 90 --notify ops`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if minSuccess < 0 || minSuccess > 100 {
@@ -68,6 +73,13 @@ change until interrupted.`,
 				e.log.Debug("suite loaded", "file", f, "checks", len(s.Checks))
 				suites = append(suites, s)
 			}
+			var snd alert.Sender
+			if notify != "" {
+				var err error
+				if snd, err = suiteSender(suites, notify); err != nil { // alert.go
+					return err
+				}
+			}
 			dialer, err := resolverDialer(resolver)
 			if err != nil {
 				return err
@@ -84,6 +96,11 @@ change until interrupted.`,
 				return err
 			}
 			if sum.Rate < minSuccess {
+				if snd != nil {
+					if err := notifySummary(cmd.Context(), snd, notify, suites, results, sum, minSuccess); err != nil {
+						return &exitError{code: ExitInternal, err: err}
+					}
+				}
 				return errSilentFail
 			}
 			return nil
@@ -94,6 +111,7 @@ change until interrupted.`,
 	fl.BoolVarP(&quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text, json or junit")
 	fl.IntVar(&concurrency, "concurrency", 0, "checks run at once (default: the suite's, or 8)")
+	fl.StringVar(&notify, "notify", "", "when the success rate is below --min-success, send one summary to this channel of the suites (docs/ALERTS.md)")
 	fl.BoolVar(&watch, "watch", false, "run the checks continuously at their intervals and print state changes")
 	fl.StringVar(&resolver, "resolver", "", "resolve target host names through this DNS server (HOST:PORT, UDP) instead of the system resolver")
 	return cmd

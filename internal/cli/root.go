@@ -149,7 +149,7 @@ var commands = []func(*env) *cobra.Command{
 	newServeCmd,
 	newTCPCmd, newCertCmd, newHTTPCmd, newWSCmd, newCheckCmd, newDiagnoseCmd,
 	newBackupCmd, newRestoreCmd, newAPIKeyCmd, newAgentsCmd, newAgentCmd,
-	newGeoCmd,
+	newGeoCmd, newAlertCmd,
 	newTraceCmd,
 	newScanCmd,
 	newSnapshotCmd, newDiffCmd, newRootsCmd,

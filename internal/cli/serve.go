@@ -107,7 +107,7 @@ func runServe(ctx context.Context, e *env, o *config.Server, mon *monitorFlags) 
 		}
 		return nil
 	}})
-	if cfg.Monitor, err = mon.open(ctx, log, st); err != nil {
+	if cfg.Monitor, err = mon.open(ctx, log, st, cfg.Policy); err != nil {
 		return usageErr("%v", err)
 	}
 	if cfg.Agents, err = startAgents(ctx, o.NATS, st, log); err != nil {

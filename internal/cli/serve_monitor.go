@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dnsscience/dnsscience/internal/alert"
 	"github.com/dnsscience/dnsscience/internal/monitor"
+	"github.com/dnsscience/dnsscience/internal/netpolicy"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
@@ -16,6 +18,8 @@ import (
 type monitorFlags struct {
 	checks string
 	loader *monitor.Loader
+	// alerts delivers the checks' notifications (docs/ALERTS.md).
+	alerts *alert.Service
 }
 
 func registerMonitorFlags(f *pflag.FlagSet) *monitorFlags {
@@ -28,11 +32,13 @@ func registerMonitorFlags(f *pflag.FlagSet) *monitorFlags {
 // through the API read from it, and with --checks every suite file loaded
 // (an invalid one stops the start; later, a bad edit keeps the previous
 // checks). Without --checks the monitor watches the API's checks only.
-func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.Store) (*monitor.Monitor, error) {
+// Alerts go through the server's target policy.
+func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.Store, policy *netpolicy.Policy) (*monitor.Monitor, error) {
 	if mf == nil {
 		return nil, nil
 	}
-	m := monitor.New(monitor.Config{Store: st, Log: log})
+	mf.alerts = alert.NewService(st, &alert.Env{Policy: policy}, &alert.Worker{Log: log})
+	m := monitor.New(monitor.Config{Store: st, Log: log, Notify: mf.alerts.Router.Notify})
 	if err := m.Restore(ctx); err != nil {
 		return nil, err
 	}
@@ -40,7 +46,7 @@ func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.St
 		return nil, err
 	}
 	if mf.checks != "" {
-		mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks}
+		mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks, OnSuite: mf.alerts.Suite}
 		if err := mf.loader.Load(); err != nil {
 			return nil, fmt.Errorf("--checks: %w", err)
 		}
@@ -57,8 +63,9 @@ func (mf *monitorFlags) start(ctx context.Context, m *monitor.Monitor) func() {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); m.Start(ctx) }()
+	go func() { defer wg.Done(); mf.alerts.Run(ctx) }()
 	if mf.loader != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); mf.loader.Watch(ctx) }()

@@ -71,6 +71,10 @@ type Loader struct {
 	Getenv func(string) (string, bool)
 	// Every is how often files are looked at; 0 means 2 s.
 	Every time.Duration
+	// OnSuite, when set, is given every suite file parsed before its checks
+	// are taken; an error rejects the file as a parse error does (the alert
+	// channels are built here).
+	OnSuite func(file string, s *check.Suite) error
 
 	mu   sync.Mutex
 	errs map[string]error
@@ -187,6 +191,9 @@ func (l *Loader) loadFile(f string) (bool, error) {
 		return false, prev.err
 	}
 	s, err := check.Parse(f, bytes.Clone(data), l.Getenv)
+	if err == nil && l.OnSuite != nil {
+		err = l.OnSuite(f, s)
+	}
 	if err != nil {
 		if prev != nil {
 			m.mu.Lock()

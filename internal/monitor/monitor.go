@@ -60,6 +60,10 @@ type Config struct {
 	OnTransition func(Event)
 	// OnResult, when set, is called after every run is recorded.
 	OnResult func(id string, r Result)
+	// Notify, when set, is asked after every run which notifications it
+	// causes (the alert router); they are written with the run's state
+	// change, in the same transaction (notify.go).
+	Notify func(Run) []store.Notification
 }
 
 // DefaultRetention keeps raw results 7 days, minute rollups 2 days, hour
@@ -327,7 +331,13 @@ func (m *Monitor) record(w *watched, c *check.Check, j Job, res check.Result) {
 			Phase  string          `json:"phase,omitempty"`
 		}{res.Failed, res.Warned, last.Phase})
 	}
+	var ev *Event
+	if tr != nil {
+		ev = &Event{Check: w.id, Name: c.Name, Location: m.cfg.Location, At: j.Started, From: tr.From, To: tr.To, Reason: tr.Reason, Error: failureSummary(res)}
+	}
+	notes := m.notify(c, w.id, next, ev, last)
 	m.pmu.Lock()
+	m.pending.Notifications = append(m.pending.Notifications, notes...)
 	m.pending.Results = append(m.pending.Results, row)
 	m.dirty[w.id] = w
 	for _, level := range []string{store.LevelMinute, store.LevelHour, store.LevelDay} {
@@ -344,11 +354,10 @@ func (m *Monitor) record(w *watched, c *check.Check, j Job, res check.Result) {
 			At: j.Started, From: tr.From, To: tr.To, Reason: tr.Reason})
 	}
 	m.pmu.Unlock()
-	if tr != nil {
-		ev := Event{Check: w.id, Name: c.Name, Location: m.cfg.Location, At: j.Started, From: tr.From, To: tr.To, Reason: tr.Reason, Error: failureSummary(res)}
+	if ev != nil {
 		m.cfg.Log.Info("check state changed", "check", ev.Check, "from", ev.From, "to", ev.To, "reason", ev.Reason, "error", ev.Error)
 		if m.cfg.OnTransition != nil {
-			m.cfg.OnTransition(ev)
+			m.cfg.OnTransition(*ev)
 		}
 	}
 }

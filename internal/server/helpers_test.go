@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,16 @@ func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 type logSink interface {
 	io.Writer
 	String() string
+}
+
+// buildBinary builds dnsscience into dir and returns its path.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "dnsscience")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/dnsscience/dnsscience/cmd/dnsscience").CombinedOutput(); err != nil {
+		t.Fatalf("building the binary: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // startServe starts the built binary's `serve --listen ADDR args...` on a

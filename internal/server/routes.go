@@ -50,6 +50,7 @@ func (s *Server) routeTable() []route {
 	api = append(api, s.checkRoutes()...)
 	api = append(api, s.snapshotRoutes()...)
 	api = append(api, s.rootServerRoutes()...)
+	api = append(api, s.alertRoutes()...)
 	api = append(api, s.uiRoutes()...)
 	return append(api, route{pattern: "/", undocumented: true, handler: h(s.noRoute)})
 }

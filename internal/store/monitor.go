@@ -116,6 +116,9 @@ type MonitorBatch struct {
 	Results     []CheckResult
 	// Rollups are added to the stored rows with the same keys.
 	Rollups []Rollup
+	// Notifications go to the alert outbox with the state changes that
+	// caused them (alert.go).
+	Notifications []Notification
 }
 
 // SaveMonitor writes a batch: states replace the stored ones, transitions
@@ -127,7 +130,7 @@ func (s *Store) SaveMonitor(ctx context.Context, b *MonitorBatch) error {
 		return fmt.Errorf("saving monitor data: %w", err)
 	}
 	defer tx.Rollback()
-	for _, step := range []func(context.Context, *sql.Tx, *MonitorBatch) error{s.saveStates, s.saveTransitions, s.saveResults, s.saveRollups} {
+	for _, step := range []func(context.Context, *sql.Tx, *MonitorBatch) error{s.saveStates, s.saveTransitions, s.saveResults, s.saveRollups, s.saveNotifications} {
 		if err := step(ctx, tx, b); err != nil {
 			return fmt.Errorf("saving monitor data: %w", err)
 		}
