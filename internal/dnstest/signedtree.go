@@ -63,12 +63,21 @@ const soaText = "@ 3600 SOA ns1 hostmaster %d 7200 3600 1209600 300\n"
 // once; it skips the test when knotd, keymgr or kresd is not installed.
 func StartSignedTree(t testing.TB) *SignedTree {
 	t.Helper()
+	return StartSignedTreeOn(t, 0)
+}
+
+// StartSignedTreeOn is StartSignedTree on the given port (0: a free one);
+// tools that only ask port 53 (zonemaster-cli, dnsviz) need port 53.
+func StartSignedTreeOn(t testing.TB, port int) *SignedTree {
+	t.Helper()
 	for _, tool := range []string{"knotd", "keymgr", "knotc", "kresd"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed (Debian packages knot and knot-resolver, in deps/apt/dns.list; `make deps` installs them)", tool)
 		}
 	}
-	port := FreePort(t)
+	if port == 0 {
+		port = FreePort(t)
+	}
 	st := &SignedTree{Port: port, Root: netip.MustParseAddr("127.0.1.1")}
 	b := &treeBuild{t: t, port: port, combined: map[string]string{}, ds: map[string]string{}}
 	mail := "@ MX 10 mail\nmail A 192.0.2.2\n@ TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n_dmarc TXT \"v=DMARC1; p=reject\"\n@ CAA 0 issue \"ca.test\"\n"

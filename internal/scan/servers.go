@@ -193,6 +193,9 @@ func (s *scanner) judgeServers(checks []ServerCheck, names []string, hosts map[s
 			prefix = "parent_"
 		}
 		switch {
+		case !c.UDP && !c.TCP && strings.Contains(c.Error, "network is unreachable"):
+			// This host has no route there (IPv6 often): not the server's fault.
+			group["ns_not_tested"] = append(group["ns_not_tested"], c.label())
 		case !c.UDP && !c.TCP:
 			group[prefix+"ns_unreachable"] = append(group[prefix+"ns_unreachable"], c.label())
 		case !c.UDP:
@@ -247,6 +250,8 @@ func serverFinding(code string) (string, string) {
 		whose = "of the parent zone"
 	}
 	switch base {
+	case "ns_not_tested":
+		return SevNotice, "addresses this host has no route to (network unreachable here, often IPv6): not checked"
 	case "ns_unreachable":
 		return SevError, "name servers " + whose + " answer neither over UDP nor over TCP"
 	case "udp_unsupported":
