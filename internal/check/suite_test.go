@@ -51,9 +51,10 @@ func TestLoadGood(t *testing.T) {
 func TestSuitesAcceptWhatTheAPIAccepts(t *testing.T) {
 	reg := measure.New()
 	targets := map[string]string{"dns": "example.test", "propagation": "example.test", "tcp": "127.0.0.1:80", "cert": "127.0.0.1:443",
-		"http": "http://127.0.0.1/", "ws": "ws://127.0.0.1/", "trace": "127.0.0.1", "geo": "192.0.2.1", "diagnose": "https://127.0.0.1/", "scan": "example.com"}
+		"http": "http://127.0.0.1/", "ws": "ws://127.0.0.1/", "trace": "127.0.0.1", "geo": "192.0.2.1", "diagnose": "https://127.0.0.1/", "scan": "example.com",
+		"snapshot": "example.com", "roots": "."}
 	special := map[string]string{"resolvers": "[cloudflare]", "server": "127.0.0.1:53", "resolver": "127.0.0.1:53", "expect_ip": "[192.0.2.1]",
-		"connect_to": "127.0.0.2", "type": "AAAA", "ok_close_codes": "[1000]", "roots": "[127.0.0.10]", "no_system": "true, resolvers: [cloudflare]", "ca": "", "port": "33434", "method": "GET", "headers": "{X-A: b}", "expect_status": "[200]", "trust_anchor": "'. DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D'"}
+		"connect_to": "127.0.0.2", "type": "AAAA", "types": "[AAAA]", "ok_close_codes": "[1000]", "roots": "[127.0.0.10]", "no_system": "true, resolvers: [cloudflare]", "ca": "", "port": "33434", "method": "GET", "headers": "{X-A: b}", "expect_status": "[200]", "trust_anchor": "'. DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D'"}
 	for _, k := range reg.Kinds() {
 		target, ok := targets[k.Info().Name]
 		if !ok {
