@@ -48,6 +48,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/compare", handler: h(s.limited("scan", s.getCompare))},
 	}
 	api = append(api, s.checkRoutes()...)
+	api = append(api, s.graphqlRoutes()...)
 	api = append(api, s.uiRoutes()...)
 	return append(api, route{pattern: "/", undocumented: true, handler: h(s.noRoute)})
 }

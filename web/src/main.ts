@@ -12,6 +12,7 @@ const pages: Record<string, Page> = {
   '/': hub, '/tools': hub, '/dns': dns, '/propagation': propagation, '/cert': cert, '/http': http, '/ws': ws, '/tcp': tcp, '/geo': geo,
   '/diagnose': diagnose, '/scan': scan, '/compare': compare, '/checks': checks, '/status': status,
   '/visualtrace': (root) => import('./pages/visualtrace').then((m) => m.visualtrace(root)),
+  '/graphql': (root) => import('./pages/graphql').then((m) => m.graphqlPage(root)),
 };
 
 const root = document.getElementById('app')!;
