@@ -358,3 +358,47 @@ fragment TypeRef on __Type {
   kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }`
+
+// TestGraphQLChecks: the monitor's checks with their state and history, as
+// GET /api/v1/checks/{id} and its transitions answer them; null for an
+// unknown check; the REST face's not-found when monitoring is off.
+func TestGraphQLChecks(t *testing.T) {
+	t.Parallel()
+	ts, _, failing, run := monitoredServer(t)
+	for _, outcome := range []bool{false, false, true, true, true, false, false} {
+		failing.Store(outcome)
+		run()
+	}
+	var restTr struct{ Transitions []map[string]any }
+	ts.get(t, "/api/v1/checks/web-health/transitions", &restTr)
+	r, _ := ts.gql(t, `{ checks(group: "edge") { id status group lastResult transitions(limit: 10) { from to at } } check(id: "nope") { id } }`, nil, nil)
+	var got struct {
+		Checks []struct {
+			ID, Status, Group string
+			LastResult        map[string]any
+			Transitions       []map[string]any
+		}
+		Check *struct{ ID string }
+	}
+	_ = json.Unmarshal(r.Data, &got)
+	if len(r.Errors) > 0 || len(got.Checks) != 1 || got.Check != nil {
+		t.Fatalf("checks: %s %+v", r.Data, r.Errors)
+	}
+	c := got.Checks[0]
+	if c.ID != "web-health" || c.Status != "up" || c.LastResult["outcome"] != "ok" || len(c.Transitions) != len(restTr.Transitions) || len(c.Transitions) == 0 {
+		t.Fatalf("check %+v; REST transitions %v", c, restTr.Transitions)
+	}
+	for i, tr := range c.Transitions {
+		if tr["from"] != restTr.Transitions[i]["from"] || tr["to"] != restTr.Transitions[i]["to"] {
+			t.Errorf("transition %d: GraphQL %v, REST %v", i, tr, restTr.Transitions[i])
+		}
+	}
+	if r, _ := ts.gql(t, `{ checks(group: "other") { id } }`, nil, nil); string(r.Data) != `{"checks":[]}` {
+		t.Errorf("another group: %s", r.Data)
+	}
+	off := startServer(t, Config{})
+	r, _ = off.gql(t, `{ checks { id } }`, nil, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "not-found" || !strings.Contains(r.Errors[0].Message, "--checks") {
+		t.Errorf("monitoring off: %+v", r.Errors)
+	}
+}

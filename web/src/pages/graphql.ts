@@ -3,7 +3,7 @@
 // subscriptions go over WebSocket with the graphql-ws client
 // (graphql-transport-ws), each event shown as it arrives.
 import { createClient } from 'graphql-ws';
-import { h } from '../dom';
+import { field, h } from '../dom';
 import { shell } from '../shell';
 
 const example = `query Recent {
@@ -56,9 +56,8 @@ export function graphqlPage(root: HTMLElement): void {
     out.textContent = JSON.stringify(await resp.json(), null, 2);
     status.textContent = `HTTP ${resp.status}`;
   };
-  const form = h('form', { class: 'tool-form', onsubmit: run },
-    h('label', { for: 'gql-query' }, 'Query'), query,
-    h('label', { for: 'gql-variables' }, 'Variables (JSON)'), variables,
+  const form = h('form', { class: 'tool-form gql', onsubmit: run },
+    field('Query', query), field('Variables (JSON)', variables),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'gql-run' }, 'Run')),
     status);
   root.replaceChildren(shell('/graphql', 'GraphQL explorer', 'Queries, mutations and live subscriptions over the same service as the REST API.',
