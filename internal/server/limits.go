@@ -16,19 +16,31 @@ func (s *Server) limited(class string, h handlerFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
-		d := s.limiter.Allow(c.limitKey, class, c.scale)
-		d.SetHeaders(w.Header())
-		if !d.Allowed {
-			s.metrics.rateLimited.WithLabelValues(class).Inc()
-			retry := max(1, int(d.RetryAfter.Seconds()+0.999))
-			return &Problem{
-				Type: problemBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
-				Detail:     fmt.Sprintf("%s allows %d requests per %s per client; retry in %d s", class, d.Policy.Limit, d.Policy.Window, retry),
-				RetryAfter: retry,
-			}
+		if err := s.allow(w, c, class); err != nil {
+			return err
 		}
 		return h(w, r)
 	}
+}
+
+// allow counts one request of class against the caller's quota and sets
+// the rate-limit headers on w (when not nil); a refusal is a 429 problem.
+// REST and GraphQL share it: both faces count in the same buckets.
+func (s *Server) allow(w http.ResponseWriter, c who, class string) error {
+	d := s.limiter.Allow(c.limitKey, class, c.scale)
+	if w != nil {
+		d.SetHeaders(w.Header())
+	}
+	if !d.Allowed {
+		s.metrics.rateLimited.WithLabelValues(class).Inc()
+		retry := max(1, int(d.RetryAfter.Seconds()+0.999))
+		return &Problem{
+			Type: problemBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail:     fmt.Sprintf("%s allows %d requests per %s per client; retry in %d s", class, d.Policy.Limit, d.Policy.Window, retry),
+			RetryAfter: retry,
+		}
+	}
+	return nil
 }
 
 func (s *Server) lookupKey(r *http.Request) (*store.APIKey, error) {

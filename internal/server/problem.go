@@ -54,16 +54,7 @@ func notFound(detail string) *Problem {
 
 // writeProblem writes p (or a 500 problem for any other error).
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
-	var p *Problem
-	if !errors.As(err, &p) && errors.Is(err, store.ErrUnavailable) {
-		p = &Problem{Type: problemBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
-			Detail: "the store cannot take requests now; nothing was stored; retry later", RetryAfter: 5}
-	}
-	if p == nil {
-		p = &Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
-			Detail: "the server could not complete the request; the request id identifies it in the logs"}
-	}
-	cp := *p
+	cp := *asProblem(err)
 	cp.Instance = r.URL.Path
 	if cp.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(cp.RetryAfter))
@@ -73,7 +64,21 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	_ = json.NewEncoder(w).Encode(cp)
 }
 
-// writeJSON writes v with status.
+// asProblem is err as a problem: itself, 503 when the store is
+// unavailable, else a 500 that reveals nothing.
+func asProblem(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return &Problem{Type: problemBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "the store cannot take requests now; nothing was stored; retry later", RetryAfter: 5}
+	}
+	return &Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
+		Detail: "the server could not complete the request; the request id identifies it in the logs"}
+}
+
 // encodeJSON encodes v as writeJSON does.
 func encodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer

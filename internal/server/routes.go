@@ -51,6 +51,7 @@ func (s *Server) routeTable() []route {
 	api = append(api, s.snapshotRoutes()...)
 	api = append(api, s.rootServerRoutes()...)
 	api = append(api, s.alertRoutes()...)
+	api = append(api, s.graphqlRoutes()...)
 	api = append(api, s.uiRoutes()...)
 	return append(api, route{pattern: "/", undocumented: true, handler: h(s.noRoute)})
 }

@@ -143,6 +143,8 @@ type Server struct {
 	tracer *traceroute.Tracer
 	// svc is the measurement service every face of this process shares.
 	svc *runner.Service
+	// gql is the GraphQL face over svc.
+	gql http.Handler
 }
 
 // New builds a server from its configuration.
@@ -226,6 +228,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	s.cfg.ReadyChecks = append([]ReadyCheck{{Name: "database", Check: cfg.Store.Ping}}, s.cfg.ReadyChecks...)
 	cfg.Store.SetObserver(func(op string, d time.Duration) { s.metrics.store.WithLabelValues(op).Observe(d.Seconds()) })
 	s.attachMonitor()
+	if s.gql, err = s.newGraphQL(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }

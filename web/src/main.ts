@@ -14,6 +14,7 @@ const pages: Record<string, Page> = {
   '/diagnose': diagnose, '/scan': scan, '/domainhealth': health, '/compare': compare, '/checks': checks, '/status': status,
   '/roots': (root) => import('./pages/roots').then((m) => m.roots(root)),
   '/visualtrace': (root) => import('./pages/visualtrace').then((m) => m.visualtrace(root)),
+  '/graphql': (root) => import('./pages/graphql').then((m) => m.graphqlPage(root)),
 };
 
 const root = document.getElementById('app')!;
