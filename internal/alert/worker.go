@@ -22,6 +22,7 @@ type Outbox interface {
 	ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, owner string, limit int) ([]store.Notification, error)
 	FinishNotification(ctx context.Context, seq int64, owner string, u store.NotificationUpdate) error
 	Silences(ctx context.Context, at time.Time) ([]store.Silence, error)
+	PruneNotifications(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Worker delivers the outbox's notifications.
@@ -47,6 +48,9 @@ type Worker struct {
 	Backoff, MaxBackoff time.Duration
 	// Jitter returns a number in [0, 1); nil means math/rand.
 	Jitter func() float64
+	// Retention is how long delivered and silenced notifications are
+	// kept (pending ones and dead letters stay); 0 means 30 days.
+	Retention time.Duration
 
 	mu      sync.RWMutex
 	senders map[string]Sender
@@ -70,7 +74,7 @@ func (w *Worker) init() {
 		defaults := []struct {
 			p *time.Duration
 			d time.Duration
-		}{{&w.Lease, time.Minute}, {&w.Poll, time.Second}, {&w.MaxAge, 24 * time.Hour}, {&w.Backoff, 5 * time.Second}, {&w.MaxBackoff, 10 * time.Minute}}
+		}{{&w.Lease, time.Minute}, {&w.Poll, time.Second}, {&w.MaxAge, 24 * time.Hour}, {&w.Backoff, 5 * time.Second}, {&w.MaxBackoff, 10 * time.Minute}, {&w.Retention, 30 * 24 * time.Hour}}
 		for _, d := range defaults {
 			if *d.p <= 0 {
 				*d.p = d.d
@@ -114,7 +118,14 @@ func (w *Worker) Kick() {
 // Run delivers until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
 	w.init()
+	var pruned time.Time
 	for {
+		if now := w.Clock.Now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if _, err := w.Store.PruneNotifications(ctx, now.Add(-w.Retention)); err != nil && ctx.Err() == nil {
+				w.Log.Warn("pruning notifications", "err", err)
+			}
+		}
 		for {
 			n, err := w.DeliverDue(ctx)
 			if err != nil && ctx.Err() == nil {

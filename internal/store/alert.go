@@ -298,3 +298,15 @@ func (s *Store) DeleteSilence(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// PruneNotifications deletes delivered and silenced notifications made
+// before before (pending ones and dead letters stay) and returns how many.
+func (s *Store) PruneNotifications(ctx context.Context, before time.Time) (int64, error) {
+	defer s.observe("prune_notifications", time.Now())
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM alert_outbox WHERE status IN ('delivered', 'silenced') AND created_at < ?`), before.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("pruning notifications: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -80,6 +80,13 @@ func TestOutbox(t *testing.T) {
 			list[1].Status != NoteDelivered || !list[1].DeliveredAt.Equal(t0.Add(3*time.Minute)) {
 			t.Fatalf("list %+v %v", list, err)
 		}
+		// Pruning keeps what is pending.
+		if n, err := s.PruneNotifications(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v; want the delivered one", n, err)
+		}
+		if list, _ := s.Notifications(ctx, "web", 10); len(list) != 1 || list[0].Key != "k2" {
+			t.Fatalf("after pruning %+v", list)
+		}
 	})
 }
 
