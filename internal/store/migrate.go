@@ -47,21 +47,22 @@ func migrations(dialect string) ([]migration, error) {
 		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := range ms {
-		if ms[i].version != i+1 {
-			return nil, fmt.Errorf("migration %s: want version %d", ms[i].name, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil
 }
 
 // SchemaVersion returns the newest schema version this binary knows.
+// Numbers are reserved by work merged separately, so there may be gaps.
 func SchemaVersion() int {
 	ms, err := migrations(DialectSQLite)
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].version
 }
 
 // migrate applies pending migrations in one transaction that holds the
@@ -86,14 +87,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrating store: %w", err)
 	}
-	current, err := schemaVersion(ctx, tx)
+	applied, err := appliedVersions(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if current > len(ms) {
-		return fmt.Errorf("migrating store: the database has schema version %d, newer than this binary's %d", current, len(ms))
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
 	}
-	for _, m := range ms[current:] {
+	for v := range applied {
+		if !known[v] {
+			return fmt.Errorf("migrating store: the database has schema version %d, newer than this binary's %d", v, ms[len(ms)-1].version)
+		}
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migrating store: applying %s: %w", m.name, err)
 		}
@@ -106,6 +116,27 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrating store: %w", err)
 	}
 	return nil
+}
+
+// appliedVersions returns the versions of the applied migrations.
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("reading schema versions: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("reading schema versions: %w", err)
+		}
+		out[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading schema versions: %w", err)
+	}
+	return out, nil
 }
 
 // schemaVersion returns the highest applied migration, 0 for none.
