@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -32,8 +33,11 @@ type Shared struct {
 	kv    jetstream.KeyValue
 	// Timeout bounds one decision's round trips; 0 means 2 s.
 	Timeout time.Duration
-	// Log receives fallbacks to the local limiter; nil discards them.
+	// Log receives fallbacks to the local limiter (at most one a minute);
+	// nil discards them.
 	Log *slog.Logger
+
+	lastLog atomic.Int64 // unix ns of the last fallback logged
 }
 
 // NewShared opens (creating it when missing) the shared bucket on js,
@@ -61,7 +65,8 @@ func (s *Shared) Allow(client, class string, scale int) Decision {
 	defer cancel()
 	d, err := s.allow(ctx, client, class, scale)
 	if err != nil {
-		if s.Log != nil {
+		if now := time.Now().UnixNano(); s.Log != nil && now-s.lastLog.Load() > int64(time.Minute) {
+			s.lastLog.Store(now)
 			s.Log.Warn("shared rate limits unavailable; counting in this server alone", "err", err)
 		}
 		return s.local.Allow(client, class, scale)

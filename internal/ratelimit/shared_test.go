@@ -15,6 +15,12 @@ import (
 // sharedOn connects to the machine's NATS (JetStream on) as one server
 // would and returns its shared limiter at clock now; it skips t without NATS.
 func sharedOn(t testing.TB, policies []Policy, now func() time.Time) *Shared {
+	s, _ := sharedConn(t, policies, now)
+	return s
+}
+
+// sharedConn is sharedOn that also returns the connection.
+func sharedConn(t testing.TB, policies []Policy, now func() time.Time) (*Shared, *nats.Conn) {
 	t.Helper()
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:4222", time.Second); err != nil {
 		t.Skipf("no NATS server at 127.0.0.1:4222 (%v): shared rate limits need one with JetStream; .ci/run starts it", err)
@@ -38,7 +44,25 @@ func sharedOn(t testing.TB, policies []Policy, now func() time.Time) *Shared {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, nc
+}
+
+// TestSharedFallsBackWhenNATSIsGone: without the bucket, decisions come
+// from the process's own limiter (its quota still holds) instead of
+// refusing everyone or failing.
+func TestSharedFallsBackWhenNATSIsGone(t *testing.T) {
+	t.Parallel()
+	s, nc := sharedConn(t, []Policy{{Name: "trace", Limit: 3, Window: time.Minute}}, nil)
+	s.Timeout = 200 * time.Millisecond
+	nc.Close()
+	for i := range 3 {
+		if d := s.Allow("gone", "trace", 1); !d.Allowed {
+			t.Fatalf("request %d with NATS gone refused, want the local quota", i+1)
+		}
+	}
+	if d := s.Allow("gone", "trace", 1); d.Allowed {
+		t.Error("4th request with NATS gone allowed, want the local quota of 3 to hold")
+	}
 }
 
 // TestSharedHoldsAcrossServers: two limiters on their own connections

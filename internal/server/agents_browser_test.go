@@ -66,7 +66,7 @@ func TestBrowserTwoAgentsOnVisualTrace(t *testing.T) {
 	srv := n.Node("srv")
 	const port = "18099"
 	serve := srv.Command(ctx, bin, "serve", "--listen", "0.0.0.0:"+port, "--data", data, "--geo-data", dir, "--geo-overrides", overrides,
-		"--upstream", "127.0.0.1:1", "--log-level", "warn")
+		"--upstream", "127.0.0.1:1", "--allow", "10.62.0.0/16", "--log-level", "warn")
 	var logs syncBuffer
 	serve.Stderr = &logs
 	if err := serve.Start(); err != nil {
@@ -83,7 +83,8 @@ func TestBrowserTwoAgentsOnVisualTrace(t *testing.T) {
 	agent := func(node, tok, name, lat, lon string) {
 		url := "http://" + n.LinkAddr("srv", node, 4).String() + ":" + port
 		cmd := n.Node(node).Command(ctx, bin, "agent", "--server", url, "--token", tok, "--name", name, "--city", name,
-			"--lat", lat, "--lon", lon, "--allow", "10.62.0.0/16", "--heartbeat", "500ms")
+			"--lat", lat, "--lon", lon, "--allow", "10.62.0.0/16", "--heartbeat", "500ms",
+			"--geo-data", dir, "--geo-overrides", overrides) // each agent places its own hops
 		cmd.Stderr = &logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,10 +21,7 @@ import (
 func TestKill9MidMeasurementThenRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "dnsscience")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/dnsscience/dnsscience/cmd/dnsscience").CombinedOutput(); err != nil {
-		t.Fatalf("building the binary: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	// A target that accepts connections and never answers: the HTTP probe
 	// runs until its timeout, long after the kill.
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
