@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nuid"
+
 	"github.com/dnsscience/dnsscience/internal/agent"
 	"github.com/dnsscience/dnsscience/internal/bus"
 	"github.com/dnsscience/dnsscience/internal/measure"
@@ -51,7 +53,7 @@ func startServer(t *testing.T, dsn string) *rig {
 	mux.Handle(bus.ConnectPath, b)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
-	svc, err := runner.New(runner.Config{Store: st, Env: &measure.Env{}, Remote: b})
+	svc, err := runner.New(runner.Config{Store: st, Env: &measure.Env{}, Remote: b, ServerID: "srv-" + nuid.Next()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,16 +223,8 @@ func (r *registry) place(hb *Heartbeat) {
 		return
 	}
 	info := db.Lookup(addr)
-	if !info.Located {
+	if !info.FillPlace(&hb.Latitude, &hb.Longitude, &hb.City, &hb.Country) {
 		return
-	}
-	lat, lon := info.Latitude, info.Longitude
-	hb.Latitude, hb.Longitude = &lat, &lon
-	if hb.City == "" {
-		hb.City = info.City
-	}
-	if hb.Country == "" {
-		hb.Country = info.Country
 	}
 	if hb.ASN == 0 {
 		hb.ASN = info.ASN

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -121,7 +122,16 @@ func (s *Shared) allow(ctx context.Context, client, class string, scale int) (De
 		p.Limit *= scale
 	}
 	key := sharedKey(client, class, scale)
-	for range 16 {
+	for attempt := range 64 {
+		if attempt > 0 {
+			// Another server counted meanwhile: wait a jittered moment
+			// (contenders spread out) and read again.
+			select {
+			case <-time.After(rand.N(time.Duration(min(attempt, 8)) * time.Millisecond)):
+			case <-ctx.Done():
+				return Decision{}, ctx.Err()
+			}
+		}
 		now := s.local.now()
 		var w windows
 		var rev uint64
@@ -151,7 +161,6 @@ func (s *Shared) allow(ctx context.Context, client, class string, scale int) (De
 		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			return Decision{}, err
 		}
-		// Another server counted meanwhile: read again.
 	}
 	return Decision{}, errors.New("too much contention on the shared rate-limit bucket")
 }

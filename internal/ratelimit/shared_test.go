@@ -118,6 +118,8 @@ func TestSharedConcurrentCountsEveryRequest(t *testing.T) {
 	now := func() time.Time { return clock }
 	policies := []Policy{{Name: "scan", Limit: 25, Window: time.Minute}}
 	a, b := sharedOn(t, policies, now), sharedOn(t, policies, now)
+	// A loaded machine must not push a decision to the local fallback.
+	a.Timeout, b.Timeout = 30*time.Second, 30*time.Second
 	client := fmt.Sprintf("conc-%d", time.Now().UnixNano())
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -3,67 +3,21 @@ package runner
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dnsscience/dnsscience/internal/monitor"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
-// leaseClock is a settable clock whose After channels fire only when the
-// test says so.
-type leaseClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []chan time.Time
-	changed chan struct{}
-}
-
-func newLeaseClock(t time.Time) *leaseClock { return &leaseClock{now: t, changed: make(chan struct{})} }
-
-func (c *leaseClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *leaseClock) After(time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, ch)
-	close(c.changed)
-	c.changed = make(chan struct{})
-	return ch
-}
-
-// advance moves the clock and fires every pending wait.
-func (c *leaseClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	for _, w := range c.waiters {
-		w <- c.now
-	}
-	c.waiters = nil
-}
-
-// waitPending blocks until someone waits on the clock.
-func (c *leaseClock) waitPending(t *testing.T) {
+// waitRenewal waits until the lease loop on c waits for its next turn
+// (so the previous renewal and sweep are done).
+func waitRenewal(t *testing.T, c *monitor.FakeClock) {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		c.mu.Lock()
-		n, changed := len(c.waiters), c.changed
-		c.mu.Unlock()
-		if n > 0 {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			t.Fatal("nothing waited on the clock")
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.BlockUntil(ctx, 1); err != nil {
+		t.Fatalf("the lease loop did not wait on the clock: %v", err)
 	}
 }
 
@@ -75,8 +29,8 @@ func TestServersShareAStoreAndFailOnlyWhatIsLost(t *testing.T) {
 	t.Parallel()
 	st, _ := openSQLite(t)
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	frozen := newLeaseClock(start) // a's: never renews (as if killed)
-	moving := newLeaseClock(start) // b's
+	frozen := monitor.NewFakeClock(start) // a's: never renews (as if killed)
+	moving := monitor.NewFakeClock(start) // b's
 	g := newGate()
 	a := newService(t, st, g, Config{ServerID: "a", Lease: time.Minute, Now: frozen.Now, After: frozen.After, Workers: 1})
 	ctx := context.Background()
@@ -91,15 +45,15 @@ func TestServersShareAStoreAndFailOnlyWhatIsLost(t *testing.T) {
 		t.Fatalf("after server b started: %+v %v, want a's measurement still running", got, err)
 	}
 	// Within a's lease b's renewal leaves it alone.
-	moving.waitPending(t)
-	moving.advance(30 * time.Second)
-	moving.waitPending(t)
+	waitRenewal(t, moving)
+	moving.Advance(30 * time.Second)
+	waitRenewal(t, moving)
 	if got, _ := st.GetMeasurement(ctx, m.ID); got.Status != store.StatusRunning {
 		t.Fatalf("within a's lease: %s %q, want running", got.Status, got.Error)
 	}
 	// After it, b fails it.
-	moving.advance(time.Minute)
-	moving.waitPending(t)
+	moving.Advance(time.Minute)
+	waitRenewal(t, moving)
 	got, err = st.GetMeasurement(ctx, m.ID)
 	if err != nil || got.Status != store.StatusFailed || !strings.Contains(got.Error, "server a stopped") {
 		t.Errorf("after a's lease ended: %+v %v, want failed naming server a", got, err)
