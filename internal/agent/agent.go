@@ -36,6 +36,10 @@ type Config struct {
 	Display, City, Country string
 	Latitude, Longitude    *float64
 	ASN                    uint32
+	// PublicAddress is announced for the server to place the agent from
+	// its geo data when Latitude and Longitude are not set; empty means
+	// the address the server saw the agent connect from.
+	PublicAddress string
 	// Version is announced to the server.
 	Version string
 	// Env is what measurements run with. Required.
@@ -61,6 +65,7 @@ type Agent struct {
 	cfg  Config
 	name string
 	conn *nats.Conn
+	ws   *wsDialer // nil for a nats:// server
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
@@ -196,6 +201,7 @@ func (a *Agent) options() (string, []nats.Option, error) {
 		if err != nil {
 			return "", nil, err
 		}
+		a.ws = d
 		// The NATS URL only names the server; the dialer opens the WebSocket.
 		return "nats://" + d.host, append(opts, nats.SetCustomDialer(d)), nil
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -31,6 +32,15 @@ type wsDialer struct {
 	url    string
 	host   string
 	client *http.Client
+	// seen is the address the server saw the agent connect from (its
+	// answer's bus.AddressHeader): its public address behind NAT.
+	seen atomic.Value // string
+}
+
+// address is the address the server last saw, or "".
+func (d *wsDialer) address() string {
+	s, _ := d.seen.Load().(string)
+	return s
 }
 
 func newWSDialer(server string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*wsDialer, error) {
@@ -61,6 +71,9 @@ func (d *wsDialer) Dial(_, _ string) (net.Conn, error) {
 			return nil, fmt.Errorf("opening %s: HTTP %s: %w", d.url, resp.Status, err)
 		}
 		return nil, fmt.Errorf("opening %s: %w", d.url, err)
+	}
+	if a := resp.Header.Get(bus.AddressHeader); a != "" {
+		d.seen.Store(a)
 	}
 	c.SetReadLimit(16 << 20)
 	return websocket.NetConn(context.Background(), c, websocket.MessageBinary), nil

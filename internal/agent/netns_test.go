@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/agent"
 	"github.com/dnsscience/dnsscience/internal/bus"
+	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/measure"
 	"github.com/dnsscience/dnsscience/internal/runner"
 	"github.com/dnsscience/dnsscience/internal/store"
@@ -32,8 +34,14 @@ func TestHelperAgentProcess(t *testing.T) {
 	if os.Getenv(helperEnv) != "1" {
 		t.Skip("the agent helper process runs only when the namespace tests start it")
 	}
-	err := agent.Run(context.Background(), agent.Config{Server: os.Getenv("AGENT_SERVER"), Token: os.Getenv("AGENT_TOKEN"),
-		Env: &measure.Env{}, Heartbeat: 100 * time.Millisecond, Version: "helper"})
+	cfg := agent.Config{Server: os.Getenv("AGENT_SERVER"), Token: os.Getenv("AGENT_TOKEN"),
+		Env: &measure.Env{}, Heartbeat: 100 * time.Millisecond, Version: "helper"}
+	if lat, lon := os.Getenv("AGENT_LAT"), os.Getenv("AGENT_LON"); lat != "" {
+		la, _ := strconv.ParseFloat(lat, 64)
+		lo, _ := strconv.ParseFloat(lon, 64)
+		cfg.Latitude, cfg.Longitude, cfg.City = &la, &lo, os.Getenv("AGENT_CITY")
+	}
+	err := agent.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +77,7 @@ type netRig struct {
 }
 
 // newNetRig serves the bus on a listener opened in the srv namespace.
-func newNetRig(t *testing.T) *netRig {
+func newNetRig(t *testing.T, tweak ...func(*bus.Config)) *netRig {
 	testnet.Skip(t)
 	n := testnet.Build(t, agentsTopology)
 	ctx := context.Background()
@@ -78,7 +86,11 @@ func newNetRig(t *testing.T) *netRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	b, err := bus.Start(ctx, bus.Config{Store: st, Sweep: 50 * time.Millisecond})
+	bc := bus.Config{Store: st, Sweep: 50 * time.Millisecond}
+	for _, f := range tweak {
+		f(&bc)
+	}
+	b, err := bus.Start(ctx, bc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +115,14 @@ func newNetRig(t *testing.T) *netRig {
 
 // agentIn starts the helper agent process in a node; the process is
 // killed when the test ends.
-func (r *netRig) agentIn(t *testing.T, node, name string) *exec.Cmd {
+func (r *netRig) agentIn(t *testing.T, node, name string, env ...string) *exec.Cmd {
 	t.Helper()
 	token, _, err := r.st.CreateAgent(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := r.net.Node(node).Command(context.Background(), os.Args[0], "-test.run=^TestHelperAgentProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"=1", "AGENT_SERVER="+r.url, "AGENT_TOKEN="+token)
+	cmd.Env = append(append(os.Environ(), helperEnv+"=1", "AGENT_SERVER="+r.url, "AGENT_TOKEN="+token), env...)
 	if testing.Verbose() {
 		cmd.Stderr = os.Stderr
 	}
@@ -244,5 +256,37 @@ func TestAgentKilledMidTraceFailsItsPart(t *testing.T) {
 	other, err := r.svc.Get(context.Background(), ms[1].ID)
 	if err != nil || other.Status != "finished" {
 		t.Errorf("the other agent's part: %+v, %v; want finished", other, err)
+	}
+}
+
+// TestAgentPlacedFromGeoData: an agent announcing no coordinates is placed
+// from the server's geo data for the address it connects from (here an
+// operator override for the namespaces' network), and /api/v1/locations
+// (the service's Locations) reports it there; one with coordinates keeps
+// its own.
+func TestAgentPlacedFromGeoData(t *testing.T) {
+	t.Parallel()
+	overrides := filepath.Join(t.TempDir(), "overrides.yaml")
+	if err := os.WriteFile(overrides, []byte("overrides:\n  - cidr: 10.61.0.0/16\n    city: Lyon\n    country_code: FR\n    latitude: 45.76\n    longitude: 4.84\n    asn: 64512\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := geo.Open(geo.Config{Overrides: overrides})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newNetRig(t, func(c *bus.Config) { c.Geo = func() *geo.DB { return g } })
+	r.agentIn(t, "a1", "placed")
+	r.agentIn(t, "a2", "pinned", "AGENT_LAT=-33.87", "AGENT_LON=151.21", "AGENT_CITY=Sydney")
+	for _, l := range r.svc.Locations() {
+		switch l.ID {
+		case "placed":
+			if l.Latitude == nil || l.Longitude == nil || *l.Latitude != 45.76 || *l.Longitude != 4.84 || l.City != "Lyon" || l.ASN != 64512 {
+				t.Errorf("agent without coordinates: %+v (lat %v lon %v), want placed in Lyon (45.76, 4.84), AS64512 from the geo data", l, l.Latitude, l.Longitude)
+			}
+		case "pinned":
+			if l.Latitude == nil || *l.Latitude != -33.87 || l.City != "Sydney" {
+				t.Errorf("agent with coordinates: %+v, want its own (Sydney)", l)
+			}
+		}
 	}
 }

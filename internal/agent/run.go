@@ -122,7 +122,10 @@ func (a *Agent) heartbeat() {
 	a.mu.Unlock()
 	hb := bus.Heartbeat{Name: a.name, Display: a.cfg.Display, City: a.cfg.City, Country: a.cfg.Country,
 		Latitude: a.cfg.Latitude, Longitude: a.cfg.Longitude, ASN: a.cfg.ASN, Version: a.cfg.Version,
-		IntervalMS: a.cfg.Heartbeat.Milliseconds(), Running: n}
+		IntervalMS: a.cfg.Heartbeat.Milliseconds(), Running: n, Address: a.cfg.PublicAddress}
+	if hb.Address == "" && a.ws != nil {
+		hb.Address = a.ws.address()
+	}
 	b, _ := json.Marshal(hb)
 	_ = a.conn.Publish(bus.HeartbeatSubject(a.name), b)
 }

@@ -2,22 +2,20 @@ package agent_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/nats-io/nuid"
 
 	"github.com/dnsscience/dnsscience/internal/agent"
 	"github.com/dnsscience/dnsscience/internal/bus"
 	"github.com/dnsscience/dnsscience/internal/measure"
+	"github.com/dnsscience/dnsscience/internal/pgtest"
 	"github.com/dnsscience/dnsscience/internal/runner"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
@@ -25,41 +23,15 @@ import (
 // sharedNATS is the machine's NATS server (.ci/run starts it).
 const sharedNATS = "nats://127.0.0.1:4222"
 
-// freshPostgres returns a DSN of a new schema in $DNSSCIENCE_TEST_POSTGRES,
-// dropped when t ends; it skips t when PostgreSQL or NATS is missing.
+// freshPostgres returns a DSN of a new schema of the test database; it
+// skips t when PostgreSQL or NATS is missing.
 func freshPostgres(t *testing.T) string {
-	dsn := os.Getenv("DNSSCIENCE_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("DNSSCIENCE_TEST_POSTGRES is not set: the scale-out test needs PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:4222", time.Second); err != nil {
 		t.Skipf("no NATS server at 127.0.0.1:4222 (%v): the scale-out test needs one; .ci/run starts it", err)
 	} else {
 		c.Close()
 	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "dnss_agents_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))[:20] + time.Now().Format("150405000")
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		db.Close()
-		t.Fatalf("creating schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.URL(t, "dnss_agents")
 }
 
 // server is one serve process's share: its store handle, bus (bridged to
@@ -81,7 +53,7 @@ func startServer(t *testing.T, dsn string) *rig {
 	mux.Handle(bus.ConnectPath, b)
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
-	svc, err := runner.New(runner.Config{Store: st, Env: &measure.Env{}, Remote: b})
+	svc, err := runner.New(runner.Config{Store: st, Env: &measure.Env{}, Remote: b, ServerID: "srv-" + nuid.Next()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,9 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
@@ -42,6 +44,9 @@ type Config struct {
 	Sweep time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Geo places agents that announce no coordinates from the geo data
+	// for their address; nil leaves them unplaced.
+	Geo func() *geo.DB
 	// Log receives background errors; nil discards them.
 	Log *slog.Logger
 }
@@ -225,4 +230,17 @@ func (b *Bus) Close() {
 	}
 	b.ns.Shutdown()
 	b.ns.WaitForShutdown()
+}
+
+// JetStream is the shared NATS cluster's JetStream (for state several
+// servers share, such as rate limits); ok is false without External.
+func (b *Bus) JetStream() (js jetstream.JetStream, ok bool) {
+	if b.cfg.External == "" || b.shared == nil {
+		return nil, false
+	}
+	js, err := jetstream.New(b.shared)
+	if err != nil {
+		return nil, false
+	}
+	return js, true
 }

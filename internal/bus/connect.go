@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 
@@ -21,6 +22,9 @@ const maxFrame = 16 << 20
 // binary messages and authenticates with its token in CONNECT, so the
 // only thing it needs is an outbound HTTP(S) connection to this server.
 func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		w.Header().Set(AddressHeader, host)
+	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
 	if err != nil {
 		return // Accept wrote the error

@@ -69,7 +69,15 @@ type Heartbeat struct {
 	IntervalMS int64 `json:"interval_ms"`
 	// Running counts the measurements it runs now.
 	Running int `json:"running"`
+	// Address is the agent's public address (configured, or the one the
+	// server saw it connect from): without coordinates, the server places
+	// the agent from its geo data for it.
+	Address string `json:"address,omitempty"`
 }
+
+// AddressHeader tells an agent, in the answer to its WebSocket request,
+// the address the server sees it connect from.
+const AddressHeader = "X-Dnsscience-Agent-Address"
 
 // Interval is the heartbeat interval the agent announced (default 5 s).
 func (h *Heartbeat) Interval() time.Duration {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -125,6 +126,7 @@ func (r *registry) heartbeat(m *nats.Msg) {
 		return
 	}
 	hb.Name = name
+	r.place(&hb)
 	now := r.cfg.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -206,4 +208,25 @@ func (r *registry) live(name string) (bool, string, <-chan struct{}) {
 		return false, r.status(name, st).Reason, st.gone
 	}
 	return true, "", st.gone
+}
+
+// place fills the coordinates (and city, country, ASN when missing) of a
+// heartbeat without them from the geo data for the agent's address, as the
+// server's own location is placed from its public address.
+func (r *registry) place(hb *Heartbeat) {
+	if (hb.Latitude != nil && hb.Longitude != nil) || hb.Address == "" || r.cfg.Geo == nil {
+		return
+	}
+	addr, err := netip.ParseAddr(hb.Address)
+	db := r.cfg.Geo()
+	if err != nil || db == nil {
+		return
+	}
+	info := db.Lookup(addr)
+	if !info.FillPlace(&hb.Latitude, &hb.Longitude, &hb.City, &hb.Country) {
+		return
+	}
+	if hb.ASN == 0 {
+		hb.ASN = info.ASN
+	}
 }

@@ -23,6 +23,7 @@ type agentOptions struct {
 	name, city, country   string
 	lat, lon              float64
 	asn                   uint32
+	publicAddress         string
 	allow                 []string
 	heartbeat, maxBackoff time.Duration
 	unprivilegedTrace     bool
@@ -57,6 +58,7 @@ The token may come from DNSSCIENCE_AGENT_TOKEN instead of --token.`,
 	f.Float64Var(&o.lat, "lat", 0, "latitude of the location (with --lon)")
 	f.Float64Var(&o.lon, "lon", 0, "longitude of the location (with --lat)")
 	f.Uint32Var(&o.asn, "asn", 0, "network (AS number) the location measures from")
+	f.StringVar(&o.publicAddress, "public-address", "", "the agent's public IP address: without --lat/--lon the server places it from its geo data for this address (default: the address the server sees it connect from)")
 	f.StringArrayVar(&o.allow, "allow", nil, "CIDR the target policy allows although private (repeatable)")
 	f.DurationVar(&o.heartbeat, "heartbeat", 5*time.Second, "heartbeat interval (offline after three are missed)")
 	f.DurationVar(&o.maxBackoff, "max-backoff", 30*time.Second, "longest wait between connection attempts")
@@ -83,6 +85,13 @@ func (o *agentOptions) config(cmd *cobra.Command) (agent.Config, error) {
 			return cfg, fmt.Errorf("--lat %g --lon %g: want a latitude in [-90, 90] and a longitude in [-180, 180]", o.lat, o.lon)
 		}
 		cfg.Latitude, cfg.Longitude = &o.lat, &o.lon
+	}
+	if o.publicAddress != "" {
+		a, err := netip.ParseAddr(o.publicAddress)
+		if err != nil || a.Zone() != "" {
+			return cfg, fmt.Errorf("--public-address %q: want an IP address such as 203.0.113.7 or 2001:db8::7", o.publicAddress)
+		}
+		cfg.PublicAddress = a.String()
 	}
 	if o.heartbeat < 100*time.Millisecond {
 		return cfg, fmt.Errorf("--heartbeat %s: want at least 100ms", o.heartbeat)

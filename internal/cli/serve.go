@@ -91,6 +91,11 @@ func runServe(ctx context.Context, e *env, o *config.Server, mon *monitorFlags) 
 	cfg.Store = st
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: o.LogLevel}))
 	e.log = log
+	if cfg.ServerID, err = o.ResolveServerID(); err != nil {
+		return err
+	}
+	cfg.ServerLease = o.ServerLease
+	log.Info("server id", "id", cfg.ServerID)
 	g := geoFlags{data: o.GeoData, city: o.GeoCity, asn: o.GeoASN, overrides: o.GeoOverrides}
 	geoDB, err := g.open(e)
 	if err != nil {
@@ -110,7 +115,7 @@ func runServe(ctx context.Context, e *env, o *config.Server, mon *monitorFlags) 
 	if cfg.Monitor, err = mon.open(ctx, log, st, cfg.Policy); err != nil {
 		return usageErr("%v", err)
 	}
-	if cfg.Agents, err = startAgents(ctx, o.NATS, st, log); err != nil {
+	if cfg.Agents, err = startAgents(ctx, o.NATS, st, geoDB, log); err != nil {
 		return err
 	}
 	defer cfg.Agents.Close()

@@ -10,13 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dnsscience/dnsscience/internal/bus"
+	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
 // startAgents starts the agents bus for serve: the embedded NATS server,
 // bridged to natsURL when set.
-func startAgents(ctx context.Context, natsURL string, st *store.Store, log *slog.Logger) (*bus.Bus, error) {
-	b, err := bus.Start(ctx, bus.Config{Store: st, External: natsURL, Log: log})
+func startAgents(ctx context.Context, natsURL string, st *store.Store, g *geo.DB, log *slog.Logger) (*bus.Bus, error) {
+	b, err := bus.Start(ctx, bus.Config{Store: st, External: natsURL, Log: log, Geo: func() *geo.DB { return g }})
 	if err != nil {
 		return nil, fmt.Errorf("starting the agents bus: %w", err)
 	}

@@ -53,6 +53,11 @@ type Server struct {
 	// NATS is the NATS URL several servers share for agents; empty means
 	// the embedded NATS server only.
 	NATS string
+	// ServerID names this server among those sharing the store; empty
+	// means the one kept in the data directory (ServerIDIn).
+	ServerID string
+	// ServerLease is how long its claim on its measurements lasts unrenewed.
+	ServerLease time.Duration
 	// Geo data files (see cli geoFlags): a directory, or files replacing
 	// its city and ASN files, and an overrides file.
 	GeoData      string

@@ -88,6 +88,7 @@ func TestGoodConfig(t *testing.T) {
 		"log_level":       {s.LogLevel, slog.LevelWarn},
 		"nats":            {s.NATS, "nats://127.0.0.1:4222"},
 		"watch":           {[]any{s.WatchDomains, s.WatchEvery}, []any{[]string{"example.com.", "example.net."}, 30 * time.Minute}},
+		"server":          {[2]any{s.ServerID, s.ServerLease}, [2]any{"eu-1", 45 * time.Second}},
 		"public_address":  {s.PublicAddress, netip.MustParseAddr("81.2.69.142")},
 		"location":        {s.Location, runner.Location{ID: "lon", Name: "London", Provider: "example hosting", City: "London", Country: "United Kingdom", Latitude: f(51.5), Longitude: f(-0.12)}},
 		"locations": {s.Locations, []runner.Location{{ID: "fra", Name: "Frankfurt", Provider: "test", Latitude: f(50.1), Longitude: f(8.7)},

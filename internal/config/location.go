@@ -145,20 +145,12 @@ func (s *Server) LocalLocation(g *geo.DB) (l runner.Location, how string) {
 		return l, "unknown: no geo data to look up public_address " + s.PublicAddress.String()
 	}
 	info := g.Lookup(s.PublicAddress)
-	if !info.Located {
+	if !info.FillPlace(&l.Latitude, &l.Longitude, &l.City, &l.Country) {
 		why := info.Note
 		if why == "" {
 			why = "no coordinates in the geo data"
 		}
 		return l, fmt.Sprintf("unknown: public_address %s: %s", s.PublicAddress, why)
-	}
-	lat, lon := info.Latitude, info.Longitude
-	l.Latitude, l.Longitude = &lat, &lon
-	if l.City == "" {
-		l.City = info.City
-	}
-	if l.Country == "" {
-		l.Country = info.Country
 	}
 	return l, "geo data for public_address " + s.PublicAddress.String()
 }

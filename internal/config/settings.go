@@ -110,6 +110,23 @@ func settings() []*setting {
 				return nil
 			}},
 		{key: "nats", flag: "nats", typ: "string", doc: "NATS URL shared by several servers for agents, e.g. nats://127.0.0.1:4222 (default: the embedded NATS server only)", set: text(func(s *Server) *string { return &s.NATS })},
+		{key: "server_id", flag: "server-id", typ: "string", doc: "this server's id among servers sharing one store: it owns the measurements it runs, and its start-up fails only its own unfinished ones (default: an id made at the first start and kept in DATA/server-id)",
+			set: func(s *Server, v string) error {
+				if !validServerID(v) {
+					return fmt.Errorf("want 1 to 64 letters, digits, '.', '_' or '-', such as eu-1")
+				}
+				s.ServerID = v
+				return nil
+			}},
+		{key: "server_lease", flag: "server-lease", def: "30s", typ: "string", doc: "how long a server's claim on its running measurements lasts unrenewed (renewed three times as often); then another server fails them",
+			set: func(s *Server, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < time.Second || d > time.Hour {
+					return fmt.Errorf("want a duration from 1s to 1h, such as 30s")
+				}
+				s.ServerLease = d
+				return nil
+			}},
 		{key: "tile_url", flag: "tile-url", typ: "string", doc: "raster tile URL template ({z}/{x}/{y}) for the web map (default: offline country outlines only)", set: text(func(s *Server) *string { return &s.TileURL })},
 		{key: "tile_attribution", flag: "tile-attribution", typ: "string", doc: "attribution shown on the map for tile_url", set: text(func(s *Server) *string { return &s.TileAttr })},
 		{key: "rate_limits", flag: "rate-limit", typ: "stringArray", list: true, doc: "quota per client of a class, CLASS=N/WINDOW such as dns=6000/1m (the last for a class wins; classes: " + strings.Join(rateLimitClasses(), ", ") + ")",

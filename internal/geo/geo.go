@@ -284,3 +284,21 @@ func (d *DB) fillCountry(info *Info) {
 		info.Continent = d.countries.continentName(info.ContinentCode)
 	}
 }
+
+// FillPlace sets *lat and *lon from i when i is located, and *city and
+// *country when they are empty; it reports whether i was located. It
+// places a location (the server's own, an agent's) from its address.
+func (i *Info) FillPlace(lat, lon **float64, city, country *string) bool {
+	if !i.Located {
+		return false
+	}
+	la, lo := i.Latitude, i.Longitude
+	*lat, *lon = &la, &lo
+	if *city == "" {
+		*city = i.City
+	}
+	if *country == "" {
+		*country = i.Country
+	}
+	return true
+}

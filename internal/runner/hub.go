@@ -21,12 +21,15 @@ type hub struct {
 	mu     sync.Mutex
 	topics map[string]*topic
 	buffer int
+	relay  Relay // nil: events stay in this process
 }
 
 type topic struct {
 	events []Event
 	subs   map[*subscriber]struct{}
 	closed bool
+	// unserve stops answering other servers' replay requests.
+	unserve func()
 }
 
 type subscriber struct {
@@ -34,15 +37,23 @@ type subscriber struct {
 	lagged bool
 }
 
-func newHub(buffer int) *hub {
-	return &hub{topics: map[string]*topic{}, buffer: buffer}
+func newHub(buffer int, relay Relay) *hub {
+	return &hub{topics: map[string]*topic{}, buffer: buffer, relay: relay}
 }
 
 // open starts a topic for a measurement.
 func (h *hub) open(id string) {
+	t := &topic{subs: map[*subscriber]struct{}{}, unserve: func() {}}
+	if h.relay != nil {
+		t.unserve = h.relay.Serve(id, func() []Event {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return append([]Event(nil), t.events...)
+		})
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.topics[id] = &topic{subs: map[*subscriber]struct{}{}}
+	h.topics[id] = t
 }
 
 // publish appends an event and sends it to every subscriber.
@@ -59,6 +70,9 @@ func (h *hub) publish(id, typ string, data any) {
 	}
 	ev := Event{Seq: len(t.events) + 1, Type: typ, Data: raw}
 	t.events = append(t.events, ev)
+	if h.relay != nil {
+		h.relay.Publish(id, ev)
+	}
 	for s := range t.subs {
 		select {
 		case s.ch <- ev:
@@ -80,6 +94,7 @@ func (h *hub) close(id string) {
 		return
 	}
 	t.closed = true
+	t.unserve()
 	for s := range t.subs {
 		close(s.ch)
 		delete(t.subs, s)

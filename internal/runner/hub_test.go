@@ -6,7 +6,7 @@ import (
 )
 
 func TestHubReplaysThenStreamsThenCloses(t *testing.T) {
-	h := newHub(16)
+	h := newHub(16, nil)
 	h.open("m1")
 	h.publish("m1", "hop", map[string]int{"ttl": 1})
 	replay, sub, cancel, ok := h.subscribe("m1")
@@ -30,7 +30,7 @@ func TestHubReplaysThenStreamsThenCloses(t *testing.T) {
 }
 
 func TestHubDropsSlowSubscribers(t *testing.T) {
-	h := newHub(2)
+	h := newHub(2, nil)
 	h.open("m")
 	_, slow, cancelSlow, _ := h.subscribe("m")
 	defer cancelSlow()

@@ -37,6 +37,9 @@ type Config struct {
 	Dispatchers map[string]Dispatcher
 	// Remote adds locations served by agents; nil means none.
 	Remote Remote
+	// Relay streams measurements between servers sharing a bus (relay.go);
+	// nil means streams are this process's own.
+	Relay Relay
 	// Workers bounds the measurements running at once; 0 means 32.
 	Workers int
 	// ClientShare bounds the workers one client holds at once; 0 means a
@@ -49,6 +52,16 @@ type Config struct {
 	EventBuffer int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// After waits on the clock (lease renewals); nil means time.After.
+	After func(time.Duration) <-chan time.Time
+	// ServerID names this server process among those sharing the store:
+	// its measurements are stored as its own, and its start-up fails only
+	// its own unfinished ones. Empty means DefaultServerID.
+	ServerID string
+	// Lease is how long the claim on ServerID lasts unrenewed (it is
+	// renewed three times per lease): unfinished measurements of a server
+	// whose lease ended are failed by any other. 0 means 30 s.
+	Lease time.Duration
 	// Log receives errors of background work; nil discards them.
 	Log *slog.Logger
 	// Observe, when set, is told of every run's start (status "running")
@@ -69,6 +82,10 @@ type Service struct {
 	// retrying (the next start-up fails what they left unfinished).
 	abandon     chan struct{}
 	abandonOnce sync.Once
+	// owner holds the server's lease; stopOwner ends it after the
+	// measurements end.
+	owner     *owner
+	stopOwner context.CancelFunc
 }
 
 // Reasons stored with measurements that could not end normally.
@@ -111,26 +128,37 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	if cfg.ServerID == "" {
+		cfg.ServerID = DefaultServerID
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = 30 * time.Second
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Observe == nil {
 		cfg.Observe = func(string, string) {}
 	}
-	s := &Service{cfg: cfg, reg: cfg.Registry, hub: newHub(cfg.EventBuffer), abandon: make(chan struct{}),
+	s := &Service{cfg: cfg, reg: cfg.Registry, hub: newHub(cfg.EventBuffer, cfg.Relay), abandon: make(chan struct{}),
 		queue: newFairQueue(cfg.Workers, cfg.ClientShare, cfg.ClientQueue)}
 	s.runCtx, s.stop = context.WithCancel(context.Background())
-	// Nothing runs yet: a queued or running row was left by a process that
-	// died (kill -9, power loss). It ends now, with the reason.
+	// Nothing runs yet: a queued or running row of this server id was left
+	// by a process that died (kill -9, power loss), and one of a server
+	// whose lease ended by another. They end now, with the reason.
+	s.owner = &owner{id: cfg.ServerID, instance: newInstance(), lease: cfg.Lease, store: cfg.Store, now: cfg.Now,
+		after: cfg.After, log: cfg.Log, done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	n, err := cfg.Store.FailUnfinished(ctx, ReasonCrashed)
-	if err != nil {
+	if err := s.owner.claim(ctx); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
-	if n > 0 {
-		cfg.Log.Warn("failed measurements left unfinished by the previous process", "count", n)
-	}
+	octx, stopOwner := context.WithCancel(context.Background())
+	s.stopOwner = stopOwner
+	go s.owner.run(octx)
 	return s, nil
 }
 
@@ -205,7 +233,7 @@ func (s *Service) admit(ctx context.Context, req Request, plan *measure.Plan, lo
 		return nil, err
 	}
 	m := &store.Measurement{Type: plan.Kind, Target: redactURL(plan.Target), Options: redactJSON(plan.Options), Locations: []string{loc},
-		Status: store.StatusQueued, ClientID: req.ClientID, CreatedAt: accepted}
+		Status: store.StatusQueued, ClientID: req.ClientID, CreatedAt: accepted, Owner: s.cfg.ServerID}
 	if err := s.cfg.Store.CreateMeasurement(ctx, m); err != nil {
 		if !s.queue.withdraw(j) {
 			s.queue.release(j)
@@ -487,11 +515,15 @@ func (s *Service) Each(ctx context.Context, f store.Filter, fn func(*store.Measu
 
 // Subscribe returns a running measurement's events so far and a channel of
 // the ones to come (closed after "result", or when the subscriber lags);
-// live is false when the measurement is not running. cancel must be called.
+// live is false when the measurement is not running, here or (with a
+// Relay) on another server. cancel must be called.
 func (s *Service) Subscribe(id string) (replay []Event, events <-chan Event, cancel func(), live bool) {
 	replay, sub, cancel, live := s.hub.subscribe(id)
 	if sub != nil {
 		events = sub.ch
+	}
+	if !live && s.cfg.Relay != nil {
+		return s.follow(id)
 	}
 	return replay, events, cancel, live
 }
@@ -512,16 +544,19 @@ func (s *Service) Done() <-chan struct{} { return s.runCtx.Done() }
 // Shutdown stops running and waiting measurements (stored as failed,
 // "interrupted", and sent to their streams) and waits for them, or for
 // ctx: then final writes still retrying are abandoned, and the next
-// start-up fails those rows.
+// start-up fails those rows. Then it releases the server's lease.
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.stop()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		s.abandonOnce.Do(func() { close(s.abandon) })
-		return fmt.Errorf("waiting for measurements to stop: %w", ctx.Err())
+		err = fmt.Errorf("waiting for measurements to stop: %w", ctx.Err())
 	}
+	s.stopOwner()
+	<-s.owner.done
+	return err
 }

@@ -82,7 +82,7 @@ func getJSON(url string, v any) error {
 func TestAlertsSurviveReceiverOutageAndKill9(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := builtBinary(t)
 	var failing atomic.Bool
 	target := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if failing.Load() {

@@ -21,7 +21,7 @@ import (
 func TestKill9MidMeasurementThenRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := builtBinary(t)
 	// A target that accepts connections and never answers: the HTTP probe
 	// runs until its timeout, long after the kill.
 	silent, err := net.Listen("tcp", "127.0.0.1:0")

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,10 +32,7 @@ import (
 func TestGraphQLSubscriptionStreamsTraceHops(t *testing.T) {
 	testnet.Skip(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "dnsscience")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/dnsscience/dnsscience/cmd/dnsscience").CombinedOutput(); err != nil {
-		t.Fatalf("building the binary: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	topo := testnet.Chain(47, 3)
 	topo.Spec("r2").Silent = true
 	n := testnet.Build(t, topo)

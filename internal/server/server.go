@@ -110,6 +110,10 @@ type Config struct {
 	Now func() time.Time
 	// Monitor watches checks (serve --checks); nil means monitoring is off.
 	Monitor *monitor.Monitor
+	// ServerID and ServerLease name this process among servers sharing the
+	// store (runner.Config); empty and 0 are the runner's defaults.
+	ServerID    string
+	ServerLease time.Duration
 }
 
 // DefaultRateLimits are the quotas per client (API key or IP) and class:
@@ -130,7 +134,7 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	metrics   *metrics
-	limiter   *ratelimit.Limiter
+	limiter   limiter
 	client    *dnsq.Client
 	dnsCache  *ttlCache[dnsEntry]
 	doneCache *ttlCache[doneEntry]
@@ -216,15 +220,17 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		tracer:    &traceroute.Tracer{Unprivileged: cfg.UnprivilegedTrace},
 	}
 	rc := runner.Config{Store: cfg.Store, Env: s.measureEnv(), Locations: cfg.Locations, Dispatchers: cfg.Dispatchers,
-		Workers: cfg.Workers, ClientShare: cfg.ClientShare, ClientQueue: cfg.ClientQueue, Now: cfg.Now, Log: log, Observe: s.metrics.observeRun}
+		Workers: cfg.Workers, ClientShare: cfg.ClientShare, ClientQueue: cfg.ClientQueue, Now: cfg.Now, Log: log, Observe: s.metrics.observeRun,
+		ServerID: cfg.ServerID, Lease: cfg.ServerLease}
 	if cfg.Agents != nil {
-		rc.Remote = cfg.Agents
+		rc.Remote, rc.Relay = cfg.Agents, cfg.Agents.Relay()
 	}
 	svc, err := runner.New(rc)
 	if err != nil {
 		return nil, err
 	}
 	s.svc = svc
+	s.shareLimits(lim) // sharedlimits.go
 	s.cfg.ReadyChecks = append([]ReadyCheck{{Name: "database", Check: cfg.Store.Ping}}, s.cfg.ReadyChecks...)
 	cfg.Store.SetObserver(func(op string, d time.Duration) { s.metrics.store.WithLabelValues(op).Observe(d.Seconds()) })
 	s.attachMonitor()

@@ -28,11 +28,7 @@ func TestTraceStreamedFromNamespace(t *testing.T) {
 		t.Skip("curl not installed (Debian package curl; `make deps` installs it)")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "dnsscience")
-	build := exec.Command("go", "build", "-o", bin, "github.com/dnsscience/dnsscience/cmd/dnsscience")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the binary: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	topo := testnet.Chain(41, 3)
 	topo.Spec("r2").Silent = true
 	n := testnet.Build(t, topo)

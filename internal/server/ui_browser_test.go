@@ -45,12 +45,7 @@ func browserSetup(t *testing.T) (root, bin string) {
 	if _, err := os.Stat(filepath.Join(root, "web/node_modules/playwright-core")); err != nil {
 		t.Skip("skipping browser test: web/node_modules is missing; `make web` (or `make test`) installs it")
 	}
-	bin = filepath.Join(t.TempDir(), "dnsscience")
-	build := exec.Command("go", "build", "-o", bin, "github.com/dnsscience/dnsscience/cmd/dnsscience")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the binary: %v\n%s", err, out)
-	}
-	return root, bin
+	return root, builtBinary(t)
 }
 
 // runNode runs a browser script and fails the test with its output.

@@ -46,6 +46,9 @@ type Measurement struct {
 	// ResultTruncated says a list left out a result larger than
 	// Filter.MaxResult; the measurement's own route has it whole.
 	ResultTruncated bool `json:"result_truncated,omitempty"`
+	// Owner is the id of the server process that runs it (see
+	// ClaimServer); it is internal, not shown by the API.
+	Owner string `json:"-"`
 	// CreatedAt is set by CreateMeasurement when zero.
 	CreatedAt  time.Time `json:"created_at"`
 	StartedAt  time.Time `json:"started_at,omitzero"`
@@ -69,7 +72,7 @@ type Filter struct {
 	MaxResult int
 }
 
-const measurementColumns = "id, type, target, options, locations, status, error, result, client_id, created_at, started_at, finished_at"
+const measurementColumns = "id, type, target, options, locations, status, error, result, client_id, created_at, started_at, finished_at, owner"
 
 func validStatus(s string) bool {
 	switch s {
@@ -106,7 +109,7 @@ func (s *Store) CreateMeasurement(ctx context.Context, m *Measurement) error {
 		return fmt.Errorf("creating measurement: %w", err)
 	}
 	_, err = s.w.ExecContext(ctx, s.q("INSERT INTO measurements ("+measurementColumns+
-		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), args...)
+		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), args...)
 	if err != nil {
 		return fmt.Errorf("creating measurement: %w", unavailable(err))
 	}
@@ -120,7 +123,7 @@ func normalise(m *Measurement) error {
 		return fmt.Errorf("status %q: want queued, running, finished or failed: %w", m.Status, ErrInvalid)
 	}
 	for _, f := range []struct{ name, v string }{{"type", m.Type}, {"target", m.Target}, {"options", string(m.Options)},
-		{"error", m.Error}, {"result", string(m.Result)}, {"client_id", m.ClientID}} {
+		{"error", m.Error}, {"result", string(m.Result)}, {"client_id", m.ClientID}, {"owner", m.Owner}} {
 		if err := checkText(f.name, f.v); err != nil {
 			return err
 		}
@@ -149,7 +152,7 @@ func measurementArgs(m *Measurement) ([]any, error) {
 		locations = sql.NullString{String: string(b), Valid: true}
 	}
 	return []any{m.ID, m.Type, m.Target, nullJSON(m.Options), locations, m.Status, m.Error,
-		nullJSON(m.Result), m.ClientID, m.CreatedAt.UnixMicro(), micros(m.StartedAt), micros(m.FinishedAt)}, nil
+		nullJSON(m.Result), m.ClientID, m.CreatedAt.UnixMicro(), micros(m.StartedAt), micros(m.FinishedAt), m.Owner}, nil
 }
 
 func nullJSON(raw json.RawMessage) sql.NullString {
@@ -307,7 +310,7 @@ func scanMeasurement(sc scanner, extra ...*truncatedScan) (*Measurement, error) 
 		started, finished       sql.NullInt64
 	)
 	dest := []any{&m.ID, &m.Type, &m.Target, &options, &locations, &m.Status, &m.Error,
-		&res, &m.ClientID, &created, &started, &finished}
+		&res, &m.ClientID, &created, &started, &finished, &m.Owner}
 	for _, e := range extra {
 		dest = append(dest, &e.v)
 	}
