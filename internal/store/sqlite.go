@@ -84,12 +84,15 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 func createdMarker(path string) string { return path + ".created" }
 
 // checkNotGone refuses to create an empty database where one was lost.
+// The marker is looked at first: it is written after the file is created,
+// so a file missing after the marker was seen is really gone, while a
+// process creating the store at the same moment is not taken for a loss.
 func checkNotGone(path string) error {
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
 	if _, err := os.Stat(createdMarker(path)); err != nil {
 		return nil // never created here: a new store
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
 	return fmt.Errorf("opening sqlite store %s: the file is missing, but a store was created there before (%s): "+
 		"restore a backup with `dnsscience restore`, or delete %s to start with an empty store: %w",
