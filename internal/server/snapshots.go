@@ -22,7 +22,7 @@ func (s *Server) snapshotRoutes() []route {
 	return []route{
 		{method: "POST", pattern: "/api/v1/snapshots", handler: h(s.postSnapshot)},
 		{method: "GET", pattern: "/api/v1/snapshots", handler: h(s.listSnapshots)},
-		{method: "GET", pattern: "/api/v1/snapshots/diff", handler: h(s.limited("dns", s.diffSnapshots))},
+		{method: "GET", pattern: "/api/v1/snapshots/diff", handler: h(s.limited("scan", s.diffSnapshots))},
 		{method: "GET", pattern: "/api/v1/snapshots/{id}", handler: h(s.getSnapshot)},
 	}
 }
