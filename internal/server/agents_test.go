@@ -60,7 +60,7 @@ func TestAgentsThroughTheAPI(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- agent.Run(actx, agent.Config{Server: ts.URL, Token: added.Token, Env: &measure.Env{}, Heartbeat: 100 * time.Millisecond, City: "Tokyo"})
+		done <- agent.Run(actx, agent.Config{Server: ts.URL, Token: added.Token, Env: &measure.Env{}, Heartbeat: 2 * time.Second, City: "Tokyo"})
 	}()
 	for {
 		changed := b.Changed()
