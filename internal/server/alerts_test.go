@@ -80,7 +80,7 @@ func TestAlertsAPI(t *testing.T) {
 	resp, body = ts.do(t, "POST", "/api/v1/alerts/silences", `{"check":"web-health","channel":"ops","reason":"deploy","duration":"2h"}`, admin)
 	var created struct{ Silence store.Silence }
 	if resp.StatusCode != 201 || json.Unmarshal(body, &created) != nil || created.Silence.ID == "" || created.Silence.CreatedBy == "" ||
-		created.Silence.ExpiresAt.Sub(time.Now()) < 119*time.Minute {
+		time.Until(created.Silence.ExpiresAt) < 119*time.Minute {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)
 	}
 	if resp, body := ts.do(t, "GET", "/api/v1/alerts/silences", "", admin); resp.StatusCode != 200 || !strings.Contains(string(body), created.Silence.ID) {
