@@ -1098,6 +1098,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("HttpOptions", ec.unmarshalInputHttpOptions),
 			graphql.NewInputUnmarshaler("MeasurementOptions", ec.unmarshalInputMeasurementOptions),
 			graphql.NewInputUnmarshaler("PropagationOptions", ec.unmarshalInputPropagationOptions),
+			graphql.NewInputUnmarshaler("RootsOptions", ec.unmarshalInputRootsOptions),
+			graphql.NewInputUnmarshaler("ScanOptions", ec.unmarshalInputScanOptions),
+			graphql.NewInputUnmarshaler("SnapshotOptions", ec.unmarshalInputSnapshotOptions),
 			graphql.NewInputUnmarshaler("TcpOptions", ec.unmarshalInputTcpOptions),
 			graphql.NewInputUnmarshaler("TraceOptions", ec.unmarshalInputTraceOptions),
 			graphql.NewInputUnmarshaler("WsOptions", ec.unmarshalInputWsOptions),
@@ -6535,7 +6538,7 @@ func (ec *executionContext) unmarshalInputMeasurementOptions(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"dns", "propagation", "tcp", "cert", "http", "ws", "trace", "diagnose"}
+	fieldsInOrder := [...]string{"dns", "propagation", "tcp", "cert", "http", "ws", "trace", "diagnose", "scan", "snapshot", "roots"}
 	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -6599,6 +6602,27 @@ func (ec *executionContext) unmarshalInputMeasurementOptions(ctx context.Context
 				return it, err
 			}
 			it["diagnose"] = data
+		case "scan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scan"))
+			data, err := ec.unmarshalOScanOptions2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["scan"] = data
+		case "snapshot":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("snapshot"))
+			data, err := ec.unmarshalOSnapshotOptions2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["snapshot"] = data
+		case "roots":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roots"))
+			data, err := ec.unmarshalORootsOptions2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["roots"] = data
 		}
 	}
 	return it, nil
@@ -6705,6 +6729,198 @@ func (ec *executionContext) unmarshalInputPropagationOptions(ctx context.Context
 func UnmarshalPropagationOptions(ctx context.Context, raw any) (map[string]any, error) {
 	var out map[string]any
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PropagationOptions", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRootsOptions(ctx context.Context, obj any) (map[string]any, error) {
+	var it map[string]any
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"roots", "ip_version", "timeout"}
+	it = make(map[string]any, len(asMap))
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "roots":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roots"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["roots"] = data
+		case "ip_version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ip_version"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["ip_version"] = data
+		case "timeout":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeout"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["timeout"] = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRootsOptions unmarshals raw into the RootsOptions input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRootsOptions(ctx context.Context, raw any) (map[string]any, error) {
+	var out map[string]any
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RootsOptions", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputScanOptions(ctx context.Context, obj any) (map[string]any, error) {
+	var it map[string]any
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"roots", "trust_anchor", "no_ipv6", "timeout_ms"}
+	it = make(map[string]any, len(asMap))
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "roots":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roots"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["roots"] = data
+		case "trust_anchor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trust_anchor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["trust_anchor"] = data
+		case "no_ipv6":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("no_ipv6"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["no_ipv6"] = data
+		case "timeout_ms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeout_ms"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["timeout_ms"] = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScanOptions unmarshals raw into the ScanOptions input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScanOptions(ctx context.Context, raw any) (map[string]any, error) {
+	var out map[string]any
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScanOptions", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSnapshotOptions(ctx context.Context, obj any) (map[string]any, error) {
+	var it map[string]any
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"server", "names", "types", "no_transfer", "timeout"}
+	it = make(map[string]any, len(asMap))
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "server":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("server"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["server"] = data
+		case "names":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("names"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["names"] = data
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["types"] = data
+		case "no_transfer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("no_transfer"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["no_transfer"] = data
+		case "timeout":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeout"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["timeout"] = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSnapshotOptions unmarshals raw into the SnapshotOptions input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSnapshotOptions(ctx context.Context, raw any) (map[string]any, error) {
+	var out map[string]any
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SnapshotOptions", raw, &out)
 	return out, err
 }
 
@@ -9233,6 +9449,30 @@ func (ec *executionContext) unmarshalOPropagationOptions2map(ctx context.Context
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputPropagationOptions(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORootsOptions2map(ctx context.Context, v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRootsOptions(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOScanOptions2map(ctx context.Context, v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputScanOptions(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSnapshotOptions2map(ctx context.Context, v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSnapshotOptions(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
