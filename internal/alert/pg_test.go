@@ -2,16 +2,11 @@ package alert
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,50 +15,16 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/check"
 	"github.com/dnsscience/dnsscience/internal/monitor"
+	"github.com/dnsscience/dnsscience/internal/pgtest"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
-
-// postgresURL makes a fresh schema in $DNSSCIENCE_TEST_POSTGRES, dropped
-// when t ends, and returns a DSN using it; it skips t when unset.
-func postgresURL(t *testing.T) string {
-	dsn := os.Getenv("DNSSCIENCE_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("DNSSCIENCE_TEST_POSTGRES is not set: set it to a PostgreSQL DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the two-server delivery test")
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "dnss_alert_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("creating schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestTwoServersOnePostgres: two workers, each with its own connections to
 // one PostgreSQL (as two server processes have), deliver every
 // notification once, each check's in order.
 func TestTwoServersOnePostgres(t *testing.T) {
 	t.Parallel()
-	u := postgresURL(t)
+	u := pgtest.URL(t, "dnss_alert")
 	var (
 		mu   sync.Mutex
 		seen = map[string]int{}

@@ -6,18 +6,14 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
+	"github.com/dnsscience/dnsscience/internal/pgtest"
 	"github.com/dnsscience/dnsscience/internal/store"
 )
 
 // PostgresEnv names the variable holding a PostgreSQL DSN for the tests.
-const PostgresEnv = "DNSSCIENCE_TEST_POSTGRES"
+const PostgresEnv = pgtest.Env
 
 // Each runs f as a subtest ("sqlite", "postgres") with the URL of a fresh,
 // empty store of that dialect; open it as often as needed (a restart).
@@ -40,36 +36,8 @@ func Open(t testing.TB, u string) *store.Store {
 
 // PostgresURL creates a schema of its own, dropped when t ends, and
 // returns a DSN whose search_path is that schema; it skips t when
-// $DNSSCIENCE_TEST_POSTGRES is unset.
+// $DNSSCIENCE_TEST_POSTGRES is unset (pgtest.URL).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(PostgresEnv)
-	if dsn == "" {
-		t.Skip(PostgresEnv + " is not set: set it to a PostgreSQL DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run this test against PostgreSQL")
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("parsing %s: %v", PostgresEnv, err)
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "dnss_test_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		db.Close()
-		t.Fatalf("creating test schema in %s: %v", PostgresEnv, err)
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("dropping test schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.URL(t, "dnss_test")
 }
