@@ -1,7 +1,7 @@
 // The snapshots page: take a snapshot of a domain's records, list this
 // client's snapshots of it, and diff two of them (or one and now), the
 // RRsets added (+), removed (-) and changed (~).
-import { APIError, getJSON } from '../api';
+import { getJSON, postJSON } from '../api';
 import { badge, field, h, input, scroller, select, showError } from '../dom';
 import { shell } from '../shell';
 import { verdictBox } from './tool';
@@ -10,19 +10,6 @@ interface Summary { id: string; domain: string; taken_at: string; method: string
 interface RRset { name: string; type: string; ttl: number; data: string[] }
 interface Change { op: string; name: string; type: string; old?: RRset; new?: RRset; added?: string[]; removed?: string[] }
 interface Diff { domain: string; equal: boolean; added: number; removed: number; changed: number; partial?: boolean; changes: Change[] }
-
-async function postSnapshot(target: string, server: string): Promise<Summary> {
-  const resp = await fetch('/api/v1/snapshots', {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ target, options: server ? { server } : {} }),
-  });
-  if (!resp.ok) {
-    let p = { title: resp.statusText || 'Request failed', status: resp.status };
-    try { p = { ...p, ...(await resp.json()) }; } catch { /* not JSON */ }
-    throw new APIError(p);
-  }
-  return resp.json();
-}
 
 const opSign: Record<string, string> = { added: '+', removed: '-', changed: '~' };
 
@@ -116,7 +103,7 @@ export function snapshots(root: HTMLElement): void {
     void guard(async () => {
       btn.textContent = 'Working…';
       try {
-        const s = await postSnapshot(value('target'), value('server'));
+        const s = await postJSON<Summary>('/api/v1/snapshots', { target: value('target'), options: value('server') ? { server: value('server') } : {} });
         diffBox.replaceChildren(verdictBox('ok', `Snapshot of ${s.domain} taken`, `${s.method === 'axfr' ? 'By zone transfer' : 'By common names'}, serial ${s.serial}.`));
         await showList(s.domain);
       } finally {
