@@ -109,7 +109,16 @@ func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	list, err := s.store.ListSnapshots(r.Context(), domain, limit)
+	c, err := s.caller(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
+	list := []store.Snapshot{}
+	if c.owner != "" {
+		// No key and no token: nothing of this caller's is stored.
+		list, err = s.store.ListSnapshots(r.Context(), store.SnapshotFilter{Domain: domain, ClientID: c.owner, Owned: true, Limit: limit})
+	}
 	if err != nil {
 		return err
 	}
@@ -117,21 +126,29 @@ func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getSnapshot answers GET /api/v1/snapshots/{id} with the document.
+// getSnapshot answers GET /api/v1/snapshots/{id} with the document: the
+// caller's own snapshots only.
 func (s *Server) getSnapshot(w http.ResponseWriter, r *http.Request) error {
-	sn, err := s.loadSnapshot(r.Context(), "id", r.PathValue("id"))
+	c, err := s.caller(r)
 	if err != nil {
 		return err
 	}
+	sn, err := s.loadSnapshot(r.Context(), c, "id", r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
 	writeJSON(w, http.StatusOK, sn)
 	return nil
 }
 
-func (s *Server) loadSnapshot(ctx context.Context, field, id string) (*snapshot.Snapshot, error) {
+// loadSnapshot reads the stored snapshot id if c took it: another
+// client's is not found, as an unknown one.
+func (s *Server) loadSnapshot(ctx context.Context, c who, field, id string) (*snapshot.Snapshot, error) {
 	if id == "" {
 		return nil, fieldError(field, "missing; give a stored snapshot's id")
 	}
-	sn, err := snapshot.Load(ctx, s.store, id)
+	sn, err := snapshot.LoadOwned(ctx, s.store, id, c.owner)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound(fmt.Sprintf("no snapshot %q", id))
 	}
@@ -161,12 +178,17 @@ func (s *Server) diffSnapshots(w http.ResponseWriter, r *http.Request) error {
 	if a == "now" && b == "now" {
 		return fieldError("b", "only one of a and b may be now: the other says which domain and names to take")
 	}
+	c, err := s.caller(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
 	sides := map[string]*snapshot.Snapshot{}
 	for _, side := range []struct{ field, id string }{{"a", a}, {"b", b}} {
 		if side.id == "now" {
 			continue
 		}
-		sn, err := s.loadSnapshot(r.Context(), side.field, side.id)
+		sn, err := s.loadSnapshot(r.Context(), c, side.field, side.id)
 		if err != nil {
 			return err
 		}
@@ -176,10 +198,6 @@ func (s *Server) diffSnapshots(w http.ResponseWriter, r *http.Request) error {
 		field, like := "a", sides["b"]
 		if b == "now" {
 			field, like = "b", sides["a"]
-		}
-		c, err := s.caller(r)
-		if err != nil {
-			return err
 		}
 		opts, err := likeOptions(like, q.Get("server"))
 		if err != nil {

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/dnsscience/dnsscience/internal/dnstest"
@@ -65,6 +67,69 @@ func TestSnapshotAPI(t *testing.T) {
 	var p Problem
 	if resp := strict.postTo(t, "/api/v1/snapshots", `{"target":"api.test","options":{"server":"`+k.Addr+`"}}`, nil, &p); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("snapshot of a loopback server under the default policy: %d %+v, want 403", resp.StatusCode, p)
+	}
+}
+
+// TestSnapshotsArePrivate: a client lists, reads and diffs only its own
+// stored snapshots; another client's id is as unknown as a made-up one.
+func TestSnapshotsArePrivate(t *testing.T) {
+	t.Parallel()
+	k := dnstest.StartKnot(t, dnstest.Knot{Zones: map[string]string{"api.test": snapZone(1, "192.0.2.1")}})
+	ts := startServer(t, Config{})
+	key, _, err := ts.srv.store.CreateAPIKey(context.Background(), "ci", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyed := *ts
+	keyed.header = http.Header{"Authorization": {"Bearer " + key}}
+	other := *ts
+	other.token = strings.Repeat("o", 32) + newID()
+	body := `{"target":"api.test","options":{"server":"` + k.Addr + `"}}`
+	var mine, theirs snapshot.Snapshot
+	if resp := ts.postTo(t, "/api/v1/snapshots", body, nil, &mine); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST as the token client: %d", resp.StatusCode)
+	}
+	if resp := keyed.postTo(t, "/api/v1/snapshots", body, keyed.header, &theirs); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST as the key client: %d", resp.StatusCode)
+	}
+	var list snapshotList
+	for _, c := range []struct {
+		name string
+		ts   testServer
+		own  string
+	}{{"token client", *ts, mine.ID}, {"key client", keyed, theirs.ID}} {
+		if c.ts.get(t, "/api/v1/snapshots?domain=api.test", &list); len(list.Snapshots) != 1 || list.Snapshots[0].ID != c.own {
+			t.Errorf("%s's list: %+v, want only its own %s", c.name, list.Snapshots, c.own)
+		}
+		if c.ts.get(t, "/api/v1/snapshots", &list); len(list.Snapshots) != 1 {
+			t.Errorf("%s's list of every domain: %+v, want only its own", c.name, list.Snapshots)
+		}
+	}
+	if other.get(t, "/api/v1/snapshots?domain=api.test", &list); len(list.Snapshots) != 0 {
+		t.Errorf("a third client's list: %+v, want none", list.Snapshots)
+	}
+	for path, code := range map[string]int{
+		"/api/v1/snapshots/" + theirs.ID:                          404,
+		"/api/v1/snapshots/" + mine.ID:                            200,
+		"/api/v1/snapshots/diff?a=" + mine.ID + "&b=" + theirs.ID: 404,
+		"/api/v1/snapshots/diff?a=" + theirs.ID + "&b=now":        404,
+		"/api/v1/snapshots/diff?a=" + mine.ID + "&b=" + mine.ID:   200,
+	} {
+		if resp := ts.get(t, path, nil); resp.StatusCode != code {
+			t.Errorf("token client GET %s: %d, want %d", path, resp.StatusCode, code)
+		}
+	}
+	if resp := keyed.get(t, "/api/v1/snapshots/"+mine.ID, nil); resp.StatusCode != 404 {
+		t.Errorf("key client reads the token client's snapshot: %d, want 404", resp.StatusCode)
+	}
+	// No key and no token: nothing is this caller's.
+	resp, err := http.Get(ts.URL + "/api/v1/snapshots/" + mine.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("anonymous caller reads a snapshot: %d, want 404", resp.StatusCode)
 	}
 }
 

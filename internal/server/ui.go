@@ -18,7 +18,7 @@ var webdist embed.FS
 
 // uiPages are the paths answered with the single-page shell (index.html);
 // the script renders the page named by the path.
-var uiPages = []string{"/tools", "/visualtrace", "/dns", "/propagation", "/cert", "/http", "/ws", "/tcp", "/geo", "/diagnose", "/scan", "/domainhealth", "/compare", "/roots", "/checks", "/status"}
+var uiPages = []string{"/tools", "/visualtrace", "/dns", "/propagation", "/cert", "/http", "/ws", "/tcp", "/geo", "/diagnose", "/scan", "/domainhealth", "/compare", "/roots", "/snapshots", "/checks", "/status"}
 
 // uiRoutes are the web UI's routes: the pages, their assets, the API docs
 // and the UI's configuration.

@@ -34,6 +34,20 @@ func Load(ctx context.Context, st *store.Store, id string) (*Snapshot, error) {
 	return fromRow(row)
 }
 
+// LoadOwned reads the stored snapshot id if clientID took it; another
+// client's snapshot, and any for an empty clientID, is store.ErrNotFound
+// like an unknown id.
+func LoadOwned(ctx context.Context, st *store.Store, id, clientID string) (*Snapshot, error) {
+	row, err := st.GetSnapshot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if clientID == "" || row.ClientID != clientID {
+		return nil, fmt.Errorf("snapshot %s: %w", id, store.ErrNotFound)
+	}
+	return fromRow(row)
+}
+
 // Latest reads the newest stored snapshot of domain (store.ErrNotFound
 // when there is none).
 func Latest(ctx context.Context, st *store.Store, domain string) (*Snapshot, error) {

@@ -72,7 +72,7 @@ func TestWatcherReportsChanges(t *testing.T) {
 	if len(got) != 1 || got[0].Diff.Changed != 1 || got[0].Diff.Changes[0].Name != "www.snap.test." || got[0].Previous.Serial != 1 || got[0].Current.Serial != 2 {
 		t.Fatalf("change events: %+v; want one, www changed from serial 1 to 2", got)
 	}
-	list, err := st.ListSnapshots(context.Background(), "snap.test.", 0)
+	list, err := st.ListSnapshots(context.Background(), store.SnapshotFilter{Domain: "snap.test."})
 	if err != nil || len(list) != 3 || list[0].Source != "schedule" || !list[0].TakenAt.Equal(time.Date(2026, 12, 2, 6, 20, 0, 0, time.UTC)) {
 		t.Errorf("stored snapshots: %+v, %v; want 3 from the schedule, the newest at 06:20 by the fake clock", list, err)
 	}

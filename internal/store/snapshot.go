@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -105,18 +106,37 @@ func (s *Store) LatestSnapshot(ctx context.Context, domain string) (*Snapshot, e
 	return sn, nil
 }
 
-// ListSnapshots lists the snapshots of domain (every domain when empty),
-// newest first, without their documents; limit is capped at
-// MaxSnapshotList (0 means the cap).
-func (s *Store) ListSnapshots(ctx context.Context, domain string, limit int) ([]Snapshot, error) {
+// SnapshotFilter selects the snapshots ListSnapshots lists.
+type SnapshotFilter struct {
+	// Domain selects one domain's snapshots (every domain when empty).
+	Domain string
+	// ClientID selects one client's snapshots (every client's when
+	// Owned is false).
+	ClientID string
+	Owned    bool
+	// Limit is capped at MaxSnapshotList (0 means the cap).
+	Limit int
+}
+
+// ListSnapshots lists the snapshots f selects, newest first, without
+// their documents.
+func (s *Store) ListSnapshots(ctx context.Context, f SnapshotFilter) ([]Snapshot, error) {
 	defer s.observe("list_snapshots", time.Now())
+	limit := f.Limit
 	if limit <= 0 || limit > MaxSnapshotList {
 		limit = MaxSnapshotList
 	}
-	query, args := "SELECT "+snapshotColumns+" FROM snapshots", []any{}
-	if domain != "" {
-		query += " WHERE domain = ?"
-		args = append(args, domain)
+	var where []string
+	var args []any
+	if f.Domain != "" {
+		where, args = append(where, "domain = ?"), append(args, f.Domain)
+	}
+	if f.Owned {
+		where, args = append(where, "client_id = ?"), append(args, f.ClientID)
+	}
+	query := "SELECT " + snapshotColumns + " FROM snapshots"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(query+" ORDER BY taken_at DESC, id DESC LIMIT ?"), append(args, limit)...)
 	if err != nil {

@@ -50,7 +50,7 @@ try {
   console.log(`first load of /tools: ${first} bytes of compressed JS and CSS`);
   c.ok(first > 0 && first < 40 * 1024, `/tools loads ${first} bytes of JS+CSS, want under 40 KB`);
   c.ok(!res.some((e) => /map\.css|countries\.json|visualtrace/.test(e.name)), `/tools loads map code: ${res.map((e) => e.name).join(' ')}`);
-  c.ok(await page.locator('.cards a.card').count() === 13, 'hub lists the 13 tools');
+  c.ok(await page.locator('.cards a.card').count() === 14, 'hub lists the 14 tools');
   c.ok((await page.title()).startsWith('Network and DNS tools'), `hub title ${await page.title()}`);
   c.ok((await page.getAttribute('meta[name=description]', 'content'))?.length > 20, 'hub has a description');
   await check('hub');

@@ -28,6 +28,15 @@ export async function getJSON<T>(url: string): Promise<T> {
   return resp.json() as Promise<T>;
 }
 
+// postJSON posts body as JSON and reads the JSON answer.
+export async function postJSON<T>(url: string, body: unknown): Promise<T> {
+  const resp = await fetch(url, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body),
+  });
+  if (!resp.ok) throw await problemOf(resp);
+  return resp.json() as Promise<T>;
+}
+
 export async function postMeasurement(body: { type: string; target: string; options?: object; locations?: string[] }): Promise<Measurement> {
   const resp = await fetch('/api/v1/measurements', {
     method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body),

@@ -12,6 +12,7 @@ type Page = (root: HTMLElement) => void | Promise<void>;
 const pages: Record<string, Page> = {
   '/': hub, '/tools': hub, '/dns': dns, '/propagation': propagation, '/cert': cert, '/http': http, '/ws': ws, '/tcp': tcp, '/geo': geo,
   '/diagnose': diagnose, '/scan': scan, '/domainhealth': health, '/compare': compare, '/checks': checks, '/status': status,
+  '/snapshots': (root) => import('./pages/snapshots').then((m) => m.snapshots(root)),
   '/roots': (root) => import('./pages/roots').then((m) => m.roots(root)),
   '/visualtrace': (root) => import('./pages/visualtrace').then((m) => m.visualtrace(root)),
   '/graphql': (root) => import('./pages/graphql').then((m) => m.graphqlPage(root)),

@@ -17,6 +17,7 @@ export const tools: Tool[] = [
   { path: '/scan', name: 'Domain scan', short: 'Scan', icon: 'SC', blurb: 'All the common records of a domain on one page, with what is missing: A, AAAA, MX, NS, TXT, CAA, DMARC.' },
   { path: '/domainhealth', name: 'Domain health', short: 'Health', icon: 'HC', blurb: 'Every name server of a domain and its parent, the DNSSEC chain of trust drawn link by link, mail and web records: each finding with its evidence.' },
   { path: '/roots', name: 'Root servers', short: 'Roots', icon: 'ROOT', blurb: 'Which instance of each of the 13 root servers answers from each location, over IPv4 and IPv6, on a map.' },
+  { path: '/snapshots', name: 'Record snapshots', short: 'Snapshots', icon: 'SN', blurb: 'Save a domain\'s records before a change, then see what was added, removed and changed, against a later snapshot or now.' },
   { path: '/compare', name: 'Compare domains', short: 'Compare', icon: 'A/B', blurb: 'Two domains side by side, record type by record type, with the differences marked.' },
 ];
 
