@@ -74,6 +74,17 @@ type Callers interface {
 	Problem(err error) Problem
 }
 
+// CheckEditor changes the monitor's checks for an admin caller, exactly as
+// the REST routes under /api/v1/checks do (same checks, same errors).
+type CheckEditor interface {
+	// PutCheck creates (id "") or replaces check id from its JSON
+	// definition.
+	PutCheck(ctx context.Context, c Caller, id string, definition []byte) (monitor.CheckView, error)
+	DeleteCheck(ctx context.Context, c Caller, id string) error
+	// RunCheck queues a run now; false when one is already queued.
+	RunCheck(ctx context.Context, c Caller, id string) (bool, error)
+}
+
 // Options is what the face needs; zero values are documented defaults.
 type Options struct {
 	// Service is the measurement service. Required.
@@ -84,8 +95,12 @@ type Options struct {
 	Resolvers []dnsq.Resolver
 	// Geo answers the geo query; nil means no data.
 	Geo func() *geo.DB
-	// Monitor answers the checks queries; nil means monitoring is off.
+	// Monitor answers the checks queries and the checkStateChanges
+	// subscription; nil means monitoring is off.
 	Monitor *monitor.Monitor
+	// Checks makes the admin's changes to checks (the REST face's own
+	// code, admin key checked); nil refuses the check mutations.
+	Checks CheckEditor
 	// OriginPatterns may open subscriptions from other origins (the
 	// server's CORS origins); the page's own origin always may.
 	OriginPatterns []string

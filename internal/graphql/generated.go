@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -68,6 +69,17 @@ type ComplexityRoot struct {
 		Suite           func(childComplexity int) int
 		Target          func(childComplexity int) int
 		Transitions     func(childComplexity int, limit *int) int
+	}
+
+	CheckStateChange struct {
+		At       func(childComplexity int) int
+		Check    func(childComplexity int) int
+		Error    func(childComplexity int) int
+		From     func(childComplexity int) int
+		Location func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		To       func(childComplexity int) int
 	}
 
 	CheckTransition struct {
@@ -188,8 +200,12 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CreateCheck        func(childComplexity int, definition any) int
 		CreateMeasurement  func(childComplexity int, kind string, target string, locations []string, options map[string]any) int
 		CreateMeasurements func(childComplexity int, kind string, target string, locations []string, options map[string]any) int
+		DeleteCheck        func(childComplexity int, id string) int
+		ReplaceCheck       func(childComplexity int, id string, definition any) int
+		RunCheck           func(childComplexity int, id string) int
 	}
 
 	Query struct {
@@ -214,6 +230,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		CheckStateChanges func(childComplexity int, id *string) int
 		MeasurementEvents func(childComplexity int, id string) int
 	}
 }
@@ -269,6 +286,10 @@ type MeasurementEventResolver interface {
 type MutationResolver interface {
 	CreateMeasurement(ctx context.Context, kind string, target string, locations []string, options map[string]any) (*store.Measurement, error)
 	CreateMeasurements(ctx context.Context, kind string, target string, locations []string, options map[string]any) ([]*store.Measurement, error)
+	CreateCheck(ctx context.Context, definition any) (*monitor.CheckView, error)
+	ReplaceCheck(ctx context.Context, id string, definition any) (*monitor.CheckView, error)
+	DeleteCheck(ctx context.Context, id string) (bool, error)
+	RunCheck(ctx context.Context, id string) (bool, error)
 }
 type QueryResolver interface {
 	Measurement(ctx context.Context, id string) (*store.Measurement, error)
@@ -282,6 +303,7 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	MeasurementEvents(ctx context.Context, id string) (<-chan *runner.Event, error)
+	CheckStateChanges(ctx context.Context, id *string) (<-chan *monitor.Event, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -397,6 +419,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Check.Transitions(childComplexity, args["limit"].(*int)), true
+
+	case "CheckStateChange.at":
+		if e.ComplexityRoot.CheckStateChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.At(childComplexity), true
+	case "CheckStateChange.check":
+		if e.ComplexityRoot.CheckStateChange.Check == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.Check(childComplexity), true
+	case "CheckStateChange.error":
+		if e.ComplexityRoot.CheckStateChange.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.Error(childComplexity), true
+	case "CheckStateChange.from":
+		if e.ComplexityRoot.CheckStateChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.From(childComplexity), true
+	case "CheckStateChange.location":
+		if e.ComplexityRoot.CheckStateChange.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.Location(childComplexity), true
+	case "CheckStateChange.name":
+		if e.ComplexityRoot.CheckStateChange.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.Name(childComplexity), true
+	case "CheckStateChange.reason":
+		if e.ComplexityRoot.CheckStateChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.Reason(childComplexity), true
+	case "CheckStateChange.to":
+		if e.ComplexityRoot.CheckStateChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStateChange.To(childComplexity), true
 
 	case "CheckTransition.at":
 		if e.ComplexityRoot.CheckTransition.At == nil {
@@ -930,6 +1001,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MeasurementPage.NextBefore(childComplexity), true
 
+	case "Mutation.createCheck":
+		if e.ComplexityRoot.Mutation.CreateCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCheck(childComplexity, args["definition"].(any)), true
 	case "Mutation.createMeasurement":
 		if e.ComplexityRoot.Mutation.CreateMeasurement == nil {
 			break
@@ -952,6 +1034,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateMeasurements(childComplexity, args["kind"].(string), args["target"].(string), args["locations"].([]string), args["options"].(map[string]any)), true
+	case "Mutation.deleteCheck":
+		if e.ComplexityRoot.Mutation.DeleteCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCheck(childComplexity, args["id"].(string)), true
+	case "Mutation.replaceCheck":
+		if e.ComplexityRoot.Mutation.ReplaceCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replaceCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplaceCheck(childComplexity, args["id"].(string), args["definition"].(any)), true
+	case "Mutation.runCheck":
+		if e.ComplexityRoot.Mutation.RunCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunCheck(childComplexity, args["id"].(string)), true
 
 	case "Query.check":
 		if e.ComplexityRoot.Query.Check == nil {
@@ -1071,6 +1186,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Resolver.Operator(childComplexity), true
 
+	case "Subscription.checkStateChanges":
+		if e.ComplexityRoot.Subscription.CheckStateChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_checkStateChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CheckStateChanges(childComplexity, args["id"].(*string)), true
 	case "Subscription.measurementEvents":
 		if e.ComplexityRoot.Subscription.MeasurementEvents == nil {
 			break
@@ -1251,6 +1377,28 @@ func (ec *executionContext) childFields_Check(ctx context.Context, field graphql
 		return ec.fieldContext_Check_transitions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Check", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckStateChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "check":
+		return ec.fieldContext_CheckStateChange_check(ctx, field)
+	case "name":
+		return ec.fieldContext_CheckStateChange_name(ctx, field)
+	case "location":
+		return ec.fieldContext_CheckStateChange_location(ctx, field)
+	case "at":
+		return ec.fieldContext_CheckStateChange_at(ctx, field)
+	case "from":
+		return ec.fieldContext_CheckStateChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CheckStateChange_to(ctx, field)
+	case "reason":
+		return ec.fieldContext_CheckStateChange_reason(ctx, field)
+	case "error":
+		return ec.fieldContext_CheckStateChange_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckStateChange", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1637,6 +1785,20 @@ func (ec *executionContext) field_Check_transitions_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "definition",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalNJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["definition"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createMeasurement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1710,6 +1872,56 @@ func (ec *executionContext) field_Mutation_createMeasurements_args(ctx context.C
 		return nil, err
 	}
 	args["options"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_replaceCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "definition",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalNJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["definition"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -1826,6 +2038,20 @@ func (ec *executionContext) field_Query_measurements_args(ctx context.Context, r
 		return nil, err
 	}
 	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_checkStateChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2281,6 +2507,190 @@ func (ec *executionContext) fieldContext_Check_transitions(ctx context.Context, 
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CheckStateChange_check(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_check(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Check, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_check(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CheckStateChange_name(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckStateChange_location(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckStateChange_at(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CheckStateChange_from(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckStateChange_to(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckStateChange_reason(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckStateChange_error(ctx context.Context, field graphql.CollectedField, obj *monitor.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStateChange_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStateChange_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStateChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _CheckTransition_at(ctx context.Context, field graphql.CollectedField, obj *store.CheckTransition) (ret graphql.Marshaler) {
@@ -4426,6 +4836,194 @@ func (ec *executionContext) fieldContext_Mutation_createMeasurements(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCheck(ctx,
+				func() any {
+					if fc.Args["definition"] == nil {
+						return nil
+					}
+					return fc.Args["definition"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *monitor.CheckView) graphql.Marshaler {
+			return ec.marshalNCheck2ᚖgithubᚗcomᚋdnsscienceᚋdnsscienceᚋinternalᚋmonitorᚐCheckView(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Check(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_replaceCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replaceCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplaceCheck(ctx, fc.Args["id"].(string),
+				func() any {
+					if fc.Args["definition"] == nil {
+						return nil
+					}
+					return fc.Args["definition"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *monitor.CheckView) graphql.Marshaler {
+			return ec.marshalNCheck2ᚖgithubᚗcomᚋdnsscienceᚋdnsscienceᚋinternalᚋmonitorᚐCheckView(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replaceCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Check(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replaceCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteCheck(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunCheck(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_measurement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5017,6 +5615,50 @@ func (ec *executionContext) fieldContext_Subscription_measurementEvents(ctx cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_measurementEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_checkStateChanges(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_checkStateChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CheckStateChanges(ctx, fc.Args["id"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *monitor.Event) graphql.Marshaler {
+			return ec.marshalNCheckStateChange2ᚖgithubᚗcomᚋdnsscienceᚋdnsscienceᚋinternalᚋmonitorᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_checkStateChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckStateChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_checkStateChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7384,6 +8026,74 @@ func (ec *executionContext) _Check(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var checkStateChangeImplementors = []string{"CheckStateChange"}
+
+func (ec *executionContext) _CheckStateChange(ctx context.Context, sel ast.SelectionSet, obj *monitor.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkStateChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckStateChange")
+		case "check":
+			out.Values[i] = ec._CheckStateChange_check(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CheckStateChange_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "location":
+			out.Values[i] = ec._CheckStateChange_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CheckStateChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._CheckStateChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._CheckStateChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CheckStateChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CheckStateChange_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var checkTransitionImplementors = []string{"CheckTransition"}
 
 func (ec *executionContext) _CheckTransition(ctx context.Context, sel ast.SelectionSet, obj *store.CheckTransition) graphql.Marshaler {
@@ -8150,6 +8860,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createCheck":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCheck(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replaceCheck":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replaceCheck(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteCheck":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteCheck(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runCheck":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runCheck(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8343,6 +9081,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "measurementEvents":
 		return ec._Subscription_measurementEvents(ctx, fields[0])
+	case "checkStateChanges":
+		return ec._Subscription_checkStateChanges(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -8746,6 +9486,14 @@ func (ec *executionContext) marshalNCheck2ᚖgithubᚗcomᚋdnsscienceᚋdnsscie
 		return graphql.Null
 	}
 	return ec._Check(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCheckStateChange2ᚖgithubᚗcomᚋdnsscienceᚋdnsscienceᚋinternalᚋmonitorᚐEvent(ctx context.Context, sel ast.SelectionSet, v *monitor.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CheckStateChange!")
+		return graphql.Null
+	}
+	return ec._CheckStateChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCheckTransition2ᚕᚖgithubᚗcomᚋdnsscienceᚋdnsscienceᚋinternalᚋstoreᚐCheckTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.CheckTransition) graphql.Marshaler {

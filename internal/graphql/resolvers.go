@@ -188,6 +188,37 @@ func (r *mutationResolver) CreateMeasurements(ctx context.Context, kind string, 
 	return ms, r.opt.Callers.ServiceError(err)
 }
 
+// CreateCheck is the resolver for the createCheck field.
+func (r *mutationResolver) CreateCheck(ctx context.Context, definition any) (*monitor.CheckView, error) {
+	return r.putCheck(ctx, "", definition)
+}
+
+// ReplaceCheck is the resolver for the replaceCheck field.
+func (r *mutationResolver) ReplaceCheck(ctx context.Context, id string, definition any) (*monitor.CheckView, error) {
+	return r.putCheck(ctx, id, definition)
+}
+
+// DeleteCheck is the resolver for the deleteCheck field.
+func (r *mutationResolver) DeleteCheck(ctx context.Context, id string) (bool, error) {
+	ed, err := r.checkEditor()
+	if err != nil {
+		return false, err
+	}
+	if err := ed.DeleteCheck(ctx, fromContext(ctx).caller, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RunCheck is the resolver for the runCheck field.
+func (r *mutationResolver) RunCheck(ctx context.Context, id string) (bool, error) {
+	ed, err := r.checkEditor()
+	if err != nil {
+		return false, err
+	}
+	return ed.RunCheck(ctx, fromContext(ctx).caller, id)
+}
+
 // Measurement is the resolver for the measurement field.
 func (r *queryResolver) Measurement(ctx context.Context, id string) (*store.Measurement, error) {
 	m, err := r.opt.Service.Get(ctx, id)
@@ -301,6 +332,11 @@ func (r *queryResolver) Check(ctx context.Context, id string) (*monitor.CheckVie
 // MeasurementEvents is the resolver for the measurementEvents field.
 func (r *subscriptionResolver) MeasurementEvents(ctx context.Context, id string) (<-chan *runner.Event, error) {
 	return r.events(ctx, id)
+}
+
+// CheckStateChanges is the resolver for the checkStateChanges field.
+func (r *subscriptionResolver) CheckStateChanges(ctx context.Context, id *string) (<-chan *monitor.Event, error) {
+	return r.stateChanges(ctx, id)
 }
 
 // Check returns CheckResolver implementation.

@@ -117,6 +117,7 @@ type Monitor struct {
 	acc     map[rollupKey]*store.Rollup
 
 	stats stats
+	hub   transitionHub
 }
 
 type rollupKey struct {
@@ -356,6 +357,7 @@ func (m *Monitor) record(w *watched, c *check.Check, j Job, res check.Result) {
 	m.pmu.Unlock()
 	if ev != nil {
 		m.cfg.Log.Info("check state changed", "check", ev.Check, "from", ev.From, "to", ev.To, "reason", ev.Reason, "error", ev.Error)
+		m.hub.publish(*ev)
 		if m.cfg.OnTransition != nil {
 			m.cfg.OnTransition(*ev)
 		}

@@ -15,16 +15,25 @@ func (s *Server) admin(h handlerFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if k == nil {
-			return &Problem{Type: problemBase + "unauthorized", Title: "Unauthorized", Status: http.StatusUnauthorized,
-				Detail: "admin routes need an admin API key (Authorization: Bearer KEY); create one with `dnsscience apikey create NAME --admin`"}
-		}
-		if !k.Admin {
-			return &Problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden,
-				Detail: fmt.Sprintf("API key %s is not an admin key", k.Prefix)}
+		if err := requireAdmin(k); err != nil {
+			return err
 		}
 		return h(w, r)
 	}
+}
+
+// requireAdmin refuses a caller without an admin key k (nil: no key) as
+// the admin routes and the GraphQL admin mutations do.
+func requireAdmin(k *store.APIKey) error {
+	if k == nil {
+		return &Problem{Type: problemBase + "unauthorized", Title: "Unauthorized", Status: http.StatusUnauthorized,
+			Detail: "admin routes need an admin API key (Authorization: Bearer KEY); create one with `dnsscience apikey create NAME --admin`"}
+	}
+	if !k.Admin {
+		return &Problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: fmt.Sprintf("API key %s is not an admin key", k.Prefix)}
+	}
+	return nil
 }
 
 // listAPIKeys answers GET /api/v1/admin/apikeys (hashes are never shown).

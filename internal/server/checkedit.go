@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -30,19 +31,63 @@ func checkEditErr(err error) error {
 	return monitorErr(err)
 }
 
-// createCheck answers POST /api/v1/checks.
-func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) error {
+// putCheck creates (id "") or replaces a check from its definition; the
+// REST routes and the GraphQL mutations both call it, after requireAdmin.
+func (s *Server) putCheck(ctx context.Context, id string, body []byte) (monitor.CheckView, error) {
+	m, err := s.mon()
+	if err != nil {
+		return monitor.CheckView{}, err
+	}
+	if err := strictJSON(body, check.CheckKeys()); err != nil {
+		return monitor.CheckView{}, err
+	}
+	var v monitor.CheckView
+	if id == "" {
+		v, err = m.CreateCheck(ctx, body)
+	} else {
+		v, err = m.ReplaceCheck(ctx, id, body)
+	}
+	if err != nil {
+		return monitor.CheckView{}, checkEditErr(err)
+	}
+	return v, nil
+}
+
+// removeCheck deletes a check made through the API (REST and GraphQL).
+func (s *Server) removeCheck(ctx context.Context, id string) error {
 	m, err := s.mon()
 	if err != nil {
 		return err
 	}
+	if err := m.DeleteCheck(ctx, id); err != nil {
+		return checkEditErr(err)
+	}
+	return nil
+}
+
+// runCheckNow queues a run outside the schedule (REST and GraphQL); false
+// when one is already queued.
+func (s *Server) runCheckNow(id string) (bool, error) {
+	m, err := s.mon()
+	if err != nil {
+		return false, err
+	}
+	queued, err := m.RunNow(id)
+	if err != nil {
+		return false, monitorErr(err)
+	}
+	return queued, nil
+}
+
+// createCheck answers POST /api/v1/checks.
+func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) error {
 	body, err := readJSONBody(r, check.CheckKeys())
 	if err != nil {
 		return err
 	}
-	v, err := m.CreateCheck(r.Context(), body)
+	v, err := s.putCheck(r.Context(), "", body)
 	if err != nil {
-		return checkEditErr(err)
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/checks/"+v.ID)
 	writeJSON(w, http.StatusCreated, v)
@@ -51,17 +96,13 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) error {
 
 // replaceCheck answers PUT /api/v1/checks/{id}.
 func (s *Server) replaceCheck(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.mon()
-	if err != nil {
-		return err
-	}
 	body, err := readJSONBody(r, check.CheckKeys())
 	if err != nil {
 		return err
 	}
-	v, err := m.ReplaceCheck(r.Context(), r.PathValue("id"), body)
+	v, err := s.putCheck(r.Context(), r.PathValue("id"), body)
 	if err != nil {
-		return checkEditErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -87,12 +128,8 @@ func (s *Server) patchCheck(w http.ResponseWriter, r *http.Request) error {
 
 // deleteCheck answers DELETE /api/v1/checks/{id}.
 func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.mon()
-	if err != nil {
+	if err := s.removeCheck(r.Context(), r.PathValue("id")); err != nil {
 		return err
-	}
-	if err := m.DeleteCheck(r.Context(), r.PathValue("id")); err != nil {
-		return checkEditErr(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -276,13 +276,9 @@ func (s *Server) getCheckSeries(w http.ResponseWriter, r *http.Request) error {
 
 // runCheck answers POST /api/v1/checks/{id}/run: a run now, outside the schedule.
 func (s *Server) runCheck(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.mon()
+	queued, err := s.runCheckNow(r.PathValue("id"))
 	if err != nil {
 		return err
-	}
-	queued, err := m.RunNow(r.PathValue("id"))
-	if err != nil {
-		return monitorErr(err)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"queued": queued})
 	return nil

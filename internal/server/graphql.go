@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/dnsscience/dnsscience/internal/geo"
 	"github.com/dnsscience/dnsscience/internal/graphql"
 	"github.com/dnsscience/dnsscience/internal/measure"
+	"github.com/dnsscience/dnsscience/internal/monitor"
 )
 
 // graphqlRoutes are the GraphQL face's routes: /graphql (queries and
@@ -24,7 +26,7 @@ func (s *Server) graphqlRoutes() []route {
 // newGraphQL builds the GraphQL face over the server's measurement service.
 func (s *Server) newGraphQL() (http.Handler, error) {
 	f, err := graphql.New(graphql.Options{Service: s.svc, Callers: gqlCallers{s}, Resolvers: s.cfg.Resolvers,
-		Geo: func() *geo.DB { return s.geo }, Monitor: s.cfg.Monitor, OriginPatterns: s.cfg.CORSOrigins, Log: s.log})
+		Geo: func() *geo.DB { return s.geo }, Monitor: s.cfg.Monitor, Checks: gqlCallers{s}, OriginPatterns: s.cfg.CORSOrigins, Log: s.log})
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +94,38 @@ func (g gqlCallers) Problem(err error) graphql.Problem {
 		out.Fields = append(out.Fields, measure.FieldError{Field: fe.Field, Detail: fe.Detail})
 	}
 	return out
+}
+
+// PutCheck is createCheck and replaceCheck for an admin caller: the REST
+// routes' own code (checkedit.go).
+func (g gqlCallers) PutCheck(ctx context.Context, c graphql.Caller, id string, definition []byte) (monitor.CheckView, error) {
+	if err := gqlAdmin(c); err != nil {
+		return monitor.CheckView{}, err
+	}
+	return g.s.putCheck(ctx, id, definition)
+}
+
+// DeleteCheck is deleteCheck for an admin caller.
+func (g gqlCallers) DeleteCheck(ctx context.Context, c graphql.Caller, id string) error {
+	if err := gqlAdmin(c); err != nil {
+		return err
+	}
+	return g.s.removeCheck(ctx, id)
+}
+
+// RunCheck is runCheck for an admin caller.
+func (g gqlCallers) RunCheck(_ context.Context, c graphql.Caller, id string) (bool, error) {
+	if err := gqlAdmin(c); err != nil {
+		return false, err
+	}
+	return g.s.runCheckNow(id)
+}
+
+// gqlAdmin refuses a GraphQL caller without an admin key as the admin
+// routes do.
+func gqlAdmin(c graphql.Caller) error {
+	q, _ := c.Private.(queueOwner)
+	return requireAdmin(q.key)
 }
 
 // graphiQL answers a browser's GET /graphql with the page shell; the
