@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -69,36 +70,44 @@ func newAPIKeyCreateCmd(e *env, sf *storeFlags) *cobra.Command {
 }
 
 func newAPIKeyListCmd(e *env, sf *storeFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Short:   "List keys (never the keys themselves: id, name, prefix, use)",
-		Example: "  dnsscience apikey list\n  dnsscience apikey list --json",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := sf.open(cmd.Context(), true)
-			if err != nil {
-				return err
+	return listCmd(e, sf, &cobra.Command{Use: "list", Short: "List keys (never the keys themselves: id, name, prefix, use)",
+		Example: "  dnsscience apikey list\n  dnsscience apikey list --json"},
+		(*store.Store).ListAPIKeys, "ID\tNAME\tPREFIX\tADMIN\tCREATED\tLAST USED\tREVOKED",
+		func(k store.APIKey) string {
+			return fmt.Sprintf("%s\t%s\t%s…\t%t\t%s\t%s\t%s", k.ID, k.Name, k.Prefix, k.Admin,
+				timeText(k.CreatedAt), timeText(k.LastUsedAt), timeText(k.RevokedAt))
+		})
+}
+
+// listCmd completes cmd as a list of the store's rows: JSON (an empty list,
+// never null) with --json, else a table with header and one row each.
+func listCmd[T any](e *env, sf *storeFlags, cmd *cobra.Command, list func(*store.Store, context.Context) ([]T, error),
+	header string, row func(T) string) *cobra.Command {
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		s, err := sf.open(cmd.Context(), true)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		rows, err := list(s, cmd.Context())
+		if err != nil {
+			return err
+		}
+		if e.json {
+			if rows == nil {
+				rows = []T{}
 			}
-			defer s.Close()
-			keys, err := s.ListAPIKeys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if e.json {
-				if keys == nil {
-					keys = []store.APIKey{}
-				}
-				return writeJSON(e.stdout, keys)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tADMIN\tCREATED\tLAST USED\tREVOKED")
-			for _, k := range keys {
-				fmt.Fprintf(tw, "%s\t%s\t%s…\t%t\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, k.Admin,
-					timeText(k.CreatedAt), timeText(k.LastUsedAt), timeText(k.RevokedAt))
-			}
-			return tw.Flush()
-		},
+			return writeJSON(e.stdout, rows)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, header)
+		for _, r := range rows {
+			fmt.Fprintln(tw, row(r))
+		}
+		return tw.Flush()
 	}
+	return cmd
 }
 
 func newAPIKeyRevokeCmd(e *env, sf *storeFlags) *cobra.Command {

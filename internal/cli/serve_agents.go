@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -72,35 +71,12 @@ func newAgentsAddCmd(e *env, sf *storeFlags) *cobra.Command {
 }
 
 func newAgentsListCmd(e *env, sf *storeFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: "List agents: name, location, version, last seen, revoked",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := sf.open(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			list, err := s.ListAgents(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if e.json {
-				if list == nil {
-					list = []store.Agent{}
-				}
-				return writeJSON(e.stdout, list)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tPREFIX\tCITY\tCOUNTRY\tVERSION\tCREATED\tLAST SEEN\tREVOKED")
-			for _, a := range list {
-				fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Prefix, dash(a.City), dash(a.Country), dash(a.Version),
-					timeText(a.CreatedAt), timeText(a.LastSeenAt), timeText(a.RevokedAt))
-			}
-			return tw.Flush()
-		},
-	}
+	return listCmd(e, sf, &cobra.Command{Use: "list", Short: "List agents: name, location, version, last seen, revoked"},
+		(*store.Store).ListAgents, "NAME\tPREFIX\tCITY\tCOUNTRY\tVERSION\tCREATED\tLAST SEEN\tREVOKED",
+		func(a store.Agent) string {
+			return fmt.Sprintf("%s\t%s…\t%s\t%s\t%s\t%s\t%s\t%s", a.Name, a.Prefix, dash(a.City), dash(a.Country), dash(a.Version),
+				timeText(a.CreatedAt), timeText(a.LastSeenAt), timeText(a.RevokedAt))
+		})
 }
 
 func dash(s string) string {
