@@ -111,31 +111,37 @@ func listCmd[T any](e *env, sf *storeFlags, cmd *cobra.Command, list func(*store
 }
 
 func newAPIKeyRevokeCmd(e *env, sf *storeFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:     "revoke ID",
-		Short:   "Revoke a key: requests with it are refused from now on",
-		Example: "  dnsscience apikey revoke 7kq2m4xw3pd5ny6a",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := sf.open(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			err = s.RevokeAPIKey(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return failErr(fmt.Errorf("no API key with id %q (see dnsscience apikey list)", args[0]))
-			}
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return writeJSON(e.stdout, map[string]any{"id": args[0], "revoked": true})
-			}
-			_, err = fmt.Fprintf(e.stdout, "revoked API key %s\n", args[0])
+	return revokeCmd(e, sf, &cobra.Command{Use: "revoke ID", Short: "Revoke a key: requests with it are refused from now on",
+		Example: "  dnsscience apikey revoke 7kq2m4xw3pd5ny6a"},
+		(*store.Store).RevokeAPIKey, "id", "no API key with id %q (see dnsscience apikey list)", "revoked API key %s\n")
+}
+
+// revokeCmd completes cmd as the revocation of the store's row named by its
+// one argument: field names it in the JSON answer, missing and done are the
+// texts for an unknown one (exit 1) and for success.
+func revokeCmd(e *env, sf *storeFlags, cmd *cobra.Command, revoke func(*store.Store, context.Context, string) error,
+	field, missing, done string) *cobra.Command {
+	cmd.Args = cobra.ExactArgs(1)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		s, err := sf.open(cmd.Context(), true)
+		if err != nil {
 			return err
-		},
+		}
+		defer s.Close()
+		err = revoke(s, cmd.Context(), args[0])
+		if errors.Is(err, store.ErrNotFound) {
+			return failErr(fmt.Errorf(missing, args[0]))
+		}
+		if err != nil {
+			return err
+		}
+		if e.json {
+			return writeJSON(e.stdout, map[string]any{field: args[0], "revoked": true})
+		}
+		_, err = fmt.Fprintf(e.stdout, done, args[0])
+		return err
 	}
+	return cmd
 }
 
 func adminText(admin bool) string {

@@ -87,28 +87,6 @@ func dash(s string) string {
 }
 
 func newAgentsRevokeCmd(e *env, sf *storeFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "revoke NAME",
-		Short: "Revoke an agent: running servers disconnect it and refuse it from now on",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := sf.open(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			err = s.RevokeAgent(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return failErr(fmt.Errorf("no agent named %q (see dnsscience agents list)", args[0]))
-			}
-			if err != nil {
-				return err
-			}
-			if e.json {
-				return writeJSON(e.stdout, map[string]any{"name": args[0], "revoked": true})
-			}
-			_, err = fmt.Fprintf(e.stdout, "revoked agent %s\n", args[0])
-			return err
-		},
-	}
+	return revokeCmd(e, sf, &cobra.Command{Use: "revoke NAME", Short: "Revoke an agent: running servers disconnect it and refuse it from now on"},
+		(*store.Store).RevokeAgent, "name", "no agent named %q (see dnsscience agents list)", "revoked agent %s\n")
 }
