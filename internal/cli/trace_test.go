@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/dnsscience/dnsscience/internal/dnstest"
+	"github.com/dnsscience/dnsscience/internal/testbin"
 	"github.com/dnsscience/dnsscience/internal/testnet"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
@@ -105,7 +106,7 @@ func TestTraceUnprivilegedUser(t *testing.T) {
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("skipping: setpriv (util-linux) is not installed")
 	}
-	bin := buildBinary(t)
+	bin := testbin.Copy(t)
 	n := traceNet(t)
 	src, dst := n.Node("src"), n.Node("dst").Addr4().String()
 	asNobody := func(args ...string) (int, string) {
@@ -175,25 +176,12 @@ func TestTraceLiveTable(t *testing.T) {
 	}
 }
 
-// buildBinary builds dnsscience into a temporary directory anyone may read.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "dnsscience")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/dnsscience").CombinedOutput(); err != nil {
-		t.Fatalf("building: %v\n%s", err, out)
-	}
-	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
 // TestTraceHostName resolves the target through the namespace's resolver:
 // `ip netns exec` mounts /etc/netns/<ns>/resolv.conf, which names a DNS
 // server (dnstest) listening on 127.0.0.1:53 inside the namespace.
 func TestTraceHostName(t *testing.T) {
 	testnet.Skip(t)
-	bin := buildBinary(t)
+	bin := testbin.Copy(t)
 	n := traceNet(t)
 	src, dst := n.Node("src"), n.Node("dst")
 	zone := dnstest.NewZone(t, "lab.example.", fmt.Sprintf(`

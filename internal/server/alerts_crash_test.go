@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dnsscience/dnsscience/internal/alert"
+	"github.com/dnsscience/dnsscience/internal/testbin"
 )
 
 // hookLog is a webhook receiver that answers 503 with Retry-After: 1 while
@@ -82,7 +83,7 @@ func getJSON(url string, v any) error {
 func TestAlertsSurviveReceiverOutageAndKill9(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := builtBinary(t)
+	bin := testbin.Path(t)
 	var failing atomic.Bool
 	target := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if failing.Load() {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dnsscience/dnsscience/internal/runner"
+	"github.com/dnsscience/dnsscience/internal/testbin"
 )
 
 // TestKill9MidMeasurementThenRestart kills the real `dnsscience serve` with
@@ -21,7 +22,7 @@ import (
 func TestKill9MidMeasurementThenRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := builtBinary(t)
+	bin := testbin.Path(t)
 	// A target that accepts connections and never answers: the HTTP probe
 	// runs until its timeout, long after the kill.
 	silent, err := net.Listen("tcp", "127.0.0.1:0")

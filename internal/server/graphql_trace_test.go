@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/dnsscience/dnsscience/internal/testbin"
 	"github.com/dnsscience/dnsscience/internal/testnet"
 )
 
@@ -32,7 +33,7 @@ import (
 func TestGraphQLSubscriptionStreamsTraceHops(t *testing.T) {
 	testnet.Skip(t)
 	dir := t.TempDir()
-	bin := builtBinary(t)
+	bin := testbin.Path(t)
 	topo := testnet.Chain(47, 3)
 	topo.Spec("r2").Silent = true
 	n := testnet.Build(t, topo)

@@ -4,16 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -90,31 +86,4 @@ func startServe(ctx context.Context, t *testing.T, bin string, logs logSink, arg
 		}
 		time.Sleep(25 * time.Millisecond) // polling the port the child opens
 	}
-}
-
-var scaleBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// builtBinary builds the binary once per test process, for every test
-// that runs it (the web UI embedded when `make web` has built it).
-func builtBinary(t *testing.T) string {
-	t.Helper()
-	scaleBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "dnsscience-test-")
-		if err != nil {
-			scaleBin.err = err
-			return
-		}
-		scaleBin.path = filepath.Join(dir, "dnsscience")
-		if out, err := exec.Command("go", "build", "-o", scaleBin.path, "github.com/dnsscience/dnsscience/cmd/dnsscience").CombinedOutput(); err != nil {
-			scaleBin.err = fmt.Errorf("building the binary: %v\n%s", err, out)
-		}
-	})
-	if scaleBin.err != nil {
-		t.Fatal(scaleBin.err)
-	}
-	return scaleBin.path
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/pgtest"
 	"github.com/dnsscience/dnsscience/internal/store"
+	"github.com/dnsscience/dnsscience/internal/testbin"
 )
 
 // Tests of several real `serve` processes sharing one PostgreSQL (and the
@@ -48,7 +49,7 @@ type node struct {
 // the shared store; it is killed when the test ends.
 func startNode(t *testing.T, dsn, id string, extra ...string) *node {
 	t.Helper()
-	n := &node{t: t, bin: builtBinary(t), logs: &syncBuffer{}}
+	n := &node{t: t, bin: testbin.Path(t), logs: &syncBuffer{}}
 	n.args = append([]string{"--db", dsn, "--data", t.TempDir(), "--server-id", id, "--allow", "127.0.0.0/8",
 		"--upstream", "127.0.0.1:1", "--log-level", "warn"}, extra...)
 	n.start()

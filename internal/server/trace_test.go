@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnsscience/dnsscience/internal/testbin"
 	"github.com/dnsscience/dnsscience/internal/testnet"
 	"github.com/dnsscience/dnsscience/internal/traceroute"
 )
@@ -28,7 +29,7 @@ func TestTraceStreamedFromNamespace(t *testing.T) {
 		t.Skip("curl not installed (Debian package curl; `make deps` installs it)")
 	}
 	dir := t.TempDir()
-	bin := builtBinary(t)
+	bin := testbin.Path(t)
 	topo := testnet.Chain(41, 3)
 	topo.Spec("r2").Silent = true
 	n := testnet.Build(t, topo)

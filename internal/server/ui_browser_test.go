@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/dnsscience/dnsscience/internal/dnstest"
+	"github.com/dnsscience/dnsscience/internal/testbin"
 	"github.com/dnsscience/dnsscience/internal/testnet"
 )
 
@@ -45,7 +46,7 @@ func browserSetup(t *testing.T) (root, bin string) {
 	if _, err := os.Stat(filepath.Join(root, "web/node_modules/playwright-core")); err != nil {
 		t.Skip("skipping browser test: web/node_modules is missing; `make web` (or `make test`) installs it")
 	}
-	return root, builtBinary(t)
+	return root, testbin.Path(t)
 }
 
 // runNode runs a browser script and fails the test with its output.
