@@ -132,6 +132,9 @@ func runServe(ctx context.Context, e *env, o *config.Server, mon *monitorFlags) 
 	defer stopMaint()
 	go maint.Run(mctx)
 	startWatch(mctx, o, st, cfg.Policy, log)
+	if _, err := startDebug(mctx, o.DebugListen, log); err != nil {
+		return err
+	}
 	go geoDB.Watch(mctx, 0, func(err error) { log.Warn("reloading geo data", "err", err) })
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {

@@ -75,6 +75,9 @@ type Server struct {
 	// WatchDomains are snapshotted every WatchEvery (snapshot.Watcher).
 	WatchDomains []string
 	WatchEvery   time.Duration
+	// DebugListen is the loopback address serving /debug/pprof/; empty
+	// means none.
+	DebugListen string
 
 	origin   map[string]origin // setting key → where its value came from
 	locWhere map[string]string // location id → where it was configured

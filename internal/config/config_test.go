@@ -87,6 +87,7 @@ func TestGoodConfig(t *testing.T) {
 		"rate_limits":     {s.RateLimits, []ratelimit.Policy{{Name: "dns", Limit: 6000, Window: time.Minute}, {Name: "trace", Limit: 30, Window: time.Hour}}},
 		"log_level":       {s.LogLevel, slog.LevelWarn},
 		"nats":            {s.NATS, "nats://127.0.0.1:4222"},
+		"debug_listen":    {s.DebugListen, "127.0.0.1:6060"},
 		"watch":           {[]any{s.WatchDomains, s.WatchEvery}, []any{[]string{"example.com.", "example.net."}, 30 * time.Minute}},
 		"server":          {[2]any{s.ServerID, s.ServerLease}, [2]any{"eu-1", 45 * time.Second}},
 		"public_address":  {s.PublicAddress, netip.MustParseAddr("81.2.69.142")},

@@ -109,6 +109,15 @@ func settings() []*setting {
 				s.WatchEvery = d
 				return nil
 			}},
+		{key: "debug_listen", flag: "debug-listen", typ: "string", doc: "loopback host:port serving Go's profiles (/debug/pprof/) for performance work; off when empty",
+			set: func(s *Server, v string) error {
+				ap, err := netip.ParseAddrPort(v)
+				if err != nil || !ap.Addr().IsLoopback() {
+					return fmt.Errorf("want a loopback address and port such as 127.0.0.1:6060 (profiles are never served beyond this host)")
+				}
+				s.DebugListen = v
+				return nil
+			}},
 		{key: "nats", flag: "nats", typ: "string", doc: "NATS URL shared by several servers for agents, e.g. nats://127.0.0.1:4222 (default: the embedded NATS server only)", set: text(func(s *Server) *string { return &s.NATS })},
 		{key: "server_id", flag: "server-id", typ: "string", doc: "this server's id among servers sharing one store: it owns the measurements it runs, and its start-up fails only its own unfinished ones (default: an id made at the first start and kept in DATA/server-id)",
 			set: func(s *Server, v string) error {

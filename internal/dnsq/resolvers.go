@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -101,14 +103,44 @@ func (r Resolver) tlsServer(t Transport, endpoint, what string) (Server, error) 
 // addrs lists the entry's addresses, IPv4 first.
 func (r Resolver) addrs() []string { return append(append([]string{}, r.IPv4...), r.IPv6...) }
 
-// ShippedResolvers returns the public resolvers that ship with dnsscience.
+// ShippedResolvers returns the public resolvers that ship with dnsscience:
+// a copy of the embedded list, parsed once per process (a monitor asks for
+// it on every DNS run).
 func ShippedResolvers() []Resolver {
+	rs := parsedShipped()
+	out := make([]Resolver, len(rs))
+	for i, r := range rs {
+		out[i] = r.clone()
+	}
+	return out
+}
+
+// FindShippedResolver finds a shipped resolver by name (any case) without
+// copying the whole list.
+func FindShippedResolver(name string) (Resolver, bool) {
+	r, ok := FindResolver(name, parsedShipped())
+	return r.clone(), ok
+}
+
+// clone copies the entry and what it points to.
+func (r Resolver) clone() Resolver {
+	r.IPv4, r.IPv6 = slices.Clone(r.IPv4), slices.Clone(r.IPv6)
+	if r.Location != nil {
+		loc := *r.Location
+		r.Location = &loc
+	}
+	return r
+}
+
+// parsedShipped parses the embedded list once; the file is checked by
+// tests, so an error cannot happen at run time.
+var parsedShipped = sync.OnceValue(func() []Resolver {
 	rs, err := parseResolvers(shippedResolvers, "shipped list")
 	if err != nil {
-		panic(err) // the embedded file is checked by tests; this cannot happen at run time
+		panic(err)
 	}
 	return rs
-}
+})
 
 // LoadResolvers reads a YAML resolver list (a sequence of entries with the
 // schema of Resolver).

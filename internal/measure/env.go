@@ -45,6 +45,14 @@ func (e *Env) resolverList() []dnsq.Resolver {
 	return dnsq.ShippedResolvers()
 }
 
+// findResolver finds an entry by name in the environment's list.
+func (e *Env) findResolver(name string) (dnsq.Resolver, bool) {
+	if len(e.Resolvers) > 0 {
+		return dnsq.FindResolver(name, e.Resolvers)
+	}
+	return dnsq.FindShippedResolver(name)
+}
+
 func (e *Env) dnsTimeout() time.Duration {
 	if e.DNSTimeout > 0 {
 		return e.DNSTimeout
@@ -111,7 +119,7 @@ func (e *Env) server(field, entry string) (dnsq.Server, bool, error) {
 // lookupEntry reads a resolver entry: a name from the list (named is set)
 // or a server address (srv).
 func (e *Env) lookupEntry(field, entry string) (named *dnsq.Resolver, srv dnsq.Server, err error) {
-	if r, ok := dnsq.FindResolver(entry, e.resolverList()); ok {
+	if r, ok := e.findResolver(entry); ok {
 		return &r, dnsq.Server{}, nil
 	}
 	srv, perr := dnsq.ParseServer(entry)

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -222,11 +223,17 @@ func readResponse(info *HTTPInfo, resp *http.Response, limit int) {
 		}
 	}
 	var kept bytes.Buffer
-	n, _ := io.Copy(&limitedWriter{w: &kept, n: limit}, io.LimitReader(resp.Body, maxBodyRead))
+	buf := copyBuffers.Get().(*[]byte)
+	n, _ := io.CopyBuffer(&limitedWriter{w: &kept, n: limit}, io.LimitReader(resp.Body, maxBodyRead), *buf)
+	copyBuffers.Put(buf)
 	info.BodySize = n
 	info.Body = kept.String()
 	info.BodyTruncated = n > int64(limit)
 }
+
+// copyBuffers are the buffers bodies are read through: a monitor reads
+// thousands of bodies a second, and io.Copy would allocate 32 KiB for each.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}
 
 // limitedWriter keeps the first n bytes and discards (but accepts) the rest.
 type limitedWriter struct {
