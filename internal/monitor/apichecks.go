@@ -195,19 +195,35 @@ func (m *Monitor) DeleteCheck(ctx context.Context, id string) error {
 	if _, err := m.apiOwned(id); err != nil {
 		return err
 	}
+	m.mu.Lock()
+	src := m.sources[apiSource(id)]
+	delete(m.sources, apiSource(id))
+	m.mu.Unlock()
+	m.apply()
+	m.forget(id)
 	if st := m.apiStore(); st != nil {
-		if err := st.DeleteAPICheck(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+		// After any batch being written (it may hold the check's last
+		// runs); the history first, so a failure leaves the check to
+		// delete again rather than history without a check.
+		m.fmu.Lock()
+		err := st.DeleteMonitorCheck(ctx, id)
+		if err == nil {
+			if err = st.DeleteAPICheck(ctx, id); errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
 		}
-		if err := st.DeleteMonitorCheck(ctx, id); err != nil {
+		m.fmu.Unlock()
+		if err != nil {
+			m.mu.Lock()
+			m.sources[apiSource(id)] = src // still stored: still watched
+			m.mu.Unlock()
+			m.apply()
 			return err
 		}
 	}
 	m.mu.Lock()
-	delete(m.sources, apiSource(id))
 	delete(m.restored, id)
 	m.mu.Unlock()
-	m.apply()
 	return nil
 }
 

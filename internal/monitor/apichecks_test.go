@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dnsscience/dnsscience/internal/check"
 	"github.com/dnsscience/dnsscience/internal/store/storetest"
@@ -91,6 +92,54 @@ func TestAPIChecksPersistAndSync(t *testing.T) {
 		}
 		if n := len(b.Checks()); n != 0 {
 			t.Errorf("%d checks left on the other monitor, want 0", n)
+		}
+	})
+}
+
+// TestDeletedCheckLeavesNoHistory: a run that finishes after its check was
+// deleted, and runs pending when it was, are not written back: no state,
+// result or rollup row outlives the deletion.
+func TestDeletedCheckLeavesNoHistory(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := storetest.Open(t, u)
+		m := New(Config{Store: st})
+		if _, err := m.CreateCheck(ctx, []byte(`{"name": "gone", "kind": "dns", "target": "example.org"}`)); err != nil {
+			t.Fatal(err)
+		}
+		w := m.lookup("gone")
+		at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+		fail := check.Result{Error: "refused"}
+		m.record(w, w.c, Job{ID: "gone", Scheduled: at, Started: at}, fail) // written
+		if err := m.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m.record(w, w.c, Job{ID: "gone", Scheduled: at.Add(time.Second), Started: at.Add(time.Second)}, fail) // pending at deletion
+		if err := m.DeleteCheck(ctx, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		m.record(w, w.c, Job{ID: "gone", Scheduled: at.Add(2 * time.Second), Started: at.Add(2 * time.Second)}, fail) // in flight at deletion
+		if err := m.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		states, err := st.MonitorStates(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range states {
+			if s.CheckID == "gone" {
+				t.Errorf("state row of the deleted check: %+v", s)
+			}
+		}
+		if rs, err := st.MonitorResults(ctx, "gone", time.Time{}, 10, false); err != nil || len(rs) != 0 {
+			t.Errorf("results of the deleted check: %d, %v", len(rs), err)
+		}
+		if rs, err := st.MonitorRollups(ctx, "gone", "minute", at.Add(-time.Hour), at.Add(time.Hour)); err != nil || len(rs) != 0 {
+			t.Errorf("rollups of the deleted check: %d, %v", len(rs), err)
+		}
+		if _, err := m.Check("gone"); !errors.Is(err, ErrNoCheck) {
+			t.Errorf("deleted check still watched: %v", err)
 		}
 	})
 }

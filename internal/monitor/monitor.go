@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -111,6 +112,7 @@ type Monitor struct {
 	apiErrs  map[string]error // stored API checks that failed to load
 	amu      sync.Mutex       // one change of API checks at a time
 
+	fmu     sync.Mutex // held while a batch is written (a deletion waits for it)
 	pmu     sync.Mutex
 	pending store.MonitorBatch
 	dirty   map[string]*watched
@@ -339,6 +341,11 @@ func (m *Monitor) record(w *watched, c *check.Check, j Job, res check.Result) {
 	notes := m.notify(c, w.id, next, ev, last)
 	m.pmu.Lock()
 	m.pending.Notifications = append(m.pending.Notifications, notes...)
+	if m.lookup(w.id) != w {
+		// Deleted while it ran: its history is gone, none is written again.
+		m.pmu.Unlock()
+		return
+	}
 	m.pending.Results = append(m.pending.Results, row)
 	m.dirty[w.id] = w
 	for _, level := range []string{store.LevelMinute, store.LevelHour, store.LevelDay} {
@@ -406,6 +413,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Flush writes the pending results, state changes, states and rollups.
 func (m *Monitor) Flush(ctx context.Context) error {
+	m.fmu.Lock()
+	defer m.fmu.Unlock()
 	m.pmu.Lock()
 	b := m.pending
 	dirty, acc := m.dirty, m.acc
@@ -435,6 +444,22 @@ func (m *Monitor) Flush(ctx context.Context) error {
 		return nil
 	}
 	return m.cfg.Store.SaveMonitor(ctx, &b)
+}
+
+// forget drops what is pending for a check no longer watched: none of it
+// is written after its history is deleted (notifications still go out).
+func (m *Monitor) forget(id string) {
+	m.pmu.Lock()
+	defer m.pmu.Unlock()
+	delete(m.dirty, id)
+	for k := range m.acc {
+		if k.id == id {
+			delete(m.acc, k)
+		}
+	}
+	b := &m.pending
+	b.Results = slices.DeleteFunc(b.Results, func(r store.CheckResult) bool { return r.CheckID == id })
+	b.Transitions = slices.DeleteFunc(b.Transitions, func(t store.CheckTransition) bool { return t.CheckID == id })
 }
 
 func (w *watched) stored(location string) store.CheckState {

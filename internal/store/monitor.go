@@ -412,13 +412,22 @@ func (s *Store) PruneMonitor(ctx context.Context, now time.Time, r MonitorRetent
 	return total, nil
 }
 
-// DeleteMonitorCheck deletes everything stored about a check.
+// DeleteMonitorCheck deletes everything stored about a check, all or
+// nothing.
 func (s *Store) DeleteMonitorCheck(ctx context.Context, checkID string) error {
 	defer s.observe("delete_monitor_check", time.Now())
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("deleting monitor data of %s: %w", checkID, err)
+	}
+	defer tx.Rollback()
 	for _, t := range []string{"monitor_states", "monitor_transitions", "monitor_results", "monitor_rollups"} {
-		if _, err := s.w.ExecContext(ctx, s.q("DELETE FROM "+t+" WHERE check_id = ?"), checkID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM "+t+" WHERE check_id = ?"), checkID); err != nil {
 			return fmt.Errorf("deleting monitor data of %s: %w", checkID, err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("deleting monitor data of %s: %w", checkID, err)
 	}
 	return nil
 }
