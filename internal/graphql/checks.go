@@ -51,12 +51,18 @@ func (r *Resolver) stateChanges(ctx context.Context, id *string) (<-chan *monito
 	if id != nil {
 		want = *id
 	}
+	release, err := holdSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
 	in, cancel, err := m.SubscribeTransitions(want, transitionBuffer)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	out := make(chan *monitor.Event)
 	go func() {
+		defer release()
 		defer close(out)
 		defer cancel()
 		for {

@@ -12,9 +12,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -23,6 +25,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/dnsscience/dnsscience/internal/dnsq"
 	"github.com/dnsscience/dnsscience/internal/geo"
@@ -112,6 +115,10 @@ type Options struct {
 	// MaxComplexity bounds a query's complexity (each field 1, list
 	// fields their size); 0 means 1000.
 	MaxComplexity int
+	// MaxSubscriptions bounds the subscriptions one WebSocket connection
+	// holds at once (the server already caps a client's connections);
+	// 0 means 32.
+	MaxSubscriptions int
 	// Log receives internal errors; nil discards them.
 	Log *slog.Logger
 }
@@ -135,6 +142,9 @@ func New(cfg Options) (*Face, error) {
 	}
 	if cfg.MaxComplexity == 0 {
 		cfg.MaxComplexity = 1000
+	}
+	if cfg.MaxSubscriptions == 0 {
+		cfg.MaxSubscriptions = 32
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -210,7 +220,30 @@ func (f *Face) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the upgrade request (cookie, X-Client-Token, Authorization or
 // X-API-Key headers).
 func (f *Face) initWS(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	return ctx, nil, nil
+	return context.WithValue(ctx, subsKey{}, &subscriptions{max: f.cfg.MaxSubscriptions}), nil, nil
+}
+
+// subscriptions counts one connection's open subscriptions.
+type subscriptions struct {
+	max int
+	n   atomic.Int32
+}
+
+type subsKey struct{}
+
+// holdSubscription counts a new subscription against its connection's
+// cap; release ends it. Outside a WebSocket connection nothing is counted.
+func holdSubscription(ctx context.Context) (release func(), err error) {
+	s, ok := ctx.Value(subsKey{}).(*subscriptions)
+	if !ok {
+		return func() {}, nil
+	}
+	if int(s.n.Add(1)) > s.max {
+		s.n.Add(-1)
+		return nil, &gqlerror.Error{Message: fmt.Sprintf("too many subscriptions: at most %d at once on one connection; complete one first", s.max),
+			Extensions: map[string]any{"code": "TOO_MANY_SUBSCRIPTIONS"}}
+	}
+	return func() { s.n.Add(-1) }, nil
 }
 
 // writeRefusal answers a request refused before GraphQL ran (a bad API

@@ -146,11 +146,16 @@ func hopsOf(m *store.Measurement) ([]*traceroute.Hop, error) {
 // measurement ends... or as it is now).
 func (r *Resolver) events(ctx context.Context, id string) (<-chan *runner.Event, error) {
 	svc := r.opt.Service
+	release, err := holdSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
 	replay, live, cancel, running := svc.Subscribe(id)
 	if !running {
 		cancel()
 		m, err := svc.Get(ctx, id)
 		if err != nil {
+			release()
 			return nil, notFoundErr(id, err)
 		}
 		raw, _ := json.Marshal(runner.Public(m))
@@ -158,6 +163,7 @@ func (r *Resolver) events(ctx context.Context, id string) (<-chan *runner.Event,
 	}
 	out := make(chan *runner.Event, 1)
 	go func() {
+		defer release()
 		defer close(out)
 		defer cancel()
 		last := ""

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -183,4 +184,102 @@ func TestGraphQLCheckStateChanges(t *testing.T) {
 		t.Errorf("streamed %+v; REST transitions %v", *got, restTr.Transitions)
 	}
 	ws.Close(websocket.StatusNormalClosure, "")
+}
+
+// TestGraphQLSubscriptionsPerConnectionAreCapped: one WebSocket connection
+// holds at most 32 subscriptions; the next is refused with a code saying
+// so, and completing one makes room again.
+func TestGraphQLSubscriptionsPerConnectionAreCapped(t *testing.T) {
+	t.Parallel()
+	ts, _, failing, run := monitoredServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, strings.Replace(ts.URL, "http", "ws", 1)+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dialing: %v", err)
+	}
+	defer ws.CloseNow()
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subscribe := func(id int) {
+		send(map[string]any{"id": fmt.Sprint(id), "type": "subscribe", "payload": map[string]any{
+			"query": `subscription { checkStateChanges { check } }`}})
+	}
+	type message struct {
+		Type, ID string
+		Payload  json.RawMessage
+	}
+	msgs := make(chan message, 1000)
+	send(map[string]any{"type": "connection_init"})
+	go func() {
+		defer close(msgs)
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m message
+			_ = json.Unmarshal(b, &m)
+			if m.Type != "ping" && m.Type != "pong" {
+				msgs <- m
+			}
+		}
+	}()
+	if m := <-msgs; m.Type != "connection_ack" {
+		t.Fatalf("after connection_init: %+v", m)
+	}
+	refused := func(m message) bool { return strings.Contains(string(m.Payload), "TOO_MANY_SUBSCRIPTIONS") }
+	for i := 1; i <= 33; i++ {
+		subscribe(i)
+	}
+	// Exactly one of the 33 is refused (they start concurrently), saying why.
+	var first message
+	for first = range msgs {
+		if first.Type != "complete" {
+			break
+		}
+	}
+	if !refused(first) || !strings.Contains(string(first.Payload), "at most 32") {
+		t.Fatalf("33 subscriptions on one connection: first answer %s %s %s; want one refused with TOO_MANY_SUBSCRIPTIONS", first.Type, first.ID, first.Payload)
+	}
+	active := "1"
+	if first.ID == "1" {
+		active = "2"
+	}
+	send(map[string]any{"id": active, "type": "complete"})
+	// Completing one frees its place (a moment later): a new subscription
+	// is refused until then, and afterwards streams the next state change.
+	n, run0 := 34, 0
+	subscribe(n)
+	for {
+		select {
+		case m, ok := <-msgs:
+			switch {
+			case !ok:
+				t.Fatal("the connection closed")
+			case m.ID != fmt.Sprint(n) || m.Type == "complete":
+			case refused(m):
+				if n++; n > 200 {
+					t.Fatal("still refused after completing a subscription")
+				}
+				subscribe(n)
+			case m.Type == "next" && strings.Contains(string(m.Payload), "web-health"):
+				return // accepted: it streams
+			default:
+				t.Fatalf("subscription %d: %s %s", n, m.Type, m.Payload)
+			}
+		default:
+			// Runs that fail three times then pass twice change the state.
+			if run0++; run0 > 500 {
+				t.Fatal("no state change streamed to the new subscription")
+			}
+			failing.Store(run0%5 < 3)
+			run()
+		}
+	}
 }
