@@ -29,8 +29,9 @@ func NewService(st *store.Store, env *Env, w *Worker) *Service {
 }
 
 // Suite builds the channels of a suite file (monitor.Loader.OnSuite): a
-// bad channel rejects the file. Channel names are shared by every file;
-// a later file's channel of the same name replaces an earlier one's.
+// bad channel rejects the file. Channel names are shared by every file, so
+// a file naming a channel another loaded file defines is rejected too
+// (which one was meant would be a guess).
 func (s *Service) Suite(file string, su *check.Suite) error {
 	senders, err := BuildSuite(su, s.Env)
 	if err != nil {
@@ -38,7 +39,29 @@ func (s *Service) Suite(file string, su *check.Suite) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, c := range su.Channels {
+		for other, fs := range s.files {
+			if _, taken := fs[c.Name]; taken && other != file {
+				return c.Errorf("name", "channel %q is already defined in %s; channel names are shared by every suite file, so give this one another name", c.Name, other)
+			}
+		}
+	}
 	s.files[file] = senders
+	s.publish()
+	return nil
+}
+
+// Remove drops the channels of a suite file that is gone
+// (monitor.Loader.OnGone).
+func (s *Service) Remove(file string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.files, file)
+	s.publish()
+}
+
+// publish gives the worker every file's channels; s.mu is held.
+func (s *Service) publish() {
 	all := map[string]Sender{}
 	for _, fs := range s.files {
 		for name, snd := range fs {
@@ -46,7 +69,6 @@ func (s *Service) Suite(file string, su *check.Suite) error {
 		}
 	}
 	s.Worker.SetSenders(all)
-	return nil
 }
 
 // Run delivers until ctx ends.

@@ -46,7 +46,7 @@ func (mf *monitorFlags) open(ctx context.Context, log *slog.Logger, st *store.St
 		return nil, err
 	}
 	if mf.checks != "" {
-		mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks, OnSuite: mf.alerts.Suite}
+		mf.loader = &monitor.Loader{Monitor: m, Path: mf.checks, OnSuite: mf.alerts.Suite, OnGone: mf.alerts.Remove}
 		if err := mf.loader.Load(); err != nil {
 			return nil, fmt.Errorf("--checks: %w", err)
 		}

@@ -75,6 +75,8 @@ type Loader struct {
 	// are taken; an error rejects the file as a parse error does (the alert
 	// channels are built here).
 	OnSuite func(file string, s *check.Suite) error
+	// OnGone, when set, is told of a suite file that is no longer there.
+	OnGone func(file string)
 
 	mu   sync.Mutex
 	errs map[string]error
@@ -127,7 +129,13 @@ func (l *Loader) Reload() []error {
 	}
 	delete(l.errs, l.Path)
 	var failed []error
-	changed := l.removeGone(files)
+	gone := l.removeGone(files)
+	changed := len(gone) > 0
+	for _, f := range gone {
+		if l.OnGone != nil {
+			l.OnGone(f)
+		}
+	}
 	for _, f := range files {
 		ok, err := l.loadFile(f)
 		changed = changed || ok
@@ -147,20 +155,21 @@ func (l *Loader) Reload() []error {
 	return failed
 }
 
-// removeGone drops sources whose file is no longer listed.
-func (l *Loader) removeGone(files []string) bool {
+// removeGone drops sources whose file is no longer listed, and returns
+// those files.
+func (l *Loader) removeGone(files []string) []string {
 	m := l.Monitor
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	changed := false
+	var gone []string
 	for name := range m.sources {
 		if !strings.HasPrefix(name, apiPrefix) && !contains(files, name) {
 			delete(m.sources, name)
 			delete(l.errs, name)
-			changed = true
+			gone = append(gone, name)
 		}
 	}
-	return changed
+	return gone
 }
 
 func contains(list []string, s string) bool {
@@ -187,8 +196,8 @@ func (l *Loader) loadFile(f string) (bool, error) {
 		deps = prev.deps
 	}
 	sum := contentSum(data, deps)
-	if prev != nil && prev.sum == sum {
-		return false, prev.err
+	if prev != nil && prev.sum == sum && prev.err == nil {
+		return false, nil // unchanged (a failed file is tried again: another file may have been the cause)
 	}
 	s, err := check.Parse(f, bytes.Clone(data), l.Getenv)
 	if err == nil && l.OnSuite != nil {
