@@ -110,23 +110,26 @@ prom_query() {
 
 # blackbox_window PORT T W CPU_BB CPU_PROM OUT: one phase of the reference
 # run, the W seconds up to unix time T: probes are the `up` samples
-# Prometheus stored (one per scrape, that is one per probe), failures the
-# scrapes that failed plus the probes with probe_success 0; CPU is the delta
-# of each process's CPU time (CPU_BB, CPU_PROM seconds) over the probes.
-# Prints one line and writes "probes_per_s cpu_us_total" to OUT.
+# Prometheus stored (one per scrape, that is one per probe), failed scrapes
+# those with up 0 (no probe result stored: blackbox did not answer within
+# the scrape timeout), ok the probes stored with probe_success 1; CPU is the
+# delta of each process's CPU time (CPU_BB, CPU_PROM seconds) per probe, and
+# the two together per ok probe. Prints one line and writes
+# "probes_per_s cpu_us_per_probe ok_per_s cpu_us_per_ok" to OUT.
 blackbox_window() {
-	local port=$1 t=$2 w=$3 bb=$4 prom=$5 out=$6 probes up_fail probe_fail samples
+	local port=$1 t=$2 w=$3 bb=$4 prom=$5 out=$6 probes up_fail probe_fail ok samples
 	probes=$(prom_query "$port" "$t" "sum(count_over_time(up[${w}s]))")
 	up_fail=$(prom_query "$port" "$t" "sum(count_over_time(up[${w}s])) - sum(sum_over_time(up[${w}s]))")
 	probe_fail=$(prom_query "$port" "$t" "sum(count_over_time(probe_success[${w}s])) - sum(sum_over_time(probe_success[${w}s]))")
+	ok=$(prom_query "$port" "$t" "sum(sum_over_time(probe_success[${w}s]))")
 	samples=$(prom_query "$port" "$t" "sum(sum_over_time(scrape_samples_scraped[${w}s]))")
-	python3 - "$probes" "$up_fail" "$probe_fail" "$samples" "$w" "$bb" "$prom" "$out" <<'PY'
+	python3 - "$probes" "$up_fail" "$probe_fail" "$ok" "$samples" "$w" "$bb" "$prom" "$out" <<'PY'
 import sys
-probes, up_fail, probe_fail, samples, w, bb, prom = map(float, sys.argv[1:8])
-n = max(probes, 1)
-print(f"probes/s {probes/w:.0f}  failed scrapes {up_fail:.0f}  probe_success 0: {probe_fail:.0f}"
-      f"  samples/probe {samples/n:.0f}  CPU/probe blackbox {1e6*bb/n:.0f} us"
-      f" + prometheus {1e6*prom/n:.0f} us = {1e6*(bb+prom)/n:.0f} us")
-open(sys.argv[8], "w").write(f"{probes/w} {1e6*(bb+prom)/n}\n")
+probes, up_fail, probe_fail, ok, samples, w, bb, prom = map(float, sys.argv[1:9])
+n, k = max(probes, 1), max(ok, 1)
+print(f"probes/s {probes/w:.0f}  failed scrapes {up_fail:.0f}  probe_success 0: {probe_fail:.0f}  ok/s {ok/w:.0f}"
+      f"  samples/scrape {samples/n:.0f}  CPU/probe blackbox {1e6*bb/n:.0f} us"
+      f" + prometheus {1e6*prom/n:.0f} us = {1e6*(bb+prom)/n:.0f} us  (per ok probe {1e6*(bb+prom)/k:.0f} us)")
+open(sys.argv[9], "w").write(f"{probes/w} {1e6*(bb+prom)/n} {ok/w} {1e6*(bb+prom)/k}\n")
 PY
 }

@@ -101,10 +101,12 @@ reference() {
 # ratios N: dnsscience against the reference, steady phase.
 ratios() {
 	read -r drate dcpu <"$work/dns-$1"
-	read -r rrate rcpu <"$work/ref-$1/steady"
-	awk -v dr="$drate" -v dc="$dcpu" -v rr="$rrate" -v rc="$rcpu" -v dm="$rss" -v bm="$bb_rss" -v pm="$prom_rss" 'BEGIN {
-		printf "== ratio dnsscience / (blackbox_exporter + prometheus), steady: checks/s %.0f vs %.0f;", dr, rr
-		printf " CPU per check %.0f us vs %.0f us (x%.2f); peak RSS %.0f MiB vs %.0f MiB (x%.2f)\n", dc, rc, dc / rc, dm, bm + pm, dm / (bm + pm)
+	read -r rrate rcpu rok rcpuok <"$work/ref-$1/steady"
+	awk -v dr="$drate" -v dc="$dcpu" -v rr="$rrate" -v rc="$rcpu" -v ro="$rok" -v rk="$rcpuok" \
+		-v dm="$rss" -v bm="$bb_rss" -v pm="$prom_rss" 'BEGIN {
+		printf "== ratio dnsscience / (blackbox_exporter + prometheus), steady: checks/s %.0f vs %.0f (%.0f ok);", dr, rr, ro
+		printf " CPU per check %.0f us vs %.0f us (x%.2f; %.0f us per ok probe);", dc, rc, dc / rc, rk
+		printf " peak RSS %.0f MiB vs %.0f MiB (x%.2f)\n", dm, bm + pm, dm / (bm + pm)
 	}'
 	echo "   (dnsscience stores every result in SQLite with per-check state, history and minute/hour/day rollups;"
 	echo "    Prometheus stores the probe's samples in its TSDB: different work, same checks)"
