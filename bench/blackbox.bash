@@ -115,7 +115,8 @@ prom_query() {
 # the scrape timeout), ok the probes stored with probe_success 1; CPU is the
 # delta of each process's CPU time (CPU_BB, CPU_PROM seconds) per probe, and
 # the two together per ok probe. Prints one line and writes
-# "probes_per_s cpu_us_per_probe ok_per_s cpu_us_per_ok" to OUT.
+# "probes_per_s cpu_us_per_probe ok_per_s cpu_us_per_ok" to OUT (n/a when
+# no probe succeeded).
 blackbox_window() {
 	local port=$1 t=$2 w=$3 bb=$4 prom=$5 out=$6 probes up_fail probe_fail ok samples
 	probes=$(prom_query "$port" "$t" "sum(count_over_time(up[${w}s]))")
@@ -126,10 +127,11 @@ blackbox_window() {
 	python3 - "$probes" "$up_fail" "$probe_fail" "$ok" "$samples" "$w" "$bb" "$prom" "$out" <<'PY'
 import sys
 probes, up_fail, probe_fail, ok, samples, w, bb, prom = map(float, sys.argv[1:9])
-n, k = max(probes, 1), max(ok, 1)
+n = max(probes, 1)
+per_ok = f"{1e6*(bb+prom)/ok:.0f}" if ok >= 1 else "n/a"
 print(f"probes/s {probes/w:.0f}  failed scrapes {up_fail:.0f}  probe_success 0: {probe_fail:.0f}  ok/s {ok/w:.0f}"
       f"  samples/scrape {samples/n:.0f}  CPU/probe blackbox {1e6*bb/n:.0f} us"
-      f" + prometheus {1e6*prom/n:.0f} us = {1e6*(bb+prom)/n:.0f} us  (per ok probe {1e6*(bb+prom)/k:.0f} us)")
-open(sys.argv[9], "w").write(f"{probes/w} {1e6*(bb+prom)/n} {ok/w} {1e6*(bb+prom)/k}\n")
+      f" + prometheus {1e6*prom/n:.0f} us = {1e6*(bb+prom)/n:.0f} us  (per ok probe {per_ok} us)")
+open(sys.argv[9], "w").write(f"{probes/w} {1e6*(bb+prom)/n} {ok/w} {per_ok}\n")
 PY
 }

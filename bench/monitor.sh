@@ -105,7 +105,7 @@ ratios() {
 	awk -v dr="$drate" -v dc="$dcpu" -v rr="$rrate" -v rc="$rcpu" -v ro="$rok" -v rk="$rcpuok" \
 		-v dm="$rss" -v bm="$bb_rss" -v pm="$prom_rss" 'BEGIN {
 		printf "== ratio dnsscience / (blackbox_exporter + prometheus), steady: checks/s %.0f vs %.0f (%.0f ok);", dr, rr, ro
-		printf " CPU per check %.0f us vs %.0f us (x%.2f; %.0f us per ok probe);", dc, rc, dc / rc, rk
+		printf " CPU per check %.0f us vs %.0f us (x%.2f; %s us per ok probe);", dc, rc, dc / rc, rk
 		printf " peak RSS %.0f MiB vs %.0f MiB (x%.2f)\n", dm, bm + pm, dm / (bm + pm)
 	}'
 	echo "   (dnsscience stores every result in SQLite with per-check state, history and minute/hour/day rollups;"
