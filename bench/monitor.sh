@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The monitor at scale: N checks at a 1 s interval (half DNS queries to
-# knotd, half HTTP GETs of another dnsscience server's /health, all on
+# knotd, half HTTP GETs of bench/httptarget's /health, all on
 # loopback), every result stored in SQLite as in production. Reports runs/s
 # in the first minute and in steady state, scheduling lag p50/p99 (from
 # dnsscience_monitor_lag_seconds), skipped runs, CPU per run and peak RSS.
@@ -34,7 +34,10 @@ www A   127.0.0.10
 ZONE
 start_knotd "$work" 25353 bench.test "$work/bench.zone"
 pids+=("$knot_pid")
-"$bin" serve --listen 127.0.0.1:28081 --data "$work/target" >/dev/null 2>&1 &
+# The HTTP target has no rate limits or connection caps (a dnsscience
+# server's own protections would refuse a prober this busy).
+go build -o "$work/httptarget" ./bench/httptarget
+"$work/httptarget" -listen 127.0.0.1:28081 &
 pids+=($!)
 for _ in $(seq 100); do curl -sf 127.0.0.1:28081/health >/dev/null && break; sleep 0.1; done
 
