@@ -30,6 +30,7 @@ type Store interface {
 	MonitorTransitions(ctx context.Context, checkID string, limit int) ([]store.CheckTransition, error)
 	MonitorResults(ctx context.Context, checkID string, before time.Time, limit int, onlyFailed bool) ([]store.CheckResult, error)
 	MonitorRollups(ctx context.Context, checkID, level string, from, to time.Time) ([]store.Rollup, error)
+	MonitorRollupsAll(ctx context.Context, level string, from, to time.Time) ([]store.Rollup, error)
 	PruneMonitor(ctx context.Context, now time.Time, r store.MonitorRetention) (int64, error)
 }
 

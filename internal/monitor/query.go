@@ -259,8 +259,51 @@ func (m *Monitor) Series(ctx context.Context, id, level string, span time.Durati
 		if n := len(out); n > 0 && out[n-1].At.Equal(r.Bucket) {
 			continue // another location: the API shows this one's
 		}
-		out = append(out, Bucket{At: r.Bucket, Runs: r.N, Passed: r.OK, Warned: r.Warn, MeanMS: ms(r.Sum) / float64(max(r.N, 1)),
-			MaxMS: ms(r.Max), P95MS: Percentile(r, 0.95)})
+		out = append(out, bucketFrom(r))
+	}
+	return out, nil
+}
+
+func bucketFrom(r *store.Rollup) Bucket {
+	return Bucket{At: r.Bucket, Runs: r.N, Passed: r.OK, Warned: r.Warn, MeanMS: ms(r.Sum) / float64(max(r.N, 1)),
+		MaxMS: ms(r.Max), P95MS: Percentile(r, 0.95)}
+}
+
+// levelStep is the length of a level's buckets.
+var levelStep = map[string]time.Duration{store.LevelMinute: time.Minute, store.LevelHour: time.Hour, store.LevelDay: 24 * time.Hour}
+
+// Recent returns, for every check with runs, the last n buckets of a level
+// ending with the current one, oldest first, nil where there were no
+// runs; one store query for all checks (the dashboard's sparklines and
+// uptime bars). Without a store it returns nothing.
+func (m *Monitor) Recent(ctx context.Context, level string, n int) (map[string][]*Bucket, error) {
+	step, ok := levelStep[level]
+	if !ok || n < 1 {
+		return nil, fmt.Errorf("recent buckets: bad level %q or count %d", level, n)
+	}
+	if m.cfg.Store == nil {
+		return map[string][]*Bucket{}, nil
+	}
+	last := bucketOf(level, m.clock.Now())
+	first := last.Add(-time.Duration(n-1) * step)
+	rs, err := m.cfg.Store.MonitorRollupsAll(ctx, level, first, last.Add(step))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]*Bucket{}
+	for i := range rs {
+		r := &rs[i]
+		slots := out[r.CheckID]
+		if slots == nil {
+			slots = make([]*Bucket, n)
+			out[r.CheckID] = slots
+		}
+		at := int(r.Bucket.Sub(first) / step)
+		if at < 0 || at >= n || slots[at] != nil {
+			continue // another location: the API shows the first one's, as Series does
+		}
+		b := bucketFrom(r)
+		slots[at] = &b
 	}
 	return out, nil
 }

@@ -354,6 +354,33 @@ func (s *Store) MonitorRollups(ctx context.Context, checkID, level string, from,
 	if err != nil {
 		return nil, fmt.Errorf("reading rollups of %s: %w", checkID, err)
 	}
+	out, err := scanRollups(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading rollups of %s: %w", checkID, err)
+	}
+	return out, nil
+}
+
+// MonitorRollupsAll returns every check's rollups of a level with buckets
+// in [from, to) in one query, by check, oldest first, every location (the
+// dashboard's sparklines and uptime bars).
+func (s *Store) MonitorRollupsAll(ctx context.Context, level string, from, to time.Time) ([]Rollup, error) {
+	defer s.observe("monitor_rollups_all", time.Now())
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+rollupColumns+` FROM monitor_rollups
+		WHERE level = ? AND bucket >= ? AND bucket < ? ORDER BY check_id, bucket, location`),
+		level, from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("reading rollups of every check: %w", err)
+	}
+	out, err := scanRollups(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading rollups of every check: %w", err)
+	}
+	return out, nil
+}
+
+// scanRollups reads rows of rollupColumns and closes them.
+func scanRollups(rows *sql.Rows) ([]Rollup, error) {
 	defer rows.Close()
 	var out []Rollup
 	for rows.Next() {
@@ -366,7 +393,7 @@ func (s *Store) MonitorRollups(ctx context.Context, checkID, level string, from,
 			dest = append(dest, &r.Buckets[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading rollups of %s: %w", checkID, err)
+			return nil, err
 		}
 		r.Bucket = time.UnixMicro(bucket).UTC()
 		r.Sum, r.Min, r.Max = time.Duration(sum)*time.Microsecond, time.Duration(minD)*time.Microsecond, time.Duration(maxD)*time.Microsecond

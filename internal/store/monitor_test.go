@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,6 +77,40 @@ func TestMonitorSaveAndRead(t *testing.T) {
 		}
 		if states, _ := s.MonitorStates(ctx); len(states) != 0 {
 			t.Errorf("states after delete = %+v", states)
+		}
+	})
+}
+
+// TestMonitorRollupsAll reads the rollups of every check of one level in a
+// range, by check and bucket, in one query.
+func TestMonitorRollupsAll(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s *Store, _ string) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		var rows []Rollup
+		for _, c := range []struct {
+			id, level string
+			at        time.Time
+		}{{"web", LevelMinute, t0.Add(time.Minute)}, {"api", LevelMinute, t0}, {"web", LevelMinute, t0},
+			{"web", LevelHour, t0}, {"web", LevelMinute, t0.Add(-time.Minute)}, {"dns", LevelMinute, t0.Add(2 * time.Minute)}} {
+			r := Rollup{CheckID: c.id, Location: "local", Level: c.level, Bucket: c.at}
+			r.Observe("ok", 5*time.Millisecond)
+			rows = append(rows, r)
+		}
+		if err := s.SaveMonitor(ctx, &MonitorBatch{Rollups: rows}); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := s.MonitorRollupsAll(ctx, LevelMinute, t0, t0.Add(2*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.CheckID+"@"+r.Bucket.Format("15:04"))
+		}
+		if want := "api@10:00 web@10:00 web@10:01"; strings.Join(got, " ") != want {
+			t.Errorf("rollups = %q, want %q (minute level, in range, by check and bucket)", strings.Join(got, " "), want)
 		}
 	})
 }
