@@ -102,15 +102,8 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 			return badRequest(fmt.Sprintf("bad label %q: want NAME=VALUE", l), FieldError{Field: "label", Detail: "want NAME=VALUE"})
 		}
 	}
-	spark, err := m.Recent(r.Context(), store.LevelMinute, sparkMinutes)
-	if err != nil {
-		return err
-	}
-	days, err := m.Recent(r.Context(), store.LevelDay, uptimeDays)
-	if err != nil {
-		return err
-	}
 	out := []listedCheck{}
+	var ids []string
 	admin := s.isAdmin(r)
 	for _, c := range m.Checks() {
 		if !admin {
@@ -125,8 +118,11 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 		if labelKey != "" && c.Labels[labelKey] != labelVal {
 			continue
 		}
-		out = append(out, listedCheck{CheckView: c, Spark: trend(spark[c.ID], sparkMinutes, meanMS),
-			UptimeDays: trend(days[c.ID], uptimeDays, passedRatio)})
+		out = append(out, listedCheck{CheckView: c})
+		ids = append(ids, c.ID)
+	}
+	for i, t := range m.Trends(ids) {
+		out[i].Trend = t
 	}
 	errs := m.ConfigErrors()
 	if errs == nil {
@@ -136,36 +132,11 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// The list's trends: minutes of sparkline and days of uptime bars.
-const (
-	sparkMinutes = 60
-	uptimeDays   = 90
-)
-
-// listedCheck is a check in the list with its recent trends, oldest first,
-// the last the current minute or day (UTC), null without runs.
+// listedCheck is a check in the list with its recent trends (kept in
+// memory by the monitor: the list reads no history).
 type listedCheck struct {
 	monitor.CheckView
-	// Spark is the mean response time (ms) of each of the last 60 minutes.
-	Spark []*float64 `json:"spark"`
-	// UptimeDays is the share of passed runs of each of the last 90 days.
-	UptimeDays []*float64 `json:"uptime_days"`
-}
-
-func meanMS(b *monitor.Bucket) float64 { return b.MeanMS }
-
-func passedRatio(b *monitor.Bucket) float64 { return float64(b.Passed) / float64(b.Runs) }
-
-// trend maps n buckets (nil: none stored) to values, null without runs.
-func trend(bs []*monitor.Bucket, n int, value func(*monitor.Bucket) float64) []*float64 {
-	out := make([]*float64, n)
-	for i, b := range bs {
-		if b != nil && b.Runs > 0 {
-			v := value(b)
-			out[i] = &v
-		}
-	}
-	return out
+	monitor.Trend
 }
 
 // getCheck answers GET /api/v1/checks/{id}: the check, its state and uptime.

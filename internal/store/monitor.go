@@ -361,22 +361,42 @@ func (s *Store) MonitorRollups(ctx context.Context, checkID, level string, from,
 	return out, nil
 }
 
-// MonitorRollupsAll returns every check's rollups of a level with buckets
-// in [from, to) in one query, by check, oldest first, every location (the
-// dashboard's sparklines and uptime bars).
-func (s *Store) MonitorRollupsAll(ctx context.Context, level string, from, to time.Time) ([]Rollup, error) {
-	defer s.observe("monitor_rollups_all", time.Now())
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+rollupColumns+` FROM monitor_rollups
-		WHERE level = ? AND bucket >= ? AND bucket < ? ORDER BY check_id, bucket, location`),
-		level, from.UnixMicro(), to.UnixMicro())
+// RollupCount is the runs of one rollup without their latencies.
+type RollupCount struct {
+	CheckID string
+	Bucket  time.Time
+	N, OK   int64 // runs, and runs that passed (warned ones included)
+	Sum     time.Duration
+}
+
+// EachRollupCount calls fn with the runs of every check's rollup of a
+// level at a location with buckets in [from, to), row by row, in no order:
+// the monitor's start-up read of its recent minutes and days (their
+// latency histograms are not read).
+func (s *Store) EachRollupCount(ctx context.Context, location, level string, from, to time.Time, fn func(RollupCount)) error {
+	defer s.observe("monitor_rollup_counts", time.Now())
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT check_id, bucket, n, ok, sum_us FROM monitor_rollups
+		WHERE level = ? AND bucket >= ? AND bucket < ? AND location = ?`),
+		level, from.UnixMicro(), to.UnixMicro(), location)
 	if err != nil {
-		return nil, fmt.Errorf("reading rollups of every check: %w", err)
+		return fmt.Errorf("reading rollup counts at %s: %w", location, err)
 	}
-	out, err := scanRollups(rows)
-	if err != nil {
-		return nil, fmt.Errorf("reading rollups of every check: %w", err)
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			c           RollupCount
+			bucket, sum int64
+		)
+		if err := rows.Scan(&c.CheckID, &bucket, &c.N, &c.OK, &sum); err != nil {
+			return fmt.Errorf("reading rollup counts at %s: %w", location, err)
+		}
+		c.Bucket, c.Sum = time.UnixMicro(bucket).UTC(), time.Duration(sum)*time.Microsecond
+		fn(c)
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading rollup counts at %s: %w", location, err)
+	}
+	return nil
 }
 
 // scanRollups reads rows of rollupColumns and closes them.
