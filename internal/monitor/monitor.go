@@ -31,6 +31,7 @@ type Store interface {
 	MonitorTransitions(ctx context.Context, checkID string, limit int) ([]store.CheckTransition, error)
 	MonitorResults(ctx context.Context, checkID string, before time.Time, limit int, onlyFailed bool) ([]store.CheckResult, error)
 	MonitorRollups(ctx context.Context, checkID, level string, from, to time.Time) ([]store.Rollup, error)
+	EachRollupCount(ctx context.Context, location, level string, from, to time.Time, fn func(store.RollupCount)) error
 	PruneMonitor(ctx context.Context, now time.Time, r store.MonitorRetention) (int64, error)
 }
 
@@ -111,6 +112,8 @@ type Monitor struct {
 	loader   *Loader
 	apiErrs  map[string]error // stored API checks that failed to load
 	amu      sync.Mutex       // one change of API checks at a time
+	// restoredTrends are the stored trends of checks not yet watched.
+	restoredTrends map[string]*trends
 
 	fmu     sync.Mutex // held while a batch is written (a deletion waits for it)
 	pmu     sync.Mutex
@@ -137,6 +140,7 @@ type watched struct {
 	state  State
 	last   *Result
 	sample sample
+	trends trends
 }
 
 // New builds a monitor.
@@ -172,7 +176,8 @@ func New(cfg Config) *Monitor {
 	return m
 }
 
-// Restore reads the stored states, so checks keep their state across a
+// Restore reads the stored states and the runs of the last hour's minutes
+// and the last 90 days (the list's trends), so checks keep them across a
 // restart. Call it before the first SetChecks.
 func (m *Monitor) Restore(ctx context.Context) error {
 	if m.cfg.Store == nil {
@@ -182,8 +187,13 @@ func (m *Monitor) Restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("restoring check states: %w", err)
 	}
+	tr, err := m.restoreTrends(ctx)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.restoredTrends = tr
 	m.restored = map[string]store.CheckState{}
 	for _, s := range states {
 		if s.Location == m.cfg.Location {
@@ -210,6 +220,12 @@ func (m *Monitor) apply() {
 					if json.Unmarshal(st.Last, &last) == nil && !last.At.IsZero() {
 						w.last = &last
 					}
+				}
+				if tr := m.restoredTrends[id]; tr != nil {
+					// Taken once: a check dropped and added again later
+					// starts empty rather than with runs missing.
+					w.trends = *tr
+					delete(m.restoredTrends, id)
 				}
 			}
 			w.mu.Lock()
@@ -323,6 +339,7 @@ func (m *Monitor) record(w *watched, c *check.Check, j Job, res check.Result) {
 	next, tr := w.state.Next(outcome, j.Started, th, c.Watch.InMaintenance(j.Started))
 	w.state, w.last = next, last
 	w.sample = sampleOf(res, j.Started)
+	w.trends.observe(j.Started, outcome, res.Duration)
 	w.mu.Unlock()
 	m.stats.runs.WithLabelValues(outcome).Inc()
 

@@ -259,8 +259,12 @@ func (m *Monitor) Series(ctx context.Context, id, level string, span time.Durati
 		if n := len(out); n > 0 && out[n-1].At.Equal(r.Bucket) {
 			continue // another location: the API shows this one's
 		}
-		out = append(out, Bucket{At: r.Bucket, Runs: r.N, Passed: r.OK, Warned: r.Warn, MeanMS: ms(r.Sum) / float64(max(r.N, 1)),
-			MaxMS: ms(r.Max), P95MS: Percentile(r, 0.95)})
+		out = append(out, bucketFrom(r))
 	}
 	return out, nil
+}
+
+func bucketFrom(r *store.Rollup) Bucket {
+	return Bucket{At: r.Bucket, Runs: r.N, Passed: r.OK, Warned: r.Warn, MeanMS: ms(r.Sum) / float64(max(r.N, 1)),
+		MaxMS: ms(r.Max), P95MS: Percentile(r, 0.95)}
 }

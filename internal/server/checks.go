@@ -102,7 +102,8 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 			return badRequest(fmt.Sprintf("bad label %q: want NAME=VALUE", l), FieldError{Field: "label", Detail: "want NAME=VALUE"})
 		}
 	}
-	out := []monitor.CheckView{}
+	out := []listedCheck{}
+	var ids []string
 	admin := s.isAdmin(r)
 	for _, c := range m.Checks() {
 		if !admin {
@@ -117,7 +118,11 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 		if labelKey != "" && c.Labels[labelKey] != labelVal {
 			continue
 		}
-		out = append(out, c)
+		out = append(out, listedCheck{CheckView: c})
+		ids = append(ids, c.ID)
+	}
+	for i, t := range m.Trends(ids) {
+		out[i].Trend = t
 	}
 	errs := m.ConfigErrors()
 	if errs == nil {
@@ -125,6 +130,13 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"checks": out, "errors": errs})
 	return nil
+}
+
+// listedCheck is a check in the list with its recent trends (kept in
+// memory by the monitor: the list reads no history).
+type listedCheck struct {
+	monitor.CheckView
+	monitor.Trend
 }
 
 // getCheck answers GET /api/v1/checks/{id}: the check, its state and uptime.

@@ -16,8 +16,10 @@ import (
 
 // TestMonitorPagesInChromium runs `dnsscience serve --checks` against a
 // loopback HTTP target that the browser script flips between healthy and
-// failing (GET /flip), and drives the dashboard, a check page and the
-// status page in Chromium (web/e2e/monitor.mjs), saving screenshots.
+// failing (GET /flip), and drives the dashboard (sparklines, filters), a
+// check page (history chart, Run now with no key, a plain key and an admin
+// key made by `dnsscience apikey create`) and the status page in Chromium
+// (web/e2e/monitor.mjs), saving screenshots.
 func TestMonitorPagesInChromium(t *testing.T) {
 	t.Parallel()
 	root, bin := browserSetup(t)
@@ -51,15 +53,41 @@ checks:
     kind: http
     target: http://`+tln.Addr().String()+`/health
     conditions: [status == 200]
+    labels: {layer: http}
   - name: web port
     kind: tcp
     target: `+tln.Addr().String()+`
+    labels: {layer: tcp}
+  - name: web daily
+    kind: tcp
+    target: `+tln.Addr().String()+`
+    interval: 24h
+    group: batch
+    public: false
 `)
+	data := filepath.Join(dir, "data")
+	adminKey, plainKey := createKey(t, bin, data, "ops", "--admin"), createKey(t, bin, data, "ci")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logs strings.Builder
-	listen, srv := startServe(ctx, t, bin, &logs, "--data", filepath.Join(dir, "data"),
+	listen, srv := startServe(ctx, t, bin, &logs, "--data", data,
 		"--checks", filepath.Join(dir, "checks"), "--allow", "127.0.0.0/8", "--geo-data", dir)
 	defer func() { cancel(); _ = srv.Wait() }()
-	runNode(t, exec.CommandContext(ctx, "node", filepath.Join(root, "web/e2e/monitor.mjs"), "http://"+listen, "http://"+tln.Addr().String()+"/flip"), root, &logs)
+	runNode(t, exec.CommandContext(ctx, "node", filepath.Join(root, "web/e2e/monitor.mjs"), "http://"+listen, "http://"+tln.Addr().String()+"/flip",
+		adminKey, plainKey), root, &logs)
+}
+
+// createKey makes an API key in the store at data with `dnsscience apikey
+// create NAME [flags]` and returns it.
+func createKey(t *testing.T, bin, data, name string, flags ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"apikey", "create", name, "--data", data}, flags...)...).Output()
+	if err != nil {
+		t.Fatalf("apikey create %s: %v", name, err)
+	}
+	key := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(key, "dss_") {
+		t.Fatalf("apikey create %s printed %q, want a dss_ key", name, key)
+	}
+	return key
 }

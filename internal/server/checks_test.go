@@ -141,6 +141,7 @@ func TestChecksAPI(t *testing.T) {
 	if n := strings.Count(string(failedBody), `"outcome":"fail"`); n != 3 || !strings.Contains(string(failedBody), "status == 200") {
 		t.Errorf("failed runs: %d with evidence?\n%s", n, failedBody)
 	}
+	testListTrends(t, get("/api/v1/checks", 200))
 	get("/api/v1/checks/web-health/uptime", 200)
 	get("/api/v1/checks/web-health/series?level=minute", 200)
 	get("/api/v1/checks/web-health/series?level=week", 400)
@@ -188,6 +189,37 @@ func TestChecksAPI(t *testing.T) {
 	metricsPass(t, ts, `probe_success{check="web-health",group="edge",kind="http",location="local",team="platform"}`,
 		`dnsscience_check_state{check="web-health",group="edge",kind="http",location="local",state="up",team="platform"} 1`,
 		`probe_http_status_code{check="web-health",group="edge",kind="http",location="local",team="platform"}`)
+}
+
+// testListTrends checks the list's sparkline and uptime days after the 7
+// runs of TestChecksAPI (4 passed), made within the last minute or two.
+func testListTrends(t *testing.T, body []byte) {
+	t.Helper()
+	var list struct {
+		Checks []struct {
+			Spark      []*float64 `json:"spark"`
+			UptimeDays []*float64 `json:"uptime_days"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || len(list.Checks) != 1 {
+		t.Fatalf("list: %v %s", err, body)
+	}
+	c := list.Checks[0]
+	if len(c.Spark) != 60 || len(c.UptimeDays) != 90 {
+		t.Fatalf("spark has %d minutes, uptime_days %d days; want 60 and 90", len(c.Spark), len(c.UptimeDays))
+	}
+	// The runs fall in the last two minutes (a minute may turn during the test).
+	if c.Spark[59] == nil && c.Spark[58] == nil || c.Spark[0] != nil {
+		t.Errorf("spark = %v; want runs in the last minutes only", c.Spark)
+	}
+	for _, v := range c.Spark {
+		if v != nil && *v <= 0 {
+			t.Errorf("spark has a mean of %v ms", *v)
+		}
+	}
+	if d := c.UptimeDays[89]; d == nil || c.UptimeDays[88] == nil && *d != 4.0/7 {
+		t.Errorf("uptime_days today = %v; want 4/7", d)
+	}
 }
 
 // metricsPass scrapes /metrics, runs promtool check metrics on it and

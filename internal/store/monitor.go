@@ -354,6 +354,53 @@ func (s *Store) MonitorRollups(ctx context.Context, checkID, level string, from,
 	if err != nil {
 		return nil, fmt.Errorf("reading rollups of %s: %w", checkID, err)
 	}
+	out, err := scanRollups(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading rollups of %s: %w", checkID, err)
+	}
+	return out, nil
+}
+
+// RollupCount is the runs of one rollup without their latencies.
+type RollupCount struct {
+	CheckID string
+	Bucket  time.Time
+	N, OK   int64 // runs, and runs that passed (warned ones included)
+	Sum     time.Duration
+}
+
+// EachRollupCount calls fn with the runs of every check's rollup of a
+// level at a location with buckets in [from, to), row by row, in no order:
+// the monitor's start-up read of its recent minutes and days (their
+// latency histograms are not read).
+func (s *Store) EachRollupCount(ctx context.Context, location, level string, from, to time.Time, fn func(RollupCount)) error {
+	defer s.observe("monitor_rollup_counts", time.Now())
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT check_id, bucket, n, ok, sum_us FROM monitor_rollups
+		WHERE level = ? AND bucket >= ? AND bucket < ? AND location = ?`),
+		level, from.UnixMicro(), to.UnixMicro(), location)
+	if err != nil {
+		return fmt.Errorf("reading rollup counts at %s: %w", location, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			c           RollupCount
+			bucket, sum int64
+		)
+		if err := rows.Scan(&c.CheckID, &bucket, &c.N, &c.OK, &sum); err != nil {
+			return fmt.Errorf("reading rollup counts at %s: %w", location, err)
+		}
+		c.Bucket, c.Sum = time.UnixMicro(bucket).UTC(), time.Duration(sum)*time.Microsecond
+		fn(c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading rollup counts at %s: %w", location, err)
+	}
+	return nil
+}
+
+// scanRollups reads rows of rollupColumns and closes them.
+func scanRollups(rows *sql.Rows) ([]Rollup, error) {
 	defer rows.Close()
 	var out []Rollup
 	for rows.Next() {
@@ -366,7 +413,7 @@ func (s *Store) MonitorRollups(ctx context.Context, checkID, level string, from,
 			dest = append(dest, &r.Buckets[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading rollups of %s: %w", checkID, err)
+			return nil, err
 		}
 		r.Bucket = time.UnixMicro(bucket).UTC()
 		r.Sum, r.Min, r.Max = time.Duration(sum)*time.Microsecond, time.Duration(minD)*time.Microsecond, time.Duration(maxD)*time.Microsecond

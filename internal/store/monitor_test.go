@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,6 +79,47 @@ func TestMonitorSaveAndRead(t *testing.T) {
 		}
 		if states, _ := s.MonitorStates(ctx); len(states) != 0 {
 			t.Errorf("states after delete = %+v", states)
+		}
+	})
+}
+
+// TestEachRollupCount reads the runs of every check's rollups of one
+// level, location and range, without their latencies.
+func TestEachRollupCount(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, s *Store, _ string) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		var rows []Rollup
+		for _, c := range []struct {
+			id, loc, level string
+			at             time.Time
+		}{{"web", "local", LevelMinute, t0.Add(time.Minute)}, {"api", "local", LevelMinute, t0}, {"web", "local", LevelMinute, t0},
+			{"web", "local", LevelHour, t0}, {"web", "local", LevelMinute, t0.Add(-time.Minute)}, {"dns", "local", LevelMinute, t0.Add(2 * time.Minute)},
+			{"web", "paris", LevelMinute, t0}} {
+			r := Rollup{CheckID: c.id, Location: c.loc, Level: c.level, Bucket: c.at}
+			r.Observe("ok", 5*time.Millisecond)
+			r.Observe("fail", 7*time.Millisecond)
+			r.Observe("warn", 3*time.Millisecond)
+			rows = append(rows, r)
+		}
+		if err := s.SaveMonitor(ctx, &MonitorBatch{Rollups: rows}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		err := s.EachRollupCount(ctx, "local", LevelMinute, t0, t0.Add(2*time.Minute), func(c RollupCount) {
+			got = append(got, fmt.Sprintf("%s@%s n=%d ok=%d sum=%v", c.CheckID, c.Bucket.Format("15:04"), c.N, c.OK, c.Sum))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(got)
+		want := []string{"api@10:00 n=3 ok=2 sum=15ms", "web@10:00 n=3 ok=2 sum=15ms", "web@10:01 n=3 ok=2 sum=15ms"}
+		if strings.Join(got, "; ") != strings.Join(want, "; ") {
+			t.Errorf("counts = %q, want %q (minute level, local, in range)", got, want)
+		}
+		if err := s.EachRollupCount(ctx, "nowhere", LevelDay, t0, t0, func(RollupCount) { t.Error("a row of an empty range") }); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

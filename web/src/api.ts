@@ -37,6 +37,16 @@ export async function postJSON<T>(url: string, body: unknown): Promise<T> {
   return resp.json() as Promise<T>;
 }
 
+// postAs posts with an API key as Authorization: Bearer (none when key is
+// empty) and reads the JSON answer; a refusal (401, 403) is an APIError.
+export async function postAs<T>(url: string, key: string): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const resp = await fetch(url, { method: 'POST', headers });
+  if (!resp.ok) throw await problemOf(resp);
+  return resp.json() as Promise<T>;
+}
+
 export async function postMeasurement(body: { type: string; target: string; options?: object; locations?: string[] }): Promise<Measurement> {
   const resp = await fetch('/api/v1/measurements', {
     method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body),
