@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dnsscience/dnsscience/internal/check"
+	"github.com/dnsscience/dnsscience/internal/dnsq"
 )
 
 // stats are the monitor's own metrics.
@@ -52,6 +53,19 @@ type sample struct {
 	chainExpiry time.Time
 	wsClose     float64
 	hasWS       bool
+	// resolvers are a propagation run's answers per resolver, agree
+	// whether they agreed (hasAgree: the run compared resolvers).
+	resolvers []resolverSample
+	agree     bool
+	hasAgree  bool
+}
+
+// resolverSample is one resolver's answer in a propagation run.
+type resolverSample struct {
+	name     string
+	answered bool
+	answers  int
+	rtt      time.Duration
 }
 
 // sampleOf reads a run's values.
@@ -85,6 +99,18 @@ func sampleOf(r check.Result, at time.Time) sample {
 	}
 	if c, ok := v["ws.close_code"].(float64); ok {
 		s.wsClose, s.hasWS = c, true
+	}
+	if p, ok := r.Probe.(*dnsq.PropagationResult); ok && p != nil {
+		s.agree, s.hasAgree = p.Consistent, true
+		seen := map[string]bool{}
+		for _, a := range p.Results {
+			if seen[a.Resolver] {
+				continue // listed twice: one series
+			}
+			seen[a.Resolver] = true
+			s.resolvers = append(s.resolvers, resolverSample{name: a.Resolver, answered: a.Error == "" && a.Group >= 0,
+				answers: len(a.Answers), rtt: time.Duration(a.RTTMs * float64(time.Millisecond))})
+		}
 	}
 	return s
 }
@@ -128,20 +154,24 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	sort.Strings(extraNames)
 	names = append(names, extraNames...)
 	d := newDescs(names)
+	now := m.clock.Now()
 	for _, w := range ws {
 		w.mu.Lock()
 		c, st, s := w.c, w.state, w.sample
+		up := w.trends.uptime(now)
 		w.mu.Unlock()
 		vals := []string{w.id, c.Watch.Group, c.Kind, m.cfg.Location}
 		for _, k := range extraNames {
 			vals = append(vals, c.Watch.Labels[k])
 		}
 		d.emit(ch, vals, st, s)
+		d.emitUptime(ch, vals, up)
 	}
 }
 
 type descs struct {
 	success, duration, dns, status, phase, cert, chain, ws, state, lastRun *prometheus.Desc
+	agree, answered, answers, rtt, uptime                                  *prometheus.Desc
 }
 
 func newDescs(labels []string) descs {
@@ -159,6 +189,20 @@ func newDescs(labels []string) descs {
 		ws:       nd("dnsscience_check_ws_close_code", "WebSocket close code of the last run (0 when none)."),
 		state:    nd("dnsscience_check_state", "The check's state: 1 for the current one of up, down, degraded, pending, maintenance.", "state"),
 		lastRun:  nd("dnsscience_check_last_run_timestamp_seconds", "When the check last ran, in Unix seconds."),
+		agree:    nd("dnsscience_check_dns_resolvers_agree", "Whether every resolver of the last propagation run gave the same answer, none failing and nothing expected missing (1) or not (0)."),
+		answered: nd("dnsscience_check_dns_resolver_answered", "Whether the resolver answered in the last propagation run (1) or failed: timeout, SERVFAIL, REFUSED (0).", "resolver"),
+		answers:  nd("dnsscience_check_dns_resolver_answers", "How many answer records the resolver gave in the last propagation run.", "resolver"),
+		rtt:      nd("dnsscience_check_dns_resolver_rtt_seconds", "The resolver's round-trip time in the last propagation run.", "resolver"),
+		uptime:   nd("dnsscience_check_uptime_ratio", "Share of passed runs (degraded ones included) in the window: 1h (the last 60 minutes), 7d, 30d, 90d (the last N UTC days, today included); absent without runs.", "window"),
+	}
+}
+
+// emitUptime writes the uptime ratios of the windows with runs.
+func (d descs) emitUptime(ch chan<- prometheus.Metric, vals []string, up []windowRatio) {
+	for _, u := range up {
+		if u.runs > 0 {
+			ch <- prometheus.MustNewConstMetric(d.uptime, prometheus.GaugeValue, float64(u.ok)/float64(u.runs), append(append([]string{}, vals...), u.window)...)
+		}
 	}
 }
 
@@ -195,6 +239,16 @@ func (d descs) emit(ch chan<- prometheus.Metric, vals []string, st State, s samp
 	}
 	if !s.certExpiry.IsZero() {
 		gauge(d.cert, float64(s.certExpiry.Unix()))
+	}
+	if s.hasAgree {
+		gauge(d.agree, map[bool]float64{true: 1}[s.agree])
+		for _, r := range s.resolvers {
+			gauge(d.answered, map[bool]float64{true: 1}[r.answered], r.name)
+			gauge(d.answers, float64(r.answers), r.name)
+			if r.answered {
+				gauge(d.rtt, r.rtt.Seconds(), r.name)
+			}
+		}
 	}
 	if !s.chainExpiry.IsZero() {
 		gauge(d.chain, float64(s.chainExpiry.Unix()))

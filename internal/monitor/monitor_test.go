@@ -151,6 +151,12 @@ checks:
 		t.Errorf("got %d series of probe_success, probe_http_status_code and dnsscience_check_state (%v); want 1+1+5", n, err)
 	}
 	promtoolCheck(t, h.m.Collector())
+	// Uptime ratios: 4 of the 8 runs passed, all within the last hour.
+	for _, window := range []string{"1h", "7d", "90d"} {
+		if got := gaugeValue(t, reg, "dnsscience_check_uptime_ratio", "window", window); got != 0.5 {
+			t.Errorf("uptime ratio %s = %g; want 0.5 (4 of 8 runs passed)", window, got)
+		}
+	}
 	h.stop() // writes what is pending
 
 	// Restart: the state and history are back.
@@ -217,6 +223,29 @@ func checkRollupsMatchRaw(t *testing.T, m *Monitor, raw []store.CheckResult) {
 			t.Errorf("level %s sums to %+v; the raw results to %+v", level, got, want)
 		}
 	}
+}
+
+// gaugeValue is the value of the one series of name whose label has value.
+func gaugeValue(t *testing.T, g prometheus.Gatherer, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no series %s{%s=%q}", name, label, value)
+	return 0
 }
 
 func promtoolCheck(t *testing.T, c prometheus.Collector) {

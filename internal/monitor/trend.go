@@ -145,6 +145,43 @@ func (t *trends) fill(now time.Time, tr *Trend) {
 	}
 }
 
+// windowRatio is the runs of an uptime window and how many passed.
+type windowRatio struct {
+	window   string
+	runs, ok int64
+}
+
+// uptimeWindows are the windows of dnsscience_check_uptime_ratio read from
+// the rings: the last 60 minutes, and the last N UTC days, today included.
+var uptimeWindows = []struct {
+	name string
+	days int32 // 0: the minute ring
+}{{"1h", 0}, {"7d", 7}, {"30d", 30}, {"90d", 90}}
+
+// uptime sums the rings into the uptime windows at now.
+func (t *trends) uptime(now time.Time) []windowRatio {
+	out := make([]windowRatio, len(uptimeWindows))
+	firstMinute := minuteNo(now) - SparkMinutes + 1
+	today := dayNo(now)
+	for i, w := range uptimeWindows {
+		out[i].window = w.name
+		if w.days == 0 {
+			for _, s := range t.minutes {
+				if s.at >= firstMinute && s.n > 0 {
+					out[i].runs, out[i].ok = out[i].runs+int64(s.n), out[i].ok+int64(s.ok)
+				}
+			}
+			continue
+		}
+		for _, s := range t.days {
+			if s.at > today-w.days && s.at <= today && s.n > 0 {
+				out[i].runs, out[i].ok = out[i].runs+int64(s.n), out[i].ok+int64(s.ok)
+			}
+		}
+	}
+	return out
+}
+
 // Trends returns the trends of the checks with these ids, in order, at one
 // instant, from memory (no store access); a check not watched has none.
 func (m *Monitor) Trends(ids []string) []Trend {
