@@ -22,15 +22,7 @@ import (
 // run.
 func BenchmarkRecordFlush(b *testing.B) {
 	const n = 1000
-	var sb strings.Builder
-	sb.WriteString("checks:\n")
-	for i := range n {
-		fmt.Fprintf(&sb, "  - {name: c%d, kind: dns, target: example.com, interval: 1s}\n", i)
-	}
-	s, err := check.Parse("bench.yaml", []byte(sb.String()), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := benchSuite(b, n, "1s")
 	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "m.db"))
 	if err != nil {
 		b.Fatal(err)
@@ -70,15 +62,7 @@ func BenchmarkRecordFlush(b *testing.B) {
 // memory. cpu-µs/op is the process CPU time of one op.
 func BenchmarkTrends(b *testing.B) {
 	const n = 5000
-	var sb strings.Builder
-	sb.WriteString("checks:\n")
-	for i := range n {
-		fmt.Fprintf(&sb, "  - {name: c%d, kind: dns, target: example.com, interval: 1m}\n", i)
-	}
-	s, err := check.Parse("bench.yaml", []byte(sb.String()), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := benchSuite(b, n, "1m")
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 	m := New(Config{Clock: NewFakeClock(now)})
 	if err := m.SetChecks("bench.yaml", "bench", s.Checks); err != nil {
@@ -112,4 +96,19 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchSuite is a suite of n DNS checks run every interval.
+func benchSuite(b *testing.B, n int, interval string) *check.Suite {
+	b.Helper()
+	var sb strings.Builder
+	sb.WriteString("checks:\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "  - {name: c%d, kind: dns, target: example.com, interval: %s}\n", i, interval)
+	}
+	s, err := check.Parse("bench.yaml", []byte(sb.String()), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }

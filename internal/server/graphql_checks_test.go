@@ -101,39 +101,7 @@ func TestGraphQLCheckStateChanges(t *testing.T) {
 	ts, _, failing, run := monitoredServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, strings.Replace(ts.URL, "http", "ws", 1)+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatalf("dialing: %v", err)
-	}
-	defer ws.CloseNow()
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	type message struct {
-		Type    string          `json:"type"`
-		Payload json.RawMessage `json:"payload"`
-	}
-	msgs := make(chan message, 100)
-	send(map[string]any{"type": "connection_init"})
-	go func() {
-		defer close(msgs)
-		for {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				return
-			}
-			var m message
-			_ = json.Unmarshal(b, &m)
-			msgs <- m
-		}
-	}()
-	if m := <-msgs; m.Type != "connection_ack" {
-		t.Fatalf("after connection_init: %+v", m)
-	}
+	ws, send, msgs := dialGraphQLWS(ctx, t, ts.URL)
 	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
 		"query": `subscription { checkStateChanges(id: "web-health") { check name from to reason at } }`}})
 	type change struct{ Check, Name, From, To, Reason, At string }
@@ -194,51 +162,17 @@ func TestGraphQLSubscriptionsPerConnectionAreCapped(t *testing.T) {
 	ts, _, failing, run := monitoredServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, strings.Replace(ts.URL, "http", "ws", 1)+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatalf("dialing: %v", err)
-	}
-	defer ws.CloseNow()
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, send, msgs := dialGraphQLWS(ctx, t, ts.URL)
 	subscribe := func(id int) {
 		send(map[string]any{"id": fmt.Sprint(id), "type": "subscribe", "payload": map[string]any{
 			"query": `subscription { checkStateChanges { check } }`}})
 	}
-	type message struct {
-		Type, ID string
-		Payload  json.RawMessage
-	}
-	msgs := make(chan message, 1000)
-	send(map[string]any{"type": "connection_init"})
-	go func() {
-		defer close(msgs)
-		for {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				return
-			}
-			var m message
-			_ = json.Unmarshal(b, &m)
-			if m.Type != "ping" && m.Type != "pong" {
-				msgs <- m
-			}
-		}
-	}()
-	if m := <-msgs; m.Type != "connection_ack" {
-		t.Fatalf("after connection_init: %+v", m)
-	}
-	refused := func(m message) bool { return strings.Contains(string(m.Payload), "TOO_MANY_SUBSCRIPTIONS") }
+	refused := func(m gqlMessage) bool { return strings.Contains(string(m.Payload), "TOO_MANY_SUBSCRIPTIONS") }
 	for i := 1; i <= 33; i++ {
 		subscribe(i)
 	}
 	// Exactly one of the 33 is refused (they start concurrently), saying why.
-	var first message
+	var first gqlMessage
 	for first = range msgs {
 		if first.Type != "complete" {
 			break
@@ -282,4 +216,50 @@ func TestGraphQLSubscriptionsPerConnectionAreCapped(t *testing.T) {
 			run()
 		}
 	}
+}
+
+// gqlMessage is a graphql-transport-ws message.
+type gqlMessage struct {
+	Type    string          `json:"type"`
+	ID      string          `json:"id"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// dialGraphQLWS opens a graphql-transport-ws connection to the server at
+// base and initialises it; msgs carries what the server sends except
+// pings and pongs, and is closed with the connection.
+func dialGraphQLWS(ctx context.Context, t *testing.T, base string) (*websocket.Conn, func(any), <-chan gqlMessage) {
+	t.Helper()
+	ws, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dialing: %v", err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Error(err)
+		}
+	}
+	msgs := make(chan gqlMessage, 1000)
+	send(map[string]any{"type": "connection_init"})
+	go func() {
+		defer close(msgs)
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m gqlMessage
+			_ = json.Unmarshal(b, &m)
+			if m.Type != "ping" && m.Type != "pong" {
+				msgs <- m
+			}
+		}
+	}()
+	if m := <-msgs; m.Type != "connection_ack" {
+		t.Fatalf("after connection_init: %+v", m)
+	}
+	return ws, send, msgs
 }
