@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/dnsscience/dnsscience/internal/check"
 	"github.com/dnsscience/dnsscience/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 )
 
 // BenchmarkRecordFlush is the monitor's own cost per run, without the
@@ -111,4 +114,40 @@ func benchSuite(b *testing.B, n int, interval string) *check.Suite {
 		b.Fatal(err)
 	}
 	return s
+}
+
+// BenchmarkScrape is one /metrics scrape of 5,000 checks that have run
+// (HTTP checks: state, success, duration, DNS time, status, four phases,
+// uptime): gather and encode as text, as promhttp does.
+func BenchmarkScrape(b *testing.B) {
+	const n = 5000
+	s := benchSuite(b, n, "1s")
+	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	m := New(Config{Clock: NewFakeClock(at)})
+	if err := m.SetChecks("bench.yaml", "bench", s.Checks); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range s.Checks {
+		w := m.lookup(c.ID())
+		w.sample = sample{at: at, success: true, duration: time.Millisecond, dnsTime: time.Millisecond, hasDNS: true, httpStatus: 200,
+			phases: map[string]time.Duration{"resolve": 1, "connect": 2, "tls": 3, "processing": 4}}
+		w.trends.observe(at, OutcomeOK, time.Millisecond)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.Collector())
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		mfs, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(io.Discard, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }

@@ -111,6 +111,7 @@ func sampleOf(r check.Result, at time.Time) sample {
 			s.resolvers = append(s.resolvers, resolverSample{name: a.Resolver, answered: a.Error == "" && a.Group >= 0,
 				answers: len(a.Answers), rtt: time.Duration(a.RTTMs * float64(time.Millisecond))})
 		}
+		sort.Slice(s.resolvers, func(i, j int) bool { return s.resolvers[i].name < s.resolvers[j].name })
 	}
 	return s
 }
@@ -129,7 +130,8 @@ type collector struct{ m *Monitor }
 
 func (collector) Describe(chan<- *prometheus.Desc) {} // unchecked: the label names follow the checks
 
-var stateNames = []string{StatusUp, StatusDown, StatusDegraded, StatusPending, StatusMaintenance}
+// stateNames are the states, sorted (as the registry sorts the series).
+var stateNames = []string{StatusDegraded, StatusDown, StatusMaintenance, StatusPending, StatusUp}
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
@@ -146,6 +148,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	m.mu.RUnlock()
+	// In the order the registry sorts each family in (by label values,
+	// check first): sorting what is already sorted costs one pass.
+	sort.Slice(ws, func(i, j int) bool { return ws[i].id < ws[j].id })
 	names := []string{"check", "group", "kind", "location"}
 	var extraNames []string
 	for k := range extra {
@@ -199,6 +204,7 @@ func newDescs(labels []string) descs {
 
 // emitUptime writes the uptime ratios of the windows with runs.
 func (d descs) emitUptime(ch chan<- prometheus.Metric, vals []string, up []windowRatio) {
+	sort.Slice(up, func(i, j int) bool { return up[i].window < up[j].window })
 	for _, u := range up {
 		if u.runs > 0 {
 			ch <- prometheus.MustNewConstMetric(d.uptime, prometheus.GaugeValue, float64(u.ok)/float64(u.runs), append(append([]string{}, vals...), u.window)...)
