@@ -45,6 +45,10 @@ async function applyFilter(want, change) {
 
 async function dashboard() {
   c.ok(await waitState('/checks', 'up'), 'dashboard: web health never showed up');
+  // Every page's header links the monitor's pages; the current one is marked.
+  const watchNav = page.locator('nav.watch-nav');
+  c.ok((await watchNav.locator('a[href="/checks"][aria-current=page]').count()) === 1, 'header: no current-page link to /checks on the dashboard');
+  c.ok((await watchNav.locator('a[href="/status"]').count()) === 1, 'header: no link to /status');
   // Minute rollups are written every 2 s: wait for the sparkline's points.
   c.ok(await waitFor('/checks', async () => (await sparkPoints('web health')) > 0), 'dashboard: no sparkline points for web health');
   const spark = row('web health').locator('svg.spark');

@@ -21,6 +21,9 @@ export const tools: Tool[] = [
   { path: '/compare', name: 'Compare domains', short: 'Compare', icon: 'A/B', blurb: 'Two domains side by side, record type by record type, with the differences marked.' },
 ];
 
+// watch are the monitor's pages, at the right of the header.
+const watch: [string, string][] = [['/checks', 'Checks'], ['/status', 'Status']];
+
 // setMeta sets the page's title and description (what a shared link shows).
 export function setMeta(title: string, description: string): void {
   document.title = `${title} · dnsscience`;
@@ -42,6 +45,8 @@ export function shell(current: string, title: string, intro: string, ...content:
     h('header', { class: 'top' },
       h('a', { class: 'brand', href: '/tools' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◎'), 'dnsscience'),
       nav,
+      h('nav', { class: 'watch-nav', 'aria-label': 'Monitoring' },
+        ...watch.map(([path, label]) => h('a', { class: 'api-link', href: path, 'aria-current': path === current ? 'page' : undefined }, label))),
       h('a', { class: 'api-link', href: '/api/docs' }, 'API')),
     h('main', { id: 'main', tabindex: '-1' },
       h('div', { class: 'page-head' }, h('h1', {}, title), intro ? h('p', { class: 'lead' }, intro) : null),
