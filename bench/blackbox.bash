@@ -35,7 +35,7 @@ YML
 	prometheus-blackbox-exporter --config.file="$dir/blackbox.yml" \
 		--web.listen-address="127.0.0.1:$port" --log.level=warn 2>"$dir/blackbox.log" &
 	bb_pid=$!
-	wait_http "http://127.0.0.1:$port/metrics" "$bb_pid" "$dir/blackbox.log"
+	wait_until "$bb_pid" "$dir/blackbox.log" "blackbox_exporter" curl -sf "http://127.0.0.1:$port/metrics"
 }
 
 # start_prometheus DIR PORT BLACKBOX N DNS_SERVER HTTP_URL: Prometheus on
@@ -74,21 +74,9 @@ YML
 	prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
 		--web.listen-address="127.0.0.1:$port" --log.level=warn 2>"$dir/prometheus.log" &
 	prom_pid=$!
-	wait_http "http://127.0.0.1:$port/-/ready" "$prom_pid" "$dir/prometheus.log"
+	wait_until "$prom_pid" "$dir/prometheus.log" "prometheus" curl -sf "http://127.0.0.1:$port/-/ready"
 }
 
-# wait_http URL PID LOG: waits (20 s at most) until URL answers 2xx while PID
-# lives; otherwise prints LOG and fails.
-wait_http() {
-	for _ in $(seq 200); do
-		curl -sf "$1" >/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$3" >&2
-	echo "bench: $1 did not answer" >&2
-	return 1
-}
 
 # cpu_seconds PID: user + system CPU time of PID so far, from /proc/PID/stat.
 cpu_seconds() {

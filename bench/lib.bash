@@ -32,13 +32,26 @@ $acl_use
 KNOT
 	knotd -c "$dir/knot.conf" 2>"$dir/knotd.log" &
 	knot_pid=$!
-	for _ in $(seq 100); do
-		[ "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" "ns1.$domain" A 2>/dev/null)" = 127.0.0.1 ] && return 0
-		kill -0 "$knot_pid" 2>/dev/null || break
+	wait_until "$knot_pid" "$dir/knotd.log" "knotd on 127.0.0.1:$port" knot_answers "$port" "ns1.$domain"
+}
+
+# knot_answers PORT NAME: whether 127.0.0.1:PORT answers NAME A with 127.0.0.1.
+knot_answers() {
+	[ "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$1" "$2" A 2>/dev/null)" = 127.0.0.1 ]
+}
+
+# wait_until PID LOG WHAT CMD...: runs CMD until it succeeds (20 s at most)
+# while PID lives; otherwise prints LOG and fails saying WHAT did not start.
+wait_until() {
+	local pid=$1 log=$2 what=$3
+	shift 3
+	for _ in $(seq 200); do
+		"$@" >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	cat "$dir/knotd.log" >&2
-	echo "knotd did not start on 127.0.0.1:$port" >&2
+	cat "$log" >&2
+	echo "bench: $what did not start" >&2
 	return 1
 }
 

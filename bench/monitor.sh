@@ -37,9 +37,9 @@ pids+=("$knot_pid")
 # The HTTP target has no rate limits or connection caps (a dnsscience
 # server's own protections would refuse a prober this busy).
 go build -o "$work/httptarget" ./bench/httptarget
-"$work/httptarget" -listen 127.0.0.1:28081 &
+"$work/httptarget" -listen 127.0.0.1:28081 2>"$work/httptarget.log" &
 pids+=($!)
-for _ in $(seq 100); do curl -sf 127.0.0.1:28081/health >/dev/null && break; sleep 0.1; done
+wait_until $! "$work/httptarget.log" "bench/httptarget" curl -sf 127.0.0.1:28081/health
 
 # metric NAME: the value of an unlabelled series on the monitor's /metrics.
 scrape() { curl -s 127.0.0.1:28080/metrics; }
@@ -132,7 +132,7 @@ for n in $checks_list; do
 	"$bin" serve --listen 127.0.0.1:28080 --data "$work/mon" --checks "$suite" --allow 127.0.0.0/8 --log-level warn >/dev/null 2>"$work/mon.log" &
 	mon=$!
 	pids+=("$mon")
-	for _ in $(seq 100); do curl -sf 127.0.0.1:28080/health >/dev/null && break; sleep 0.1; done
+	wait_until "$mon" "$work/mon.log" "the monitor" curl -sf 127.0.0.1:28080/health
 	scrape >"$work/m0"
 	sleep 60
 	scrape >"$work/m1"
