@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // sqlitePragmas apply to every SQLite connection: wait up to 10 s for a lock
@@ -59,7 +61,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	// The writer creates the file (and switches it to WAL) before readers,
 	// which are query-only, open it.
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingWhileBusy(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
@@ -76,6 +78,26 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("opening sqlite store: %w", err)
 	}
 	return &Store{dialect: DialectSQLite, w: w, r: r, path: path, file: fi}, nil
+}
+
+// pingWhileBusy connects db, trying again while SQLite answers SQLITE_BUSY
+// (10 s at most, as busy_timeout): switching a new file to WAL needs it to
+// itself, and SQLite answers BUSY at once, without the busy handler, when
+// another process opens the same new store at that moment.
+func pingWhileBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait): // backing off: the other opener holds the file
+		}
+	}
 }
 
 // createdMarker is the file beside a SQLite store that records it was
