@@ -65,12 +65,8 @@ func BenchmarkRecordFlush(b *testing.B) {
 // memory. cpu-µs/op is the process CPU time of one op.
 func BenchmarkTrends(b *testing.B) {
 	const n = 5000
-	s := benchSuite(b, n, "1m")
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	m := New(Config{Clock: NewFakeClock(now)})
-	if err := m.SetChecks("bench.yaml", "bench", s.Checks); err != nil {
-		b.Fatal(err)
-	}
+	m, s := benchMonitor(b, n, "1m", now)
 	ids := make([]string, n)
 	for i, c := range s.Checks {
 		ids[i] = c.ID()
@@ -121,12 +117,8 @@ func benchSuite(b *testing.B, n int, interval string) *check.Suite {
 // uptime): gather and encode as text, as promhttp does.
 func BenchmarkScrape(b *testing.B) {
 	const n = 5000
-	s := benchSuite(b, n, "1s")
 	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	m := New(Config{Clock: NewFakeClock(at)})
-	if err := m.SetChecks("bench.yaml", "bench", s.Checks); err != nil {
-		b.Fatal(err)
-	}
+	m, s := benchMonitor(b, n, "1s", at)
 	for _, c := range s.Checks {
 		w := m.lookup(c.ID())
 		w.sample = sample{at: at, success: true, duration: time.Millisecond, dnsTime: time.Millisecond, hasDNS: true, httpStatus: 200,
@@ -150,4 +142,16 @@ func BenchmarkScrape(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// benchMonitor watches n DNS checks run every interval, on a fake clock at
+// now, without a store.
+func benchMonitor(b *testing.B, n int, interval string, now time.Time) (*Monitor, *check.Suite) {
+	b.Helper()
+	s := benchSuite(b, n, interval)
+	m := New(Config{Clock: NewFakeClock(now)})
+	if err := m.SetChecks("bench.yaml", "bench", s.Checks); err != nil {
+		b.Fatal(err)
+	}
+	return m, s
 }
